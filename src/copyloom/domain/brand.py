@@ -37,8 +37,12 @@ class QuietHours(BaseModel):
     # Stricter regional windows, keyed by region code such as "US-FL" or "US-CT".
     regional: dict[str, tuple[int, int]] = Field(
         default_factory=lambda: {
-            "US-FL": (8, 20), "US-MD": (8, 20), "US-MS": (8, 20),
-            "US-NJ": (8, 20), "US-OK": (8, 20), "US-CT": (9, 20),
+            "US-FL": (8, 20),
+            "US-MD": (8, 20),
+            "US-MS": (8, 20),
+            "US-NJ": (8, 20),
+            "US-OK": (8, 20),
+            "US-CT": (9, 20),
         }
     )
 
@@ -50,6 +54,9 @@ class BrandPolicies(BaseModel):
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     sms_max_segments: int = Field(default=2, ge=1, le=10)
     minimum_age: int = Field(default=18, ge=13, le=21)
+    # Per-workspace daily language-model budget; None falls back to the process settings.
+    llm_daily_token_budget: int | None = Field(default=None, ge=0)
+    llm_daily_cost_budget_usd: float | None = Field(default=None, ge=0)
 
 
 class BrandKitSpec(BaseModel):

@@ -14,9 +14,7 @@ from copyloom.models.base import Base, utcnow
 class BrandKit(Base):
     __tablename__ = "brand_kits"
 
-    workspace_id: Mapped[str] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
-    )
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     voice: Mapped[str] = mapped_column(Text, default="")
     formality: Mapped[str] = mapped_column(String(16), default="neutral")  # casual | neutral | formal

@@ -1,0 +1,47 @@
+"""The HTTP application: ``create_app()`` builds it; the lifespan builds the heavy objects once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from copyloom import __version__
+from copyloom.api.errors import install_error_handlers
+from copyloom.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from copyloom.api.routes import health
+from copyloom.api.services import Services
+from copyloom.config import Settings, get_settings
+from copyloom.db import make_engine, make_session_factory, upgrade
+
+DESCRIPTION = """Copyloom writes personalized marketing messages from a brand's own first-party data and
+checks them before they leave. Authenticate every `/v1` call with `Authorization: Bearer <key>`."""
+
+
+def build_services(settings: Settings) -> Services:
+    """Engine (migrated), session factory and the libraries' heavy objects."""
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    return Services(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or (services.settings if services else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or build_services(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.engine.dispose()
+
+    app = FastAPI(title="copyloom", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    return app

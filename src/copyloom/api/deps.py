@@ -1,0 +1,82 @@
+"""FastAPI dependencies as ``Annotated`` aliases: settings, services, one DB transaction per request, auth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from copyloom.api.services import Services
+from copyloom.config import Settings
+from copyloom.domain.enums import Role
+from copyloom.domain.workspaces import Principal, authenticate
+from copyloom.errors import Forbidden, Unauthenticated
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+AppServices = Annotated[Services, Depends(get_services)]
+
+
+def get_app_settings(services: AppServices) -> Settings:
+    return services.settings
+
+
+AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_db(services: AppServices) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on any error."""
+    session = services.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send 'Authorization: Bearer <key>'", code="missing_key")
+    return token.strip()
+
+
+def get_principal(request: Request, services: AppServices) -> Principal:
+    token = _bearer(request)
+    with services.session_factory() as session:
+        return authenticate(session, token)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only the given roles through (403 for any other valid key)."""
+    allowed = frozenset(roles)
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"this needs a key with role {names}; yours is {principal.role.value}")
+        return principal
+
+    return _check
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+MarketerPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MARKETER))]
+JourneyPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.JOURNEY))]
+ReviewerPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.REVIEWER))]

@@ -1,0 +1,66 @@
+"""Turning failures into ``{"error": {"code", "message", "field"?}}`` responses; never a 500 for user input."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from copyloom.errors import CopyloomError
+
+log = logging.getLogger("copyloom.api")
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None, **details: Any) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+async def _copyloom_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CopyloomError)
+    if exc.status >= 500:
+        log.warning("api.error", extra={"code": exc.code, "status": exc.status})
+    return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_path(e.get("loc", ())), "type": e.get("type"), "message": e.get("msg")} for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": None, "type": None, "message": "invalid request"}
+    code = "invalid_json" if first["type"] == "json_invalid" else "invalid_input"
+    if first["type"] == "extra_forbidden":
+        code = "unknown_field"
+    message = f"{first['field']}: {first['message']}" if first["field"] else str(first["message"])
+    return error_response(422, code, message, field=first["field"], errors=errors)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+    return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("api.unhandled", exc_info=exc)
+    return error_response(500, "internal_error", "internal error; the request id is in the X-Request-ID header")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(CopyloomError, _copyloom_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
