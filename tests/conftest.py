@@ -96,3 +96,13 @@ def keys(session_factory: sessionmaker[Session], workspace: str) -> dict[Role, s
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def demo_workspace(session_factory: sessionmaker[Session], workspace: str) -> str:
+    """Workspace "acme" loaded with the Northwind Outfitters demo dataset."""
+    from copyloom.domain.demo import load_demo
+
+    with session_scope(session_factory) as session:
+        load_demo(session, workspace)
+    return workspace

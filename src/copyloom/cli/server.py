@@ -21,3 +21,40 @@ def serve(
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workspace: Annotated[str, typer.Option(help="Workspace to create for the demo brand.")] = "demo",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the data and print keys, then exit.")] = False,
+) -> None:
+    """Create a demo workspace (Northwind Outfitters, English and Chinese customers), print its keys, serve."""
+    from copyloom.cli._common import open_db
+    from copyloom.db import session_scope
+    from copyloom.domain.demo import load_demo
+    from copyloom.domain.enums import Role
+    from copyloom.domain.workspaces import create_key, create_workspace
+    from copyloom.models import Workspace
+
+    settings, factory = open_db()
+    with session_scope(factory) as session:
+        if session.get(Workspace, workspace) is None:
+            create_workspace(session, workspace, "Northwind Outfitters")
+            summary = load_demo(session, workspace)
+            typer.echo(
+                f"loaded demo brand into workspace {workspace!r}: {summary.customers} customers, "
+                f"{summary.products} products, {summary.offers} offers, {summary.orders} orders, "
+                f"{summary.events} events, {summary.notes} notes, {summary.consents} consent records"
+            )
+        else:
+            typer.echo(f"workspace {workspace!r} exists; keeping its data")
+        keys = {role: create_key(session, workspace, role, label="demo").key for role in Role}
+    typer.echo("API keys (shown once):")
+    for role, key in keys.items():
+        typer.echo(f"  {role.value:<9} {key}")
+    typer.echo(f"data directory: {settings.data_dir.resolve()}")
+    if no_serve:
+        return
+    typer.echo(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    serve(host=host, port=port)
