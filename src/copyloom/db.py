@@ -33,6 +33,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # pysqlite opens transactions only before DML, so a SAVEPOINT issued first (session.begin_nested())
+            # would run outside any transaction and its RELEASE would commit. SQLAlchemy's documented recipe:
+            # turn off the driver's own handling and emit BEGIN ourselves.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
