@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.app import create_app
@@ -35,9 +36,39 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     get_settings.cache_clear()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``store`` run once on SQLite and once on the PostgreSQL server that .ci/run starts."""
+    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("store"):
+        metafunc.parametrize(
+            "db_backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+        )
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+def db_backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_backend: str) -> Iterator[Settings]:
+    if db_backend == "sqlite":
+        yield Settings(data_dir=tmp_path / "data")
+        return
+    base = os.environ.get("COPYLOOM_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("COPYLOOM_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+    # One schema per test keeps tests independent without the cost of a database per test.
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield Settings(data_dir=tmp_path / "data", database_url=f"{base}{sep}options=-csearch_path%3D{schema}")
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture
