@@ -54,6 +54,8 @@ class BrandPolicies(BaseModel):
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     sms_max_segments: int = Field(default=2, ge=1, le=10)
     minimum_age: int = Field(default=18, ge=13, le=21)
+    # An open complaint or refund within this many days suppresses marketing (sensitive context).
+    sensitive_context_days: int = Field(default=30, ge=0, le=365)
     # Per-workspace daily language-model budget; None falls back to the process settings.
     llm_daily_token_budget: int | None = Field(default=None, ge=0)
     llm_daily_cost_budget_usd: float | None = Field(default=None, ge=0)

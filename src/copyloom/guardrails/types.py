@@ -28,6 +28,8 @@ class Evidence(BaseModel):
     text: str | None = None
     fact_id: str | None = None
     expected: str | None = None
+    # Which rule this span breaks, when one check reports several kinds of problem.
+    reason_code: str | None = None
 
 
 class CheckResult(BaseModel):

@@ -1,0 +1,117 @@
+"""Builds the gate's snapshot of one customer from SQL (consents in force, history, recent events)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from copyloom.domain.brand import BrandPolicies
+from copyloom.domain.enums import Channel, ConsentStatus
+from copyloom.errors import NotFound
+from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
+from copyloom.models import BrandKit, Consent, ContactRecord, Customer, Event
+
+INBOUND_WHATSAPP_EVENTS = ("Inbound Message", "WhatsApp Message Received")
+
+
+def _policies(session: Session, workspace_id: str) -> BrandPolicies:
+    kit = session.get(BrandKit, workspace_id)
+    return BrandPolicies.model_validate(kit.policies or {}) if kit is not None else BrandPolicies()
+
+
+def _current_consents(session: Session, customer_pk: int) -> dict[tuple[str, str], str]:
+    latest = (
+        select(Consent.purpose, Consent.channel, func.max(Consent.recorded_at).label("at"))
+        .where(Consent.customer_id == customer_pk)
+        .group_by(Consent.purpose, Consent.channel)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Consent.purpose, Consent.channel, Consent.status)
+        .join(
+            latest,
+            (Consent.purpose == latest.c.purpose)
+            & (Consent.channel == latest.c.channel)
+            & (Consent.recorded_at == latest.c.at),
+        )
+        .where(Consent.customer_id == customer_pk)
+    ).all()
+    out: dict[tuple[str, str], str] = {}
+    for purpose, channel, status in rows:
+        key = (purpose, channel)
+        # Two records at the same instant: withdrawal wins, the conservative reading.
+        if out.get(key) != ConsentStatus.WITHDRAWN:
+            out[key] = status
+    return out
+
+
+def _region(customer: Customer) -> str | None:
+    attrs: dict[str, Any] = customer.attributes or {}
+    region = attrs.get("region")
+    if isinstance(region, str) and region:
+        return region.upper()
+    state = attrs.get("state")
+    if isinstance(state, str) and state and customer.country:
+        return f"{customer.country.upper()}-{state.upper()}"
+    return None
+
+
+def _is_inbound_whatsapp(ev: Event) -> bool:
+    if ev.name == "WhatsApp Message Received":
+        return True
+    channel = (ev.properties or {}).get("channel")
+    return ev.name == "Inbound Message" and isinstance(channel, str) and channel.lower() == Channel.WHATSAPP
+
+
+def load_gate_input(session: Session, workspace_id: str, customer_id: str, now: datetime) -> GateInput:
+    """Snapshot of ``customer_id`` (the brand's external id) in ``workspace_id`` as of ``now``."""
+    customer = session.scalars(
+        select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == customer_id)
+    ).one_or_none()
+    if customer is None:
+        raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
+    policies = _policies(session, workspace_id)
+    longest_gap = max((p.min_gap_hours for p in policies.channels.values()), default=0.0)
+    history_since = now - max(timedelta(days=7), timedelta(hours=longest_gap))
+    sent = session.execute(
+        select(ContactRecord.channel, ContactRecord.occurred_at).where(
+            ContactRecord.customer_id == customer.id,
+            ContactRecord.kind == "sent",
+            ContactRecord.occurred_at >= history_since,
+        )
+    ).all()
+    events_since = now - max(timedelta(days=policies.sensitive_context_days), WHATSAPP_WINDOW)
+    lowered = func.lower(Event.name)
+    events = session.scalars(
+        select(Event).where(
+            Event.customer_id == customer.id,
+            Event.occurred_at >= events_since,
+            Event.occurred_at <= now,
+            or_(lowered.contains("complaint"), lowered.contains("refund"), Event.name.in_(INBOUND_WHATSAPP_EVENTS)),
+        )
+    ).all()
+    inbound = [ev.occurred_at for ev in events if _is_inbound_whatsapp(ev)]
+    sensitive = tuple(
+        EventSummary(ev.name, ev.occurred_at, str((ev.properties or {}).get("status")) if ev.properties else None)
+        for ev in events
+        if not _is_inbound_whatsapp(ev)
+    )
+    attrs = customer.attributes or {}
+    return GateInput(
+        customer_id=customer.external_id,
+        consents=_current_consents(session, customer.id),
+        suppressed=customer.suppressed,
+        suppressed_reason=customer.suppressed_reason,
+        birth_date=customer.birth_date,
+        is_minor=bool(attrs.get("is_minor", False)),
+        time_zone=customer.time_zone,
+        country=customer.country,
+        region=_region(customer),
+        sent=tuple((ch, at.astimezone(UTC)) for ch, at in sent),
+        events=sensitive,
+        last_inbound_whatsapp=max(inbound) if inbound else None,
+        policies=policies,
+    )

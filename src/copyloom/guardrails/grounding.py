@@ -1,0 +1,146 @@
+"""Grounding: every price, percentage, code, date, product name and link in a draft must come from its bundle.
+
+Also checks that cited fact ids exist and that time claims ("tonight only", "今晚") hold at the send time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from copyloom.genai.schemas import Variant
+from copyloom.guardrails.context import CheckContext
+from copyloom.guardrails.extract import (
+    TODAY_CLAIMS,
+    TOMORROW_CLAIMS,
+    find_codes,
+    find_dates,
+    find_percents,
+    find_prices,
+    find_urls,
+    mention_dates,
+    normalize_url,
+    url_host,
+)
+from copyloom.guardrails.facts_index import FactsIndex, facts_index
+from copyloom.guardrails.products import find_products
+from copyloom.guardrails.text import copy_fields, passed, result
+from copyloom.guardrails.types import CheckResult, Evidence, Verdict
+
+NAME = "grounding"
+
+
+def _ev(field: str, start: int, end: int, text: str, code: str, expected: str, fact_id: str | None = None) -> Evidence:
+    return Evidence(field=field, start=start, end=end, text=text, reason_code=code, expected=expected, fact_id=fact_id)
+
+
+def _money(idx: FactsIndex, field: str, text: str) -> list[Evidence]:
+    out: list[Evidence] = []
+    for p in find_prices(text):
+        ok = any(
+            value == p.value and (p.currencies is None or cur is None or p.currencies & cur)
+            for value, cur, _ in idx.prices
+        )
+        if not ok:
+            known = ", ".join(sorted({f"{v} {'/'.join(sorted(c or []))}".strip() for v, c, _ in idx.prices})) or "none"
+            out.append(_ev(field, p.start, p.end, p.text, "price_not_in_facts", f"prices in facts: {known}"))
+    for pc in find_percents(text):
+        if pc.value not in idx.percents:
+            known = ", ".join(f"{v.normalize()}%" for v in idx.percents) or "none"
+            out.append(_ev(field, pc.start, pc.end, pc.text, "percent_not_in_facts", f"percentages in facts: {known}"))
+    for c in find_codes(text):
+        if c.text.upper() not in idx.codes:
+            known = ", ".join(k for k, fid in idx.codes.items() if fid.startswith("offer")) or "none"
+            out.append(_ev(field, c.start, c.end, c.text, "code_not_in_facts", f"codes in facts: {known}"))
+    return out
+
+
+def _date_ok(idx: FactsIndex, day: date, send_day: date) -> str | None:
+    """None when grounded, else the reason code."""
+    if day in idx.dates and not any(w.fact_id == idx.dates[day] for w in idx.windows):
+        return None  # a purchase or event date: the past is fine
+    inside = [
+        w
+        for w in idx.windows
+        if (w.start is None or idx.local_date(w.start) <= day) and (w.end is None or day <= idx.local_date(w.end))
+    ]
+    if not inside and day not in idx.dates:
+        return "date_not_in_facts"
+    return "date_in_past" if day < send_day else None
+
+
+def _dates(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Evidence]:
+    out: list[Evidence] = []
+    send_day = idx.local_date(ctx.send_at)
+    for m in find_dates(text):
+        reasons = [_date_ok(idx, d, send_day) for d in mention_dates(m, send_day)]
+        if reasons and None not in reasons:
+            code = "date_in_past" if "date_in_past" in reasons else "date_not_in_facts"
+            windows = "; ".join(
+                f"{w.fact_id}: {w.start and idx.local_date(w.start)}..{w.end and idx.local_date(w.end)}"
+                for w in idx.windows
+            )
+            out.append(_ev(field, m.start, m.end, m.text, code, f"send {send_day}; offer windows {windows or 'none'}"))
+    for pattern, offset in ((TODAY_CLAIMS, 0), (TOMORROW_CLAIMS, 1)):
+        for claim in pattern.finditer(text):
+            target = send_day + timedelta(days=offset)
+            hit = next(
+                (
+                    w
+                    for w in idx.windows
+                    if w.end is not None and w.end >= ctx.send_at and idx.local_date(w.end) == target
+                ),
+                None,
+            )
+            if hit is None:
+                out.append(
+                    _ev(
+                        field,
+                        claim.start(),
+                        claim.end(),
+                        claim.group(0),
+                        "time_claim_unsupported",
+                        f"no offer ends on {target}",
+                    )
+                )
+    return out
+
+
+def _links_and_products(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Evidence]:
+    out: list[Evidence] = []
+    hosts = idx.hosts | {d.lower().removeprefix("www.") for d in ctx.brand_domains}
+    for u in find_urls(text):
+        norm = normalize_url(u.text)
+        host = url_host(u.text)
+        if norm not in idx.urls and not any(host == h or host.endswith("." + h) for h in hosts):
+            out.append(_ev(field, u.start, u.end, u.text, "url_not_allowed", f"links in facts or on {sorted(hosts)}"))
+    names = tuple(idx.product_names) + tuple(ctx.catalogue)
+    for mention in find_products(text, tuple(sorted(set(names)))):
+        fact_id = idx.product_names.get(mention.name.lower())
+        if mention.exact and fact_id is None:
+            out.append(
+                _ev(field, mention.start, mention.end, mention.text, "product_not_in_bundle", "a product in the bundle")
+            )
+        elif not mention.exact:
+            out.append(_ev(field, mention.start, mention.end, mention.text, "product_near_miss", mention.name, fact_id))
+    return out
+
+
+def check_grounding(variant: Variant, ctx: CheckContext) -> CheckResult:
+    """Block any risky value that does not match, exactly, a fact in the bundle the draft came from."""
+    idx = facts_index(ctx.bundle)
+    evidence: list[Evidence] = []
+    known = ctx.bundle.ids()
+    evidence.extend(
+        Evidence(field="fact_ids", text=fid, reason_code="unknown_fact_id", expected="an id from the bundle")
+        for fid in variant.fact_ids
+        if fid not in known
+    )
+    for field, text in copy_fields(variant).items():
+        evidence.extend(_money(idx, field, text))
+        evidence.extend(_dates(idx, ctx, field, text))
+        evidence.extend(_links_and_products(idx, ctx, field, text))
+    if not evidence:
+        return passed(NAME, "Every price, code, date, product and link matches the bundle.")
+    codes = list(dict.fromkeys(e.reason_code or "" for e in evidence))
+    listing = "; ".join(f"{e.reason_code}: '{e.text}'" for e in evidence[:6])
+    return result(NAME, Verdict.BLOCK, codes[0], f"Not grounded in the facts: {listing}.", evidence)

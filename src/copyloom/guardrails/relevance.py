@@ -1,0 +1,95 @@
+"""Relevance: the draft serves the brief's goal, uses the customer's facts only when allowed, in their language."""
+
+from __future__ import annotations
+
+import re
+
+from copyloom.domain.enums import Goal
+from copyloom.genai.schemas import Variant
+from copyloom.guardrails.context import CheckContext
+from copyloom.guardrails.facts_index import facts_index
+from copyloom.guardrails.text import cjk_ratio, copy_fields, is_chinese_locale, passed, result, worst
+from copyloom.guardrails.types import CheckResult, Evidence, Verdict
+
+NAME = "relevance"
+ZH_MIN_RATIO = 0.25
+EN_MAX_RATIO = 0.2
+
+# Words that show a draft is about its goal (en + zh). A weak signal, so a miss only flags.
+GOAL_WORDS: dict[Goal, re.Pattern[str]] = {
+    Goal.WIN_BACK: re.compile(
+        r"miss(?:ed)? you|come back|welcome back|been a while|it's been|while since|return|again|想念|回来|好久|再次|回归"
+    ),
+    Goal.CROSS_SELL: re.compile(
+        r"pair|goes? (?:well )?with|complete|match|you might|also like|perfect (?:for|with)|搭配|配套|也许|适合|一起"
+    ),
+    Goal.REPLENISH: re.compile(
+        r"running low|restock|refill|replace|time (?:for|to)|stock up|top up|补货|补充|该换|续购|用完"
+    ),
+    Goal.LOYALTY: re.compile(r"thank|member|points|loyal|reward|vip|anniversary|感谢|会员|积分|回馈|周年|专属"),
+    Goal.EVENT_INVITE: re.compile(
+        r"join us|invite|event|rsvp|register|save your spot|workshop|邀请|活动|报名|参加|欢迎光临"
+    ),
+    Goal.OFFER_ANNOUNCEMENT: re.compile(r"%|off\b|offer|sale|code|deal|save|discount|折|优惠|促销|立减|特价"),
+}
+
+
+def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
+    """Block wrong language and personalization without consent; flag a draft that misses the brief."""
+    fields = copy_fields(variant)
+    text = "\n".join(fields.values())
+    idx = facts_index(ctx.bundle)
+    parts: list[CheckResult] = []
+    ratio = cjk_ratio(text)
+    locale = ctx.bundle.customer.locale or ctx.bundle.locale
+    if (is_chinese_locale(locale) and ratio < ZH_MIN_RATIO) or (not is_chinese_locale(locale) and ratio > EN_MAX_RATIO):
+        parts.append(
+            result(
+                NAME,
+                Verdict.BLOCK,
+                "language_mismatch",
+                f"Customer locale is {locale!r} but the draft's CJK share is {ratio:.0%}.",
+                [Evidence(text=f"{ratio:.2f}", expected=locale, reason_code="language_mismatch")],
+                repairable=True,
+            )
+        )
+    first = (ctx.bundle.customer.first_name or "").strip()
+    name_used = bool(first) and re.search(rf"(?<!\w){re.escape(first)}(?!\w)", text) is not None
+    customer_facts = [fid for fid in variant.fact_ids if fid in idx.customer_fact_ids]
+    if not ctx.bundle.personalization_allowed and (customer_facts or name_used):
+        evidence = [
+            Evidence(field="fact_ids", text=fid, reason_code="personalization_not_allowed") for fid in customer_facts
+        ]
+        if name_used:
+            evidence.append(Evidence(text=first, reason_code="personalization_not_allowed"))
+        parts.append(
+            result(
+                NAME,
+                Verdict.BLOCK,
+                "personalization_not_allowed",
+                "No personalization consent: the draft must not use the customer's own data.",
+                evidence,
+            )
+        )
+    elif ctx.bundle.personalization_allowed and idx.customer_fact_ids and not (customer_facts or name_used):
+        parts.append(
+            result(NAME, Verdict.FLAG, "not_personalized", "Personalization is allowed but no customer fact is used.")
+        )
+    if ctx.brief is not None:
+        goal = ctx.brief.goal
+        if not GOAL_WORDS[goal].search(text.lower()):
+            parts.append(
+                result(NAME, Verdict.FLAG, "off_brief", f"Nothing in the draft speaks to the goal '{goal.value}'.")
+            )
+        missing = [o for o in ctx.brief.offer_ids if o not in variant.fact_ids]
+        if ctx.brief.offer_ids and len(missing) == len(ctx.brief.offer_ids):
+            parts.append(
+                result(
+                    NAME,
+                    Verdict.FLAG,
+                    "brief_offer_missing",
+                    f"The brief's offers {missing} are not used.",
+                    [Evidence(field="fact_ids", expected=", ".join(missing), reason_code="brief_offer_missing")],
+                )
+            )
+    return worst(NAME, parts) if parts else passed(NAME, "Serves the brief in the customer's language.")

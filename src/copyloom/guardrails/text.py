@@ -1,0 +1,112 @@
+"""Small text helpers shared by the checks: visible fields, CJK detection, edit distance, result builders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from copyloom.genai.schemas import Variant
+from copyloom.guardrails.types import CheckResult, Evidence, Verdict
+
+# Fields that are machine values rather than copy a person reads.
+_NON_COPY_FIELDS = frozenset({"channel", "template_name"})
+
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+LATIN_RE = re.compile(r"[A-Za-z]")
+
+
+def copy_fields(variant: Variant) -> dict[str, str]:
+    """The human-visible strings of a variant, by field name."""
+    return {k: v for k, v in variant.content.text_fields().items() if k not in _NON_COPY_FIELDS and v}
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of CJK characters among CJK + Latin letters (digits and punctuation ignored)."""
+    cjk = len(CJK_RE.findall(text))
+    latin = len(LATIN_RE.findall(text))
+    total = cjk + latin
+    return cjk / total if total else 0.0
+
+
+def is_chinese_locale(locale: str) -> bool:
+    return locale.lower().replace("_", "-").split("-")[0] in {"zh", "yue"}
+
+
+def levenshtein(a: str, b: str, limit: int = 3) -> int:
+    """Edit distance, giving up early (returning ``limit + 1``) once it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        best = i
+        for j, cb in enumerate(b, 1):
+            val = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            cur.append(val)
+            best = min(best, val)
+        if best > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """Case-insensitive pattern for a phrase: word-bounded for Latin text, plain for CJK."""
+    escaped = re.escape(phrase.strip())
+    if CJK_RE.search(phrase):
+        return re.compile(escaped, re.IGNORECASE)
+    return re.compile(rf"(?<!\w){escaped}(?!\w)", re.IGNORECASE)
+
+
+def find_phrases(fields: dict[str, str], patterns: Iterable[tuple[str, re.Pattern[str]]]) -> list[Evidence]:
+    """Evidence for every occurrence of any (label, pattern) in any field."""
+    found: list[Evidence] = []
+    pats = list(patterns)
+    for name, text in fields.items():
+        for label, pat in pats:
+            for m in pat.finditer(text):
+                found.append(Evidence(field=name, start=m.start(), end=m.end(), text=m.group(0), expected=label))
+    return found
+
+
+def passed(check: str, message: str = "ok") -> CheckResult:
+    return CheckResult(check=check, verdict=Verdict.PASS, reason_code="ok", message=message)
+
+
+def result(
+    check: str,
+    verdict: Verdict,
+    reason_code: str,
+    message: str,
+    evidence: list[Evidence] | None = None,
+    *,
+    repairable: bool = False,
+) -> CheckResult:
+    return CheckResult(
+        check=check,
+        verdict=verdict,
+        reason_code=reason_code,
+        message=message,
+        evidence=evidence or [],
+        repairable=repairable,
+    )
+
+
+def worst(check: str, results: list[CheckResult]) -> CheckResult:
+    """Merge sub-results of one check: the most severe wins, its evidence plus that of equal severity."""
+    bad = [r for r in results if r.verdict is not Verdict.PASS]
+    if not bad:
+        return passed(check)
+    top = max(bad, key=lambda r: r.verdict.severity)
+    same = [r for r in bad if r.verdict is top.verdict]
+    codes = sorted({r.reason_code for r in same})
+    evidence = [e for r in same for e in r.evidence]
+    message = "; ".join(dict.fromkeys(r.message for r in same))
+    return result(
+        check,
+        top.verdict,
+        codes[0] if len(codes) == 1 else top.reason_code,
+        message,
+        evidence,
+        repairable=all(r.repairable for r in same),
+    )
