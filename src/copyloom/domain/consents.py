@@ -1,0 +1,102 @@
+"""Consent records: an append-only history per customer × purpose × channel; the latest record is in force.
+
+Re-sending a record already stored (same customer, purpose, channel, time and status) is "unchanged". A record
+sent without ``recorded_at`` is stamped now, unless the record in force already says the same thing (then it is
+"unchanged" too), so that re-running a sync without timestamps does not grow the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from copyloom.domain.customers import get_customer
+from copyloom.domain.enums import Channel, ConsentStatus, Purpose
+from copyloom.domain.fields import ExternalId, Name, UtcDateTime
+from copyloom.domain.imports import ImportReport, Outcome, import_rows
+from copyloom.models import Consent, utcnow
+
+# Clocks differ; a record "from the future" beyond this is a mistake, not skew.
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+
+class ConsentIn(BaseModel):
+    """One consent decision of one customer for one purpose on one channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: ExternalId
+    purpose: Purpose
+    channel: Channel
+    status: ConsentStatus
+    recorded_at: UtcDateTime | None = Field(default=None, description="When the customer decided; default now.")
+    source: Name | None = Field(default=None, description="Where it was collected, e.g. 'checkout', 'sms-reply'.")
+    wording_version: Name | None = Field(default=None, max_length=64, description="Version of the consent text.")
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(UTC) + MAX_CLOCK_SKEW:
+            raise ValueError("recorded_at is in the future")
+        return value
+
+
+def latest_consent(session: Session, customer_id: int, purpose: str, channel: str) -> Consent | None:
+    return session.scalars(
+        select(Consent)
+        .where(Consent.customer_id == customer_id, Consent.purpose == purpose, Consent.channel == channel)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+    ).first()
+
+
+def record_consent(session: Session, workspace_id: str, data: ConsentIn) -> tuple[Consent, Outcome]:
+    """Append one consent record (or find the identical one); the customer must exist (NotFound otherwise)."""
+    customer = get_customer(session, workspace_id, data.customer_id)
+    if data.recorded_at is None:
+        current = latest_consent(session, customer.id, data.purpose.value, data.channel.value)
+        if (
+            current is not None
+            and current.status == data.status.value
+            and current.source == data.source
+            and current.wording_version == data.wording_version
+        ):
+            return current, "unchanged"
+    recorded_at = data.recorded_at or utcnow()
+    same = session.scalars(
+        select(Consent).where(
+            Consent.customer_id == customer.id,
+            Consent.purpose == data.purpose.value,
+            Consent.channel == data.channel.value,
+            Consent.recorded_at == recorded_at,
+            Consent.status == data.status.value,
+        )
+    ).first()
+    if same is not None:
+        return same, "unchanged"
+    row = Consent(
+        workspace_id=workspace_id,
+        customer_id=customer.id,
+        purpose=data.purpose.value,
+        channel=data.channel.value,
+        status=data.status.value,
+        recorded_at=recorded_at,
+        source=data.source,
+        wording_version=data.wording_version,
+    )
+    session.add(row)
+    session.flush()
+    return row, "inserted"
+
+
+def import_consents(session: Session, workspace_id: str, rows: Iterable[object]) -> ImportReport:
+    """Record many consents; rows for unknown customers or with unknown purposes are skipped with the field."""
+
+    def apply(s: Session, record: ConsentIn) -> Outcome:
+        return record_consent(s, workspace_id, record)[1]
+
+    return import_rows(session, rows, ConsentIn, apply)

@@ -1,0 +1,147 @@
+"""Free text the brand hands us: customer notes (untrusted), brand knowledge, and the brand kit.
+
+Notes are stored as sent; they reach prompts only fenced as data (retrieval/prompts do that), so here they are
+only capped in length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from copyloom.domain.brand import BrandKitSpec
+from copyloom.domain.customers import get_customer
+from copyloom.domain.fields import ExternalId, Locale, LongText, Title, UtcDateTime
+from copyloom.domain.imports import ImportReport, Outcome, assign_changes, import_rows
+from copyloom.errors import NotFound
+from copyloom.models import BrandKit, KnowledgeItem, Note
+
+NoteText = LongText
+
+
+class NoteIn(BaseModel):
+    """A free-text note about a customer: a support message, a review, an agent's remark."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["support", "review", "agent", "survey", "other"] = "support"
+    text: NoteText = Field(min_length=1)
+    created_at: UtcDateTime | None = None
+
+
+class NoteRecordIn(NoteIn):
+    """A note in a batch: the same fields plus its own ``id`` and the ``customer_id``."""
+
+    id: ExternalId
+    customer_id: ExternalId
+
+
+class KnowledgeIn(BaseModel):
+    """Brand knowledge: a guideline, an FAQ answer or an approved claim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["guideline", "faq", "claim"] = "guideline"
+    title: Title
+    text: LongText = Field(min_length=1)
+    locale: Locale = "en"
+
+
+def upsert_note(
+    session: Session, workspace_id: str, customer_external_id: str, note_id: str, data: NoteIn
+) -> tuple[Note, Outcome]:
+    """Create or replace one note of a known customer (NotFound otherwise)."""
+    customer = get_customer(session, workspace_id, customer_external_id)
+    row = session.scalars(select(Note).where(Note.workspace_id == workspace_id, Note.external_id == note_id)).first()
+    values: dict[str, object] = {"customer_id": customer.id, "kind": data.kind, "text": data.text}
+    if data.created_at is not None:
+        values["created_at"] = data.created_at
+    if row is None:
+        row = Note(workspace_id=workspace_id, external_id=note_id)
+        assign_changes(row, values)
+        session.add(row)
+        session.flush()
+        return row, "inserted"
+    changed = assign_changes(row, values)
+    if changed:
+        session.flush()
+    return row, "updated" if changed else "unchanged"
+
+
+def import_notes(session: Session, workspace_id: str, rows: Iterable[object]) -> ImportReport:
+    """Upsert many notes (dicts with ``id``, ``customer_id`` and NoteIn fields)."""
+
+    def apply(s: Session, record: NoteRecordIn) -> Outcome:
+        return upsert_note(s, workspace_id, record.customer_id, record.id, record)[1]
+
+    return import_rows(session, rows, NoteRecordIn, apply)
+
+
+def upsert_knowledge(
+    session: Session, workspace_id: str, external_id: str, data: KnowledgeIn
+) -> tuple[KnowledgeItem, Outcome]:
+    """Create or replace one knowledge item; identical data is "unchanged"."""
+    row = session.scalars(
+        select(KnowledgeItem).where(
+            KnowledgeItem.workspace_id == workspace_id, KnowledgeItem.external_id == external_id
+        )
+    ).first()
+    values = data.model_dump()
+    if row is None:
+        row = KnowledgeItem(workspace_id=workspace_id, external_id=external_id)
+        assign_changes(row, values)
+        session.add(row)
+        session.flush()
+        return row, "inserted"
+    changed = assign_changes(row, values)
+    if changed:
+        session.flush()
+    return row, "updated" if changed else "unchanged"
+
+
+def _spec_of(row: BrandKit) -> BrandKitSpec:
+    return BrandKitSpec.model_validate(
+        {
+            "name": row.name,
+            "voice": row.voice,
+            "formality": row.formality,
+            "emoji_policy": row.emoji_policy,
+            "max_exclamations": row.max_exclamations,
+            "banned_phrases": row.banned_phrases,
+            "competitor_names": row.competitor_names,
+            "required_footer": row.required_footer,
+            "sender_identity": row.sender_identity,
+            "postal_address": row.postal_address,
+            "locales": row.locales,
+            "policies": row.policies or {},
+        }
+    )
+
+
+def get_brand_kit(session: Session, workspace_id: str) -> BrandKitSpec:
+    """The workspace's brand kit (NotFound ``brand_kit_not_found`` before the first ``PUT /v1/brand``)."""
+    row = session.get(BrandKit, workspace_id)
+    if row is None:
+        raise NotFound("this workspace has no brand kit yet: PUT /v1/brand", code="brand_kit_not_found")
+    return _spec_of(row)
+
+
+def save_brand_kit(session: Session, workspace_id: str, spec: BrandKitSpec) -> Outcome:
+    """Replace the brand kit with ``spec`` (the whole kit: a PUT); identical data is "unchanged"."""
+    row = session.get(BrandKit, workspace_id)
+    values = spec.model_dump(mode="json")
+    if row is None:
+        row = BrandKit(workspace_id=workspace_id)
+        assign_changes(row, values)
+        session.add(row)
+        session.flush()
+        return "inserted"
+    if _spec_of(row) == spec:
+        return "unchanged"
+    assign_changes(row, values)
+    session.flush()
+    return "updated"
