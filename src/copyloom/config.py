@@ -5,8 +5,25 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ModelPrice(BaseModel):
+    """List price of one model in USD per million tokens."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
+# Public list prices (USD per 1M tokens) at the time of writing; override with COPYLOOM_LLM_PRICES (JSON).
+DEFAULT_LLM_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o-mini": ModelPrice(input_per_mtok=0.15, output_per_mtok=0.60),
+    "gpt-4o": ModelPrice(input_per_mtok=2.50, output_per_mtok=10.00),
+    "gpt-4.1-mini": ModelPrice(input_per_mtok=0.40, output_per_mtok=1.60),
+    "gpt-4.1-nano": ModelPrice(input_per_mtok=0.10, output_per_mtok=0.40),
+    "gpt-4.1": ModelPrice(input_per_mtok=2.00, output_per_mtok=8.00),
+}
 
 
 class Settings(BaseSettings):
@@ -37,6 +54,16 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     llm_max_reasks: int = Field(default=2, ge=0, le=5)
+    llm_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_LLM_PRICES),
+        description="USD per 1M input/output tokens by model name (provider prefix stripped); unknown costs 0.",
+    )
+    llm_daily_token_budget: int | None = Field(
+        default=None, ge=0, description="Tokens per workspace per UTC day; None means unlimited."
+    )
+    llm_daily_cost_budget_usd: float | None = Field(
+        default=None, ge=0, description="USD per workspace per UTC day; None means unlimited."
+    )
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest accepted request body.")
     log_level: str = "INFO"

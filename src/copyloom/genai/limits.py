@@ -1,0 +1,104 @@
+"""Channel limits the generators write within (DOMAIN.md soft defaults), and SMS segment counting.
+
+The guardrails re-check every draft; these numbers let a generator aim inside the limits in the first place
+(and let the LLM path re-ask when a model overshoots).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from copyloom.domain.enums import Channel
+from copyloom.genai.schemas import SmsContent, WhatsAppContent, _Content
+
+__all__ = [
+    "FIELD_LIMITS",
+    "OPT_OUT",
+    "SmsSegments",
+    "content_problems",
+    "opt_out_text",
+    "sms_segments",
+]
+
+# Max characters per visible field. SMS is limited by segments instead (see sms_segments).
+FIELD_LIMITS: dict[Channel, dict[str, int]] = {
+    Channel.EMAIL: {"subject": 50, "preheader": 85, "cta_text": 20, "body": 2000},
+    Channel.PUSH: {"title": 40, "body": 130},
+    Channel.IN_APP: {"title": 40, "body": 140, "cta_text": 20},
+    Channel.WEB: {"headline": 40, "subhead": 140, "cta_text": 20},
+    Channel.WHATSAPP: {"text": 1024, "template_variable": 60},
+}
+PREHEADER_MIN = 20  # DOMAIN.md recommends 50-100; shorter is allowed but the prompt asks for more
+SMS_MAX_SEGMENTS = 2
+
+OPT_OUT = {"en": "Reply STOP to opt out", "zh": "回T退订"}
+
+_GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def opt_out_text(locale: str) -> str:
+    return OPT_OUT["zh"] if locale.lower().startswith("zh") else OPT_OUT["en"]
+
+
+@dataclass(frozen=True)
+class SmsSegments:
+    encoding: str  # "GSM-7" | "UCS-2"
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+
+
+def sms_segments(text: str) -> SmsSegments:
+    """Segments of ``text``: GSM-7 160/153 (extension chars cost 2), else UCS-2 70/67 in UTF-16 units."""
+    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENDED for ch in text):
+        units = sum(2 if ch in _GSM7_EXTENDED else 1 for ch in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    if units == 0:
+        return SmsSegments(encoding, 0, 0)
+    segments = 1 if units <= single else -(-units // multi)
+    return SmsSegments(encoding, units, segments)
+
+
+def content_problems(
+    content: _Content, *, brand_name: str, locale: str, max_sms_segments: int = SMS_MAX_SEGMENTS
+) -> list[str]:
+    """Human-readable limit violations of one content (empty when it fits)."""
+    problems: list[str] = []
+    if isinstance(content, SmsContent):
+        seg = sms_segments(content.text)
+        if seg.segments > max_sms_segments:
+            problems.append(
+                f"sms text is {seg.segments} segments ({seg.encoding}, {seg.units} units); "
+                f"at most {max_sms_segments} allowed: shorten it"
+            )
+        if brand_name.lower() not in content.text.lower():
+            problems.append(f"sms text must contain the brand name {brand_name!r}")
+        if opt_out_text(locale).lower() not in content.text.lower():
+            problems.append(f"sms text must contain the opt-out text {opt_out_text(locale)!r}")
+        return problems
+    if isinstance(content, WhatsAppContent):
+        limits = FIELD_LIMITS[Channel.WHATSAPP]
+        if not content.text and not content.template_name:
+            problems.append("whatsapp needs either text or template_name")
+        if len(content.text) > limits["text"]:
+            problems.append(f"whatsapp text is {len(content.text)} characters; at most {limits['text']}")
+        for key, variable in content.template_variables.items():
+            if len(variable) > limits["template_variable"]:
+                problems.append(f"template variable {key} exceeds {limits['template_variable']} characters")
+        return problems
+    channel = Channel(content.channel)  # type: ignore[attr-defined]
+    for name, limit in FIELD_LIMITS[channel].items():
+        value = getattr(content, name, None)
+        if not isinstance(value, str):
+            continue
+        if not value.strip():
+            problems.append(f"{channel.value} {name} is empty")
+        elif len(value) > limit:
+            problems.append(f"{channel.value} {name} is {len(value)} characters; at most {limit} allowed: shorten it")
+    return problems
