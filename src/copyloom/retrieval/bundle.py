@@ -1,0 +1,304 @@
+"""The facts bundle for one (customer, brief, channel, locale): SQL for what is exact, Chroma for what is meant.
+
+Two Chroma calls per bundle: one ``get`` by id (the brief's knowledge items, the customer's notes and the vectors
+of products they bought, scored in memory) and one unfiltered ``query`` for products near the brief (blended with
+the customer's taste when personalization is allowed). Every hit is re-read from SQL within the workspace, so a
+stale or foreign vector can never surface as a fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from copyloom.domain.brand import BrandKitSpec
+from copyloom.domain.brief import Brief
+from copyloom.domain.enums import Goal
+from copyloom.errors import NotFound
+from copyloom.genai.tokens import TokenCounter, get_token_counter
+from copyloom.models import BrandKit, Customer, KnowledgeItem, Offer, Product, Workspace, utcnow
+from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET, fit_to_budget
+from copyloom.retrieval.customer_data import (
+    CustomerData,
+    load_customer,
+    load_personal_data,
+    personalization_allowed,
+)
+from copyloom.retrieval.embeddings import Embedder
+from copyloom.retrieval.facts import CustomerSnapshot, DroppedFact, Fact, FactKind, FactsBundle, FactSource
+from copyloom.retrieval.notes import note_facts
+from copyloom.retrieval.sections import (
+    attribute_facts,
+    contact_facts,
+    event_facts,
+    first_name,
+    knowledge_fact,
+    offer_fact,
+    offer_is_eligible,
+    offer_is_live,
+    product_fact,
+    profile_facts,
+    purchase_facts,
+)
+from copyloom.retrieval.store import VectorStore
+
+__all__ = ["build_bundle", "load_brand_spec"]
+
+PRODUCTS = 6
+KNOWLEDGE = 4
+MAX_KNOWLEDGE_ITEMS = 200
+LOCALE_BONUS = 0.5  # in standard deviations: prefer products named in the message language
+TASTE_WEIGHT = 0.5  # how much the customer's purchases pull the product search away from the brief alone
+Vector = npt.NDArray[np.float32]
+
+
+def load_brand_spec(session: Session, workspace_id: str) -> BrandKitSpec:
+    """The workspace's brand kit; a bare kit named after the workspace when none was uploaded."""
+    row = session.get(BrandKit, workspace_id)
+    if row is None:
+        ws = session.get(Workspace, workspace_id)
+        return BrandKitSpec(name=ws.name if ws is not None else workspace_id)
+    fields = {
+        "name": row.name,
+        "voice": row.voice,
+        "formality": row.formality,
+        "emoji_policy": row.emoji_policy,
+        "max_exclamations": row.max_exclamations,
+        "banned_phrases": row.banned_phrases or [],
+        "competitor_names": row.competitor_names or [],
+        "required_footer": row.required_footer,
+        "sender_identity": row.sender_identity,
+        "postal_address": row.postal_address,
+    }
+    if row.locales:
+        fields["locales"] = row.locales
+    if row.policies:
+        fields["policies"] = row.policies
+    return BrandKitSpec.model_validate(fields)
+
+
+def _unit(v: Vector) -> Vector:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def _rescale(sims: Sequence[float], lo: float = 0.4, hi: float = 0.9) -> list[float]:
+    """Cosine similarities → [lo, hi] within the list, so scores compare across sections and embedders."""
+    if not sims:
+        return []
+    smin, smax = min(sims), max(sims)
+    if smax - smin < 1e-9:
+        return [hi for _ in sims]
+    return [lo + (hi - lo) * (s - smin) / (smax - smin) for s in sims]
+
+
+def _brand_fact(brand: BrandKitSpec, workspace_id: str) -> Fact:
+    parts = [f"Brand: {brand.name}"]
+    if brand.sender_identity:
+        parts.append(f"sender: {brand.sender_identity}")
+    if brand.postal_address:
+        parts.append(f"postal address: {brand.postal_address}")
+    return Fact(
+        id="brand:identity",
+        kind=FactKind.KNOWLEDGE,
+        text="; ".join(parts),
+        source=FactSource(table="brand_kits", row_id=workspace_id, workspace_id=workspace_id),
+        score=0.85,
+    )
+
+
+def _offers(
+    session: Session, customer: Customer, brief: Brief, allowed: bool, now: datetime
+) -> tuple[list[Fact], list[DroppedFact]]:
+    """Live offers the customer is eligible for; when personalization is off, only offers open to everyone
+    (eligibility is a business rule and is checked regardless). Offers the brief names are required, or
+    recorded as dropped with the reason they cannot be used."""
+    rows = session.scalars(select(Offer).where(Offer.workspace_id == customer.workspace_id)).all()
+    by_id = {o.external_id: o for o in rows}
+    named = set(brief.offer_ids)
+    facts: list[Fact] = []
+    dropped = [
+        DroppedFact(id=f"offer:{o}", kind=FactKind.OFFER, reason="unknown_offer")
+        for o in brief.offer_ids
+        if o not in by_id
+    ]
+    for o in rows:
+        is_named = o.external_id in named
+        if not offer_is_live(o, now):
+            if is_named:
+                dropped.append(DroppedFact(id=f"offer:{o.external_id}", kind=FactKind.OFFER, reason="not_live"))
+            continue
+        if not offer_is_eligible(o, customer.attributes or {}):
+            if is_named:
+                dropped.append(DroppedFact(id=f"offer:{o.external_id}", kind=FactKind.OFFER, reason="not_eligible"))
+            continue
+        if not allowed and o.eligibility and not is_named:
+            continue
+        facts.append(offer_fact(o, 1.0 if is_named else 0.75, required=is_named))
+    return facts, dropped
+
+
+def _calibrated(hits: list[tuple[str, float, str]], locale_script: str) -> list[tuple[str, float]]:
+    """Rank hits by similarity standardized within their script group.
+
+    Multilingual e5 ranks every same-language document above every cross-language one (a Chinese brief put all 7
+    Chinese-named demo products above the English tents), so raw scores cannot mix a bilingual catalogue. Within
+    each group (>= 3 hits) scores become z-scores; the message's own script gets a small bonus. A one-language
+    catalogue keeps its raw order.
+    """
+    groups: dict[str, list[float]] = {}
+    for _, sim, script in hits:
+        groups.setdefault(script, []).append(sim)
+    if len(groups) < 2:
+        return [(sku, sim) for sku, sim, _ in hits]
+    stats = {g: (float(np.mean(v)), float(np.std(v)) or 1.0) for g, v in groups.items() if len(v) >= 3}
+    overall = (float(np.mean([h[1] for h in hits])), float(np.std([h[1] for h in hits])) or 1.0)
+    scored = []
+    for sku, sim, script in hits:
+        mean, std = stats.get(script, overall)
+        scored.append((sku, (sim - mean) / std + (LOCALE_BONUS if script == locale_script else 0.0)))
+    scored.sort(key=lambda x: -x[1])
+    return scored
+
+
+def _products(
+    session: Session,
+    store: VectorStore,
+    workspace_id: str,
+    query_vec: Vector,
+    brief: Brief,
+    owned: set[str],
+    locale_script: str,
+) -> list[Fact]:
+    exclude_owned = brief.goal != Goal.REPLENISH
+    hits = store.query(workspace_id, query_vec.tolist(), n_results=8 * PRODUCTS + (len(owned) if exclude_owned else 0))
+    kept: list[tuple[str, float, str]] = []
+    for h in hits:
+        sku = h.metadata.get("sku")
+        if h.metadata.get("kind") != "product" or h.metadata.get("workspace") != workspace_id or not sku:
+            continue
+        if exclude_owned and sku in owned:
+            continue
+        kept.append((str(sku), h.score, str(h.metadata.get("script", "latin"))))
+    ranked = _calibrated(kept, locale_script)[:PRODUCTS]
+    wanted = {s for s, _ in ranked} | set(brief.skus)
+    if not wanted:
+        return []
+    rows = session.scalars(
+        select(Product).where(
+            Product.workspace_id == workspace_id,
+            Product.sku.in_(wanted),
+            Product.active.is_(True),
+            Product.price.is_not(None),
+        )
+    ).all()
+    by_sku = {p.sku: p for p in rows}
+    facts = [product_fact(by_sku[s], 1.0, required=True) for s in brief.skus if s in by_sku]
+    scores = _rescale([sim for s, sim in ranked if s in by_sku])
+    alive = [s for s, _ in ranked if s in by_sku and s not in brief.skus]
+    facts += [product_fact(by_sku[s], sc) for s, sc in zip(alive, scores, strict=False)]
+    return facts
+
+
+def build_bundle(
+    session: Session,
+    store: VectorStore,
+    embedder: Embedder,
+    *,
+    workspace_id: str,
+    customer_external_id: str,
+    brief: Brief,
+    channel: str,
+    locale: str | None = None,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    token_counter: TokenCounter | None = None,
+    now: datetime | None = None,
+) -> FactsBundle:
+    """Everything a draft for this customer and brief may say, each fact with an id and its source row.
+
+    Raises ``NotFound`` for a customer that is not in the workspace.
+    """
+    now = now or utcnow()
+    counter = token_counter or get_token_counter(None)
+    customer = load_customer(session, workspace_id, customer_external_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_external_id!r}", code="customer_not_found", field="customer_id")
+    allowed = personalization_allowed(session, customer, channel)
+    data = load_personal_data(session, customer) if allowed else CustomerData()
+    brand = load_brand_spec(session, workspace_id)
+    out_locale = locale or customer.locale
+    notes: list[str] = [counter.note] if counter.note else []
+    if not allowed:
+        notes.append(f"no personalization consent for {channel}: only non-personal facts")
+
+    facts: list[Fact] = [_brand_fact(brand, workspace_id)]
+    if allowed:
+        facts += profile_facts(customer, data.summary, now) + attribute_facts(customer)
+        facts += purchase_facts(data.recent_lines, data.top_skus, customer, now)
+        facts += event_facts(data.events, customer, now) + contact_facts(data.contacts, customer, now)
+    offers, dropped = _offers(session, customer, brief, allowed, now)
+    facts += offers
+
+    brief_vec = np.asarray(embedder.embed_query(brief.query_text()), dtype=np.float32)
+    knowledge = session.scalars(
+        select(KnowledgeItem).where(KnowledgeItem.workspace_id == workspace_id).limit(MAX_KNOWLEDGE_ITEMS)
+    ).all()
+    owned = {line.sku for line in data.recent_lines} | {s for s, _ in data.top_skus}
+    taste_ids = [f"product:{s}" for s, _ in data.top_skus]
+    ids = [f"knowledge:{k.external_id}" for k in knowledge] + [f"note:{n.external_id}" for n in data.notes]
+    vectors = store.get_embeddings(workspace_id, ids + taste_ids)
+
+    scored = [
+        (k, float(vectors[f"knowledge:{k.external_id}"] @ brief_vec))
+        for k in knowledge
+        if f"knowledge:{k.external_id}" in vectors
+    ]
+    # prefer items in the message's language (zh-CN brief → zh-CN guidelines) without hiding the others
+    scored = [(k, s + (0.05 if k.locale.split("-")[0] == out_locale.split("-")[0] else 0.0)) for k, s in scored]
+    scored.sort(key=lambda ks: -ks[1])
+    top = scored[:KNOWLEDGE]
+    facts += [knowledge_fact(k, sc) for (k, _), sc in zip(top, _rescale([s for _, s in top], 0.3, 0.8), strict=True)]
+    if len(scored) < len(knowledge):
+        notes.append(f"{len(knowledge) - len(scored)} knowledge items are not indexed yet (run 'copyloom index')")
+
+    if allowed:
+        note_list, note_dropped = note_facts(data.notes, vectors, brief_vec, customer)
+        facts += note_list
+        dropped += note_dropped
+
+    query_vec = brief_vec
+    taste = [vectors[i] for i in taste_ids if i in vectors]
+    if taste:
+        query_vec = _unit(brief_vec + TASTE_WEIGHT * _unit(np.mean(np.stack(taste), axis=0)))
+    script = "cjk" if out_locale.split("-")[0] in {"zh", "ja", "ko"} else "latin"
+    facts += _products(session, store, workspace_id, query_vec, brief, owned, script)
+
+    fitted = fit_to_budget(facts, token_budget, counter)
+    snapshot = CustomerSnapshot(
+        external_id=customer.external_id,
+        first_name=first_name(customer) if allowed else None,
+        locale=customer.locale,
+        time_zone=customer.time_zone,
+        country=customer.country,
+    )
+    return FactsBundle(
+        workspace_id=workspace_id,
+        customer=snapshot,
+        goal=brief.goal.value,
+        channel=channel,
+        locale=out_locale,
+        personalization_allowed=allowed,
+        brand=brand,
+        facts=fitted.facts,
+        dropped=dropped + fitted.dropped,
+        token_count=fitted.token_count,
+        token_budget=token_budget,
+        encoding=counter.encoding_name,
+        notes=notes + fitted.notes,
+        built_at=now,
+    )

@@ -1,0 +1,195 @@
+"""SQL reads for one customer's bundle: few queries, each bounded, every one scoped to the workspace.
+
+Personalization consent (decision, documented in the facts endpoint): the latest ``personalization`` record for
+the requested channel decides; when the customer has no record for that channel, the latest personalization
+record on any channel decides (so a withdrawal anywhere, if it is the most recent word, wins); no record at all,
+or a global suppression (objection to direct marketing), means no personalization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from copyloom.domain.enums import ConsentStatus, OrderStatus, Purpose
+from copyloom.models import Consent, ContactRecord, Customer, Event, Note, Order, OrderLine
+
+__all__ = [
+    "CustomerData",
+    "PurchaseLine",
+    "PurchaseSummary",
+    "load_customer",
+    "load_personal_data",
+    "personalization_allowed",
+]
+
+RECENT_ORDERS = 5
+TOP_SKUS = 8
+RECENT_EVENTS = 10
+RECENT_CONTACTS = 5
+MAX_NOTES = 20
+
+
+@dataclass(frozen=True)
+class PurchaseLine:
+    order_external_id: str
+    order_row_id: int
+    placed_at: datetime
+    currency: str
+    sku: str
+    name: str | None
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class PurchaseSummary:
+    """Recency, frequency and monetary value over completed orders."""
+
+    orders: int
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    spend: Decimal
+    currency: str | None
+
+
+@dataclass
+class CustomerData:
+    """Everything personal read for one bundle (empty when personalization is not allowed)."""
+
+    summary: PurchaseSummary | None = None
+    recent_lines: list[PurchaseLine] = field(default_factory=list)
+    top_skus: list[tuple[str, int]] = field(default_factory=list)  # (sku, times bought), most bought first
+    events: list[Event] = field(default_factory=list)
+    contacts: list[ContactRecord] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def load_customer(session: Session, workspace_id: str, external_id: str) -> Customer | None:
+    return session.scalars(
+        select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == external_id)
+    ).first()
+
+
+def personalization_allowed(session: Session, customer: Customer, channel: str) -> bool:
+    if customer.suppressed:
+        return False
+    rows = session.execute(
+        select(Consent.channel, Consent.status, Consent.recorded_at, Consent.id)
+        .where(
+            Consent.workspace_id == customer.workspace_id,
+            Consent.customer_id == customer.id,
+            Consent.purpose == Purpose.PERSONALIZATION.value,
+        )
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+    ).all()
+    for row in rows:
+        if row.channel == channel:
+            return bool(row.status == ConsentStatus.GRANTED.value)
+    return bool(rows) and rows[0].status == ConsentStatus.GRANTED.value
+
+
+def _completed(workspace_id: str, customer_id: int) -> list[object]:
+    return [
+        Order.workspace_id == workspace_id,
+        Order.customer_id == customer_id,
+        Order.status != OrderStatus.CANCELLED.value,
+    ]
+
+
+def load_personal_data(session: Session, customer: Customer) -> CustomerData:
+    """Purchases (cancelled orders excluded), events, contact history and notes of one customer."""
+    ws, cid = customer.workspace_id, customer.id
+    data = CustomerData()
+    agg = session.execute(
+        select(func.count(Order.id), func.min(Order.placed_at), func.max(Order.placed_at)).where(
+            *_completed(ws, cid)  # type: ignore[arg-type]
+        )
+    ).one()
+    if agg[0]:
+        spend_row = session.execute(
+            select(func.sum(OrderLine.quantity * OrderLine.unit_price), func.max(Order.currency))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(*_completed(ws, cid))  # type: ignore[arg-type]
+        ).one()
+        first, last = (_aware(agg[1]), _aware(agg[2]))
+        data.summary = PurchaseSummary(
+            orders=int(agg[0]),
+            first_order_at=first,
+            last_order_at=last,
+            spend=Decimal(str(spend_row[0] or 0)).quantize(Decimal("0.01")),
+            currency=spend_row[1],
+        )
+        recent = (
+            select(Order.id)
+            .where(*_completed(ws, cid))  # type: ignore[arg-type]
+            .order_by(Order.placed_at.desc())
+            .limit(RECENT_ORDERS)
+            .scalar_subquery()
+        )
+        rows = session.execute(
+            select(
+                Order.external_id,
+                Order.id,
+                Order.placed_at,
+                Order.currency,
+                OrderLine.sku,
+                OrderLine.name,
+                OrderLine.quantity,
+                OrderLine.unit_price,
+            )
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(Order.id.in_(recent))
+            .order_by(Order.placed_at.desc(), OrderLine.position)
+        ).all()
+        data.recent_lines = [
+            PurchaseLine(r[0], r[1], _aware(r[2]) or r[2], r[3], r[4], r[5], int(r[6]), Decimal(str(r[7])))
+            for r in rows
+        ]
+        top = session.execute(
+            select(OrderLine.sku, func.count(OrderLine.id).label("n"))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(*_completed(ws, cid))  # type: ignore[arg-type]
+            .group_by(OrderLine.sku)
+            .order_by(func.count(OrderLine.id).desc(), OrderLine.sku)
+            .limit(TOP_SKUS)
+        ).all()
+        data.top_skus = [(str(s), int(n)) for s, n in top]
+    data.events = list(
+        session.scalars(
+            select(Event)
+            .where(Event.workspace_id == ws, Event.customer_id == cid)
+            .order_by(Event.occurred_at.desc())
+            .limit(RECENT_EVENTS)
+        )
+    )
+    data.contacts = list(
+        session.scalars(
+            select(ContactRecord)
+            .where(ContactRecord.workspace_id == ws, ContactRecord.customer_id == cid)
+            .order_by(ContactRecord.occurred_at.desc())
+            .limit(RECENT_CONTACTS)
+        )
+    )
+    data.notes = list(
+        session.scalars(
+            select(Note)
+            .where(Note.workspace_id == ws, Note.customer_id == cid)
+            .order_by(Note.created_at.desc())
+            .limit(MAX_NOTES)
+        )
+    )
+    return data
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # aggregates bypass the UTCDateTime column type on SQLite and come back naive (or as text)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

