@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from copyloom import __version__
 from copyloom.api.errors import install_error_handlers
 from copyloom.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from copyloom.api.routes import health
+from copyloom.api.routes import drafts, health
 from copyloom.api.services import Services
 from copyloom.config import Settings, get_settings
 from copyloom.db import make_engine, make_session_factory, upgrade
@@ -23,7 +23,9 @@ def build_services(settings: Settings) -> Services:
     """Engine (migrated), session factory and the libraries' heavy objects."""
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
-    return Services(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+    services = Services(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+    services.content_engine()
+    return services
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -44,4 +46,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(drafts.router)
     return app

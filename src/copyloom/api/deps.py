@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from copyloom.api.services import Services
 from copyloom.config import Settings
+from copyloom.content.engine import ContentEngine
 from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import Principal, authenticate
 from copyloom.errors import Forbidden, Unauthenticated
@@ -21,6 +22,13 @@ def get_services(request: Request) -> Services:
 
 
 AppServices = Annotated[Services, Depends(get_services)]
+
+
+def get_content_engine(services: AppServices) -> ContentEngine:
+    return services.content_engine()
+
+
+Content = Annotated[ContentEngine, Depends(get_content_engine)]
 
 
 def get_app_settings(services: AppServices) -> Settings:

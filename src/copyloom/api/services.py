@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
+from copyloom.content.engine import ContentEngine, build_content_engine
 
 
 @dataclass
@@ -17,7 +19,15 @@ class Services:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    # Filled by the libraries' factories (retrieval: embedder + vector store; genai: generator).
+    # Vector store, embedder, generator: built by the lifespan (or on first use, for apps built in tests).
+    content: ContentEngine | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     # name -> a callable that raises when that backend is unreachable (used by /readyz).
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def content_engine(self) -> ContentEngine:
+        with self._lock:
+            if self.content is None:
+                self.content = build_content_engine(self.settings)
+            return self.content

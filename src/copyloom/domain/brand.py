@@ -47,6 +47,22 @@ class QuietHours(BaseModel):
     )
 
 
+class ReviewPolicy(BaseModel):
+    """Which drafts need a human. Flagged drafts always do; blocked drafts are never sendable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    auto_approve_passing: bool = Field(
+        default=False, description="Approve drafts on which every check passed without a human."
+    )
+    sample_rate: float = Field(
+        default=0.1, ge=0, le=1, description="Share of passing drafts still sent to review for quality."
+    )
+    risk_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Passing drafts whose risk score reaches this go to review."
+    )
+
+
 class BrandPolicies(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -54,6 +70,7 @@ class BrandPolicies(BaseModel):
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     sms_max_segments: int = Field(default=2, ge=1, le=10)
     minimum_age: int = Field(default=18, ge=13, le=21)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     # An open complaint or refund within this many days suppresses marketing (sensitive context).
     sensitive_context_days: int = Field(default=30, ge=0, le=365)
     # Per-workspace daily language-model budget; None falls back to the process settings.

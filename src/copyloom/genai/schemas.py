@@ -88,6 +88,8 @@ class Variant(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    angle: str = Field(description="The variant's distinct angle in a few words, e.g. 'new arrivals', 'loyalty thanks'.")
+    angle: str = Field(
+        description="The variant's distinct angle in a few words, e.g. 'new arrivals', 'loyalty thanks'."
+    )
     fact_ids: list[str] = Field(description="Ids of the facts this variant uses; only ids given in the facts block.")
     content: ChannelContent

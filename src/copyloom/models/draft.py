@@ -31,6 +31,7 @@ class Draft(Base):
     variant_index: Mapped[int] = mapped_column(default=0)
     angle: Mapped[str | None] = mapped_column(String(200))
     goal: Mapped[str] = mapped_column(String(32))
+    brief: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_control: Mapped[bool] = mapped_column(default=False)
     content: Mapped[dict[str, Any]] = mapped_column()
     status: Mapped[str] = mapped_column(String(20))  # pending_review | approved | blocked | rejected

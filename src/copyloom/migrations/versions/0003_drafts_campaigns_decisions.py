@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 05:03:25.584134
+Create Date: 2026-11-23 05:04:55.299212
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("variant_index", sa.Integer(), nullable=False),
         sa.Column("angle", sa.String(length=200), nullable=True),
         sa.Column("goal", sa.String(length=32), nullable=False),
+        sa.Column("brief", sa.JSON(), nullable=False),
         sa.Column("is_control", sa.Boolean(), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),

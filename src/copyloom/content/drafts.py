@@ -1,0 +1,249 @@
+"""Draft services: create for one customer, read, list, refine."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.content.engine import ContentEngine
+from copyloom.content.pipeline import (
+    Failed,
+    Generated,
+    channel_errors,
+    find_customer,
+    generate_all,
+    persist_generated,
+    prepare,
+    run_in_session,
+)
+from copyloom.content.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
+from copyloom.content.views import draft_out
+from copyloom.domain.brief import Brief
+from copyloom.errors import CopyloomError, InvalidInput, NotFound
+from copyloom.genai.budget import check_budget, record_usage
+from copyloom.genai.schemas import Variant
+from copyloom.genai.types import RefineOperation, RefineRequest
+from copyloom.guardrails.context import CheckContext
+from copyloom.guardrails.pipeline import run_checks
+from copyloom.models import Customer, Draft, new_id, utcnow
+from copyloom.retrieval.bundle import load_brand_spec
+from copyloom.retrieval.facts import FactsBundle
+from copyloom.review.audit import record_event
+from copyloom.review.routing import route
+
+
+async def create_drafts(
+    engine: ContentEngine,
+    factory: sessionmaker[Session],
+    workspace_id: str,
+    req: DraftRequest,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> DraftsResponse:
+    now = now or utcnow()
+    request_id = new_id()
+    prepared = await run_in_session(factory, lambda s: prepare(s, engine, workspace_id, req, now))
+    outcomes = await generate_all(engine, prepared, req)
+    generated = [o for o in outcomes if isinstance(o, Generated)]
+    failures = [o for o in outcomes if isinstance(o, Failed)]
+    if failures and not generated and not prepared.suppressed:
+        raise failures[0].error  # nothing to return: the whole request failed with the model's error
+
+    def _store(session: Session) -> list[DraftOut]:
+        drafts = persist_generated(session, workspace_id, prepared, generated, req, request_id=request_id, actor=actor)
+        return [draft_out(d, prepared.customer_external_id) for d in drafts]
+
+    drafts = await run_in_session(factory, _store)
+    return DraftsResponse(
+        request_id=request_id, drafts=drafts, suppressed=prepared.suppressed, errors=channel_errors(outcomes)
+    )
+
+
+def load_draft(session: Session, workspace_id: str, draft_id: str) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None or draft.workspace_id != workspace_id:
+        raise NotFound(f"no draft {draft_id!r}", code="draft_not_found", field="draft_id")
+    return draft
+
+
+def customer_external_id(session: Session, draft: Draft) -> str | None:
+    if draft.customer_id is None:
+        return None
+    customer = session.get(Customer, draft.customer_id)
+    return customer.external_id if customer else None
+
+
+def get_draft(session: Session, workspace_id: str, draft_id: str) -> DraftOut:
+    draft = load_draft(session, workspace_id, draft_id)
+    return draft_out(draft, customer_external_id(session, draft))
+
+
+def _encode_cursor(draft: Draft) -> str:
+    raw = json.dumps([draft.created_at.isoformat(), draft.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, draft_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created), str(draft_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("cursor is not one this API returned", code="invalid_cursor", field="cursor") from exc
+
+
+def list_drafts(
+    session: Session,
+    workspace_id: str,
+    *,
+    customer_id: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    campaign_id: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> DraftPage:
+    """Newest first, keyset-paginated (stable under concurrent inserts)."""
+    query = select(Draft).where(Draft.workspace_id == workspace_id)
+    if customer_id is not None:
+        customer = session.scalars(
+            select(Customer.id).where(Customer.workspace_id == workspace_id, Customer.external_id == customer_id)
+        ).first()
+        if customer is None:
+            return DraftPage(items=[])
+        query = query.where(Draft.customer_id == customer)
+    if status is not None:
+        query = query.where(Draft.status == status)
+    if channel is not None:
+        query = query.where(Draft.channel == channel)
+    if campaign_id is not None:
+        query = query.where(Draft.campaign_id == campaign_id)
+    if cursor:
+        created, last_id = _decode_cursor(cursor)
+        query = query.where(or_(Draft.created_at < created, and_(Draft.created_at == created, Draft.id < last_id)))
+    rows = list(session.scalars(query.order_by(Draft.created_at.desc(), Draft.id.desc()).limit(limit + 1)))
+    externals = dict(
+        session.execute(
+            select(Customer.id, Customer.external_id).where(
+                Customer.id.in_({d.customer_id for d in rows if d.customer_id is not None})
+            )
+        ).tuples()
+    )
+    items = [draft_out(d, externals.get(d.customer_id) if d.customer_id else None) for d in rows[:limit]]
+    return DraftPage(items=items, next_cursor=_encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
+
+
+async def refine_draft(
+    engine: ContentEngine,
+    factory: sessionmaker[Session],
+    workspace_id: str,
+    draft_id: str,
+    body: RefineBody,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> DraftOut:
+    """A new draft derived from ``draft_id`` (shorter, rephrased, another tone or locale), checked like any."""
+    now = now or utcnow()
+    if body.operation is RefineOperation.TRANSLATE and not body.target_locale:
+        raise InvalidInput("translate needs target_locale", code="missing_target_locale", field="target_locale")
+
+    def _load(session: Session) -> tuple[Draft, CheckContext, RefineRequest]:
+        parent = load_draft(session, workspace_id, draft_id)
+        bundle = FactsBundle.model_validate(parent.bundle)
+        brief = Brief.model_validate(parent.brief)
+        variant = Variant.model_validate(
+            {"angle": parent.angle or "", "fact_ids": parent.cited_fact_ids, "content": parent.content}
+        )
+        lookups = engine.lookups(session, workspace_id)
+        if engine.generator.kind == "llm":
+            check_budget(session, workspace_id, engine.settings, now)
+        ctx = CheckContext(
+            bundle=bundle,
+            channel=parent.channel,
+            send_at=parent.send_at or now,
+            brief=brief,
+            other_customers=lookups.others(parent.customer_id),
+            catalogue=lookups.catalogue,
+            brand_domains=lookups.domains,
+        )
+        request = RefineRequest(
+            bundle=bundle, brief=brief, parent=variant, operation=body.operation, target_locale=body.target_locale
+        )
+        return parent, ctx, request
+
+    parent, ctx, request = await run_in_session(factory, _load)
+    result = await engine.generator.refine(request)
+    if not result.variants:
+        raise CopyloomError("the generator returned no variant", code="empty_refinement")
+    variant = result.variants[0]
+    report = run_checks(variant, ctx)
+
+    def _store(session: Session) -> DraftOut:
+        policy = load_brand_spec(session, workspace_id).policies.review
+        routing = route(report, policy, generator_kind=result.generator.kind)
+        child = Draft(
+            id=new_id(),
+            workspace_id=workspace_id,
+            customer_id=parent.customer_id,
+            campaign_id=parent.campaign_id,
+            parent_id=parent.id,
+            request_id=new_id(),
+            channel=parent.channel,
+            locale=body.target_locale or parent.locale,
+            variant_index=parent.variant_index,
+            angle=variant.angle,
+            goal=parent.goal,
+            brief=parent.brief,
+            is_control=parent.is_control,
+            content=variant.content.model_dump(mode="json"),
+            status=routing.status,
+            verdict=report.verdict.value,
+            guardrail_report=report.model_dump(mode="json"),
+            cited_fact_ids=list(variant.fact_ids),
+            bundle=parent.bundle,
+            generator=result.generator.model_dump(mode="json"),
+            usage=result.usage.model_dump(mode="json") | {"attempts": result.attempts},
+            latency_ms=result.latency_ms,
+            review_reason=routing.reason,
+            review_priority=routing.priority,
+            send_at=parent.send_at,
+        )
+        session.add(child)
+        session.flush()
+        record_event(
+            session,
+            workspace_id=workspace_id,
+            draft_id=child.id,
+            kind="refined",
+            actor=actor,
+            data={"parent_id": parent.id, "operation": body.operation.value, "target_locale": body.target_locale},
+        )
+        record_event(
+            session,
+            workspace_id=workspace_id,
+            draft_id=child.id,
+            kind="checked",
+            actor="system",
+            data={"verdict": report.verdict.value},
+        )
+        kind = {"approved": "auto_approved", "blocked": "blocked"}.get(routing.status, "queued")
+        record_event(
+            session,
+            workspace_id=workspace_id,
+            draft_id=child.id,
+            kind=kind,
+            actor="system",
+            data={"reason": routing.reason},
+        )
+        record_usage(session, workspace_id, result, operation="refine", channel=parent.channel, draft_id=child.id)
+        return draft_out(child, customer_external_id(session, child))
+
+    return await run_in_session(factory, _store)
+
+
+__all__ = ["create_drafts", "find_customer", "get_draft", "list_drafts", "load_draft", "refine_draft"]

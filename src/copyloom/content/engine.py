@@ -1,0 +1,100 @@
+"""The content engine: the heavy collaborators (vector store, embedder, generator, token counter) built once per
+process, plus short-lived per-workspace lookups that every draft's checks need (catalogue names, other
+customers' identifiers)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from copyloom.config import Settings
+from copyloom.genai.tokens import TokenCounter
+from copyloom.genai.types import Generator
+from copyloom.models import Customer, Product
+from copyloom.retrieval.embeddings import Embedder
+from copyloom.retrieval.store import VectorStore
+
+LOOKUP_TTL_S = 60.0
+
+
+@dataclass(frozen=True)
+class WorkspaceLookups:
+    """What grounding and leakage checks compare a draft against, for one workspace."""
+
+    catalogue: tuple[str, ...]
+    # Hosts the brand's own links live on (from catalogue URLs): a link elsewhere is not grounded.
+    domains: tuple[str, ...]
+    # customer pk -> identifiers (full name, email, phone) of that customer
+    identifiers: dict[int, tuple[str, ...]]
+
+    def others(self, customer_pk: int | None) -> tuple[str, ...]:
+        return tuple(i for pk, ids in self.identifiers.items() if pk != customer_pk for i in ids)
+
+
+@dataclass
+class ContentEngine:
+    """Built once (app lifespan or CLI) and shared by every request."""
+
+    settings: Settings
+    store: VectorStore
+    embedder: Embedder
+    generator: Generator
+    token_counter: TokenCounter
+    _lookups: dict[str, tuple[float, WorkspaceLookups]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def lookups(self, session: Session, workspace_id: str) -> WorkspaceLookups:
+        """Cached for a minute: the same campaign asks thousands of times, and a minute-old catalogue is fine."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._lookups.get(workspace_id)
+            if hit is not None and now - hit[0] < LOOKUP_TTL_S:
+                return hit[1]
+        products = session.execute(select(Product.name, Product.url).where(Product.workspace_id == workspace_id)).all()
+        catalogue = tuple(name for name, _ in products)
+        domains = tuple(sorted({urlsplit(url).hostname or "" for _, url in products if url} - {""}))
+        identifiers: dict[int, tuple[str, ...]] = {}
+        rows = session.execute(
+            select(Customer.id, Customer.name, Customer.email, Customer.phone).where(
+                Customer.workspace_id == workspace_id
+            )
+        )
+        for pk, name, email, phone in rows:
+            ids = tuple(v for v in (name, email, phone) if v and len(v) >= 4)
+            if ids:
+                identifiers[pk] = ids
+        value = WorkspaceLookups(catalogue=catalogue, domains=domains, identifiers=identifiers)
+        with self._lock:
+            self._lookups[workspace_id] = (now, value)
+        return value
+
+    def forget(self, workspace_id: str) -> None:
+        with self._lock:
+            self._lookups.pop(workspace_id, None)
+
+
+def build_content_engine(settings: Settings) -> ContentEngine:
+    """Embedder (cached by content hash), vector store, generator and token counter, from settings."""
+    from copyloom.genai.factory import build_generator
+    from copyloom.genai.tokens import get_token_counter
+    from copyloom.retrieval.embedding_cache import CachedEmbedder, EmbeddingCache
+    from copyloom.retrieval.embeddings import make_base_embedder
+    from copyloom.retrieval.store import make_chroma_client
+
+    embedder = CachedEmbedder(
+        make_base_embedder(settings), EmbeddingCache(settings.data_dir / "embeddings-cache.sqlite")
+    )
+    store = VectorStore(make_chroma_client(settings), embedder)
+    model_name = settings.llm_model.split(":", 1)[-1] if settings.llm_model else None
+    return ContentEngine(
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        generator=build_generator(settings),
+        token_counter=get_token_counter(model_name),
+    )

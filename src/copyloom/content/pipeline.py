@@ -1,0 +1,271 @@
+"""One customer, several channels: consent gate → facts bundle → generate → guardrails (one repair) → persist.
+
+Database work runs in worker threads (SQLAlchemy sessions are synchronous); model calls run concurrently per
+channel on the event loop. Everything a request writes is written in one transaction at the end, so a failure
+leaves nothing half-done, and a model failure on one channel does not lose the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, TypeVar
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.content.engine import ContentEngine
+from copyloom.content.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
+from copyloom.db import session_scope
+from copyloom.domain.brand import ReviewPolicy
+from copyloom.domain.enums import Channel, Purpose
+from copyloom.errors import CopyloomError, ModelError, ModelTimeout, NotFound
+from copyloom.genai.budget import check_budget, record_usage
+from copyloom.genai.types import GenerationRequest, GenerationResult
+from copyloom.guardrails.context import CheckContext
+from copyloom.guardrails.gate import evaluate_gate
+from copyloom.guardrails.gate_loader import load_gate_input
+from copyloom.guardrails.pipeline import repair_feedback, run_checks
+from copyloom.guardrails.types import GuardrailReport
+from copyloom.models import Customer, Draft, new_id
+from copyloom.retrieval.bundle import build_bundle, load_brand_spec
+from copyloom.retrieval.facts import FactsBundle
+from copyloom.review.audit import record_event
+from copyloom.review.routing import route
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    channel: Channel
+    bundle: FactsBundle
+    ctx: CheckContext
+    template_only: bool
+
+
+@dataclass(frozen=True)
+class Prepared:
+    customer_pk: int
+    customer_external_id: str
+    plans: list[ChannelPlan]
+    suppressed: list[SuppressedOut]
+    review_policy: ReviewPolicy
+
+
+@dataclass(frozen=True)
+class Generated:
+    plan: ChannelPlan
+    result: GenerationResult
+    reports: list[GuardrailReport]
+
+
+@dataclass(frozen=True)
+class Failed:
+    channel: Channel
+    error: CopyloomError
+
+
+def find_customer(session: Session, workspace_id: str, external_id: str) -> Customer:
+    customer = session.scalars(
+        select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == external_id)
+    ).first()
+    if customer is None:
+        raise NotFound(f"no customer {external_id!r}", code="customer_not_found", field="customer_id")
+    return customer
+
+
+def prepare(
+    session: Session,
+    engine: ContentEngine,
+    workspace_id: str,
+    req: DraftRequest,
+    now: datetime,
+    *,
+    realtime: bool = False,
+) -> Prepared:
+    """Gate every channel, and build a facts bundle and check context for the ones that may proceed."""
+    customer = find_customer(session, workspace_id, req.customer_id)
+    gate_input = load_gate_input(session, workspace_id, req.customer_id, now)
+    lookups = engine.lookups(session, workspace_id)
+    plans: list[ChannelPlan] = []
+    suppressed: list[SuppressedOut] = []
+    for channel in req.channels:
+        decision = evaluate_gate(
+            gate_input, channel=channel, purpose=Purpose.MARKETING, now=now, send_at=req.send_at, realtime=realtime
+        )
+        if not decision.allowed:
+            suppressed.append(
+                SuppressedOut(
+                    channel=channel,
+                    reason_code=str(decision.reason_code),
+                    message=decision.message,
+                    send_after=decision.send_after,
+                )
+            )
+            continue
+        bundle = build_bundle(
+            session,
+            engine.store,
+            engine.embedder,
+            workspace_id=workspace_id,
+            customer_external_id=req.customer_id,
+            brief=req.brief,
+            channel=channel,
+            locale=req.locale,
+            token_counter=engine.token_counter,
+            now=now,
+        )
+        ctx = CheckContext(
+            bundle=bundle,
+            channel=channel,
+            send_at=req.send_at or now,
+            brief=req.brief,
+            other_customers=lookups.others(customer.id),
+            catalogue=lookups.catalogue,
+            brand_domains=lookups.domains,
+            whatsapp_template_only=decision.whatsapp_template_only,
+        )
+        plans.append(ChannelPlan(channel, bundle, ctx, decision.whatsapp_template_only))
+    if plans and engine.generator.kind == "llm":
+        check_budget(session, workspace_id, engine.settings, now)  # 429 before any model call
+    policy = load_brand_spec(session, workspace_id).policies.review
+    return Prepared(customer.id, customer.external_id, plans, suppressed, policy)
+
+
+def _check_all(result: GenerationResult, plan: ChannelPlan) -> list[GuardrailReport]:
+    return [run_checks(variant, plan.ctx) for variant in result.variants]
+
+
+async def generate_channel(engine: ContentEngine, plan: ChannelPlan, req: DraftRequest) -> Generated | Failed:
+    """Generate, check, and re-ask once with the checks' messages when a block is repairable."""
+    request = GenerationRequest(
+        bundle=plan.bundle,
+        brief=req.brief,
+        channel=plan.channel,
+        n_variants=req.variants,
+        whatsapp_template_only=plan.template_only,
+    )
+    try:
+        result = await engine.generator.generate(request)
+        reports = _check_all(result, plan)
+        feedback = sorted({msg for report in reports for msg in repair_feedback(report)})
+        if feedback:
+            retry = await engine.generator.generate(request.model_copy(update={"feedback": feedback}))
+            result = retry.model_copy(
+                update={
+                    "usage": result.usage + retry.usage,
+                    "attempts": result.attempts + retry.attempts,
+                    "latency_ms": result.latency_ms + retry.latency_ms,
+                }
+            )
+            reports = _check_all(result, plan)
+    except (ModelError, ModelTimeout) as exc:
+        return Failed(plan.channel, exc)
+    return Generated(plan, result, reports)
+
+
+def persist_generated(
+    session: Session,
+    workspace_id: str,
+    prepared: Prepared,
+    outcomes: list[Generated],
+    req: DraftRequest,
+    *,
+    request_id: str,
+    actor: str,
+    campaign_id: str | None = None,
+    campaign_mode: Literal["all", "sample"] | None = None,
+    rng: random.Random | None = None,
+) -> list[Draft]:
+    """Store every variant with its provenance and audit trail; flushes, never commits."""
+    policy = prepared.review_policy
+    drafts: list[Draft] = []
+    for outcome in outcomes:
+        result, plan = outcome.result, outcome.plan
+        generator = result.generator.model_dump(mode="json")
+        n = len(result.variants)
+        usage = result.usage.model_dump(mode="json") | {"attempts": result.attempts, "shared_by_variants": n}
+        for index, (variant, report) in enumerate(zip(result.variants, outcome.reports, strict=True)):
+            routing = route(report, policy, generator_kind=result.generator.kind, campaign_mode=campaign_mode, rng=rng)
+            draft = Draft(
+                id=new_id(),
+                workspace_id=workspace_id,
+                customer_id=prepared.customer_pk,
+                campaign_id=campaign_id,
+                request_id=request_id,
+                channel=plan.channel.value,
+                locale=plan.bundle.locale,
+                variant_index=index,
+                angle=variant.angle,
+                goal=req.brief.goal.value,
+                brief=req.brief.model_dump(mode="json"),
+                content=variant.content.model_dump(mode="json"),
+                status=routing.status,
+                verdict=report.verdict.value,
+                guardrail_report=report.model_dump(mode="json"),
+                cited_fact_ids=list(variant.fact_ids),
+                bundle=plan.bundle.model_dump(mode="json"),
+                generator=generator,
+                usage=usage,
+                latency_ms=result.latency_ms,
+                review_reason=routing.reason,
+                review_priority=routing.priority,
+                send_at=req.send_at,
+            )
+            session.add(draft)
+            session.flush()
+            _audit_new(session, draft, actor, report, routing.status, routing.reason)
+            drafts.append(draft)
+        record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value)
+    return drafts
+
+
+def _audit_new(
+    session: Session, draft: Draft, actor: str, report: GuardrailReport, status: str, reason: str | None
+) -> None:
+    ws = draft.workspace_id
+    record_event(
+        session,
+        workspace_id=ws,
+        draft_id=draft.id,
+        kind="generated",
+        actor=actor,
+        data={"generator": draft.generator, "angle": draft.angle},
+    )
+    record_event(
+        session,
+        workspace_id=ws,
+        draft_id=draft.id,
+        kind="checked",
+        actor="system",
+        data={"verdict": report.verdict.value, "checks": {r.check: r.verdict.value for r in report.results}},
+    )
+    kind = {"approved": "auto_approved", "blocked": "blocked"}.get(status, "queued")
+    record_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor="system", data={"reason": reason})
+
+
+def channel_errors(outcomes: list[Generated | Failed]) -> list[ChannelErrorOut]:
+    return [
+        ChannelErrorOut(channel=o.channel, code=o.error.code, message=o.error.message)
+        for o in outcomes
+        if isinstance(o, Failed)
+    ]
+
+
+async def run_in_session(factory: sessionmaker[Session], fn: Callable[[Session], T]) -> T:
+    """Run ``fn(session)`` in a worker thread inside one transaction."""
+
+    def _work() -> T:
+        with session_scope(factory) as session:
+            return fn(session)
+
+    return await anyio.to_thread.run_sync(_work)
+
+
+async def generate_all(engine: ContentEngine, prepared: Prepared, req: DraftRequest) -> list[Generated | Failed]:
+    return list(await asyncio.gather(*(generate_channel(engine, plan, req) for plan in prepared.plans)))
