@@ -1,0 +1,97 @@
+"""Segment-compatible ``POST /v1/batch`` (and the older ``/v1/import`` alias).
+
+Segment's libraries authenticate with HTTP Basic auth: the write key as user name and an empty password
+(``Authorization: Basic base64("<key>:")``); a Bearer key works too. The write key is a copyloom API key of role
+``admin`` or ``journey`` (journey is the least privilege that may write events). Bodies may be gzip-compressed
+(``Content-Encoding: gzip``, which ``analytics.Client(gzip=True)`` sends).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from copyloom.api.deps import AppServices, DbSession
+from copyloom.domain.enums import Role
+from copyloom.domain.segment import SegmentReport, ingest_segment_batch
+from copyloom.domain.workspaces import Principal, authenticate
+from copyloom.errors import Forbidden, InvalidInput, PayloadTooLarge, Unauthenticated
+
+router = APIRouter(prefix="/v1", tags=["segment"])
+WRITE_ROLES = frozenset({Role.ADMIN, Role.JOURNEY})
+
+
+def _write_key(request: Request) -> str:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    if scheme.lower() == "basic":
+        try:
+            user, _, _ = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise Unauthenticated("malformed Basic credentials", code="missing_key") from exc
+        if user:
+            return user
+    raise Unauthenticated("send the write key as Basic auth user name (Segment) or a Bearer key", code="missing_key")
+
+
+def segment_principal(request: Request, services: AppServices) -> Principal:
+    key = _write_key(request)
+    with services.session_factory() as session:
+        principal = authenticate(session, key)
+    if principal.role not in WRITE_ROLES:
+        raise Forbidden(f"a Segment write key must have role admin or journey; yours is {principal.role.value}")
+    return principal
+
+
+SegmentPrincipal = Annotated[Principal, Depends(segment_principal)]
+
+
+async def read_batch(request: Request, services: AppServices) -> list[object]:
+    body = await request.body()
+    limit = services.settings.max_body_bytes
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(body, limit + 1)
+        except zlib.error as exc:
+            raise InvalidInput("the body is not valid gzip", code="invalid_gzip", field="body") from exc
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request bodies are limited to {limit} bytes uncompressed")
+    try:
+        payload: Any = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json", field="body") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("batch"), list):
+        raise InvalidInput('expected {"batch": [messages]}', field="batch")
+    shared_context = payload.get("context") if isinstance(payload.get("context"), dict) else {}
+    messages: list[object] = []
+    for message in payload["batch"]:
+        if isinstance(message, dict) and shared_context:
+            message = {**message, "context": {**shared_context, **(message.get("context") or {})}}
+        messages.append(message)
+    return messages
+
+
+Batch = Annotated[list[object], Depends(read_batch)]
+_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "properties": {"batch": {"type": "array"}}}}},
+    }
+}
+
+
+@router.post("/batch", summary="Segment HTTP Tracking API batch: identify, track, page, screen", openapi_extra=_DOC)
+def post_batch(principal: SegmentPrincipal, messages: Batch, db: DbSession) -> SegmentReport:
+    return ingest_segment_batch(db, principal.workspace_id, messages)
+
+
+@router.post("/import", summary="Alias of /v1/batch used by older Segment libraries", openapi_extra=_DOC)
+def post_import(principal: SegmentPrincipal, messages: Batch, db: DbSession) -> SegmentReport:
+    return ingest_segment_batch(db, principal.workspace_id, messages)
