@@ -176,7 +176,9 @@ def _products(
     locale_script: str,
 ) -> list[Fact]:
     exclude_owned = brief.goal != Goal.REPLENISH
-    hits = store.query(workspace_id, query_vec.tolist(), n_results=8 * PRODUCTS + (len(owned) if exclude_owned else 0))
+    hits = store.query(
+        workspace_id, query_vec.tolist(), n_results=4 * PRODUCTS + (min(len(owned), 16) if exclude_owned else 0)
+    )
     kept: list[tuple[str, float, str]] = []
     for h in hits:
         sku = h.metadata.get("sku")

@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 RECENT_ORDERS = 5
+RECENT_LINES = 40  # wholesale customers put hundreds of lines in one order
 TOP_SKUS = 8
 RECENT_EVENTS = 10
 RECENT_CONTACTS = 5
@@ -145,6 +146,7 @@ def load_personal_data(session: Session, customer: Customer) -> CustomerData:
             .join(OrderLine, OrderLine.order_id == Order.id)
             .where(Order.id.in_(recent))
             .order_by(Order.placed_at.desc(), OrderLine.position)
+            .limit(RECENT_LINES)
         ).all()
         data.recent_lines = [
             PurchaseLine(r[0], r[1], _aware(r[2]) or r[2], r[3], r[4], r[5], int(r[6]), Decimal(str(r[7])))

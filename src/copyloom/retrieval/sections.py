@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 # Event properties holding what the customer wrote: the fact is marked untrusted.
+MAX_PURCHASE_FACTS = 10
 _FREE_TEXT_KEYS = frozenset({"text", "message", "body", "comment", "review", "note", "subject", "query"})
 
 
@@ -123,10 +124,12 @@ def purchase_facts(
     """Recent lines, scored by recency, with a bonus for what the customer buys again and again."""
     times = dict(top_skus)
     facts: dict[str, Fact] = {}
-    for line in lines:
-        fid = f"purchase:{line.order_external_id}:{line.sku}"
-        if fid in facts:
+    seen: set[str] = set()
+    for line in lines:  # most recent first: keep the latest line of each sku
+        if line.sku in seen or len(facts) >= MAX_PURCHASE_FACTS:
             continue
+        seen.add(line.sku)
+        fid = f"purchase:{line.order_external_id}:{line.sku}"
         name = clean_text(line.name or line.sku, 120)
         again = times.get(line.sku, 1)
         text = (

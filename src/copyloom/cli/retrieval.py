@@ -1,0 +1,91 @@
+"""``copyloom index`` (embed what changed, with a progress bar) and ``copyloom facts`` (what a draft may use)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from copyloom.cli._common import console, handle_errors, open_db, print_json, resolve_workspace
+from copyloom.db import session_scope
+from copyloom.domain.brief import Brief
+from copyloom.domain.enums import Channel, Goal
+from copyloom.models import Workspace
+from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET
+from copyloom.retrieval.bundle import build_bundle
+from copyloom.retrieval.indexer import index_workspace
+from copyloom.retrieval.services import build_retrieval
+
+
+@handle_errors
+def index(
+    workspace: Annotated[str | None, typer.Option(help="Workspace id; default: every workspace.")] = None,
+) -> None:
+    """Embed new or changed products, knowledge and notes; remove what was deleted."""
+    settings, factory = open_db()
+    retrieval = build_retrieval(settings)
+    with session_scope(factory) as s:
+        ids = [resolve_workspace(s, workspace).id] if workspace else list(s.scalars(select(Workspace.id)))
+    for ws in ids:
+        with Progress(
+            TextColumn(f"[bold]{ws}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("embedding", total=None)
+
+            def progress(done: int, total: int, task_id: TaskID = task, p: Progress = bar) -> None:
+                p.update(task_id, completed=done, total=total)
+
+            with session_scope(factory) as s:
+                report = index_workspace(s, retrieval.store, retrieval.embedder, ws, progress=progress)
+        console.print(
+            f"{ws}: {report.total} documents, {report.embedded} embedded, {report.unchanged} unchanged, "
+            f"{report.deleted} deleted in {report.seconds:.1f} s"
+        )
+    retrieval.close()
+
+
+@handle_errors
+def facts(
+    customer_id: Annotated[str, typer.Argument(help="The brand's customer id.")],
+    workspace: Annotated[str, typer.Option(help="Workspace id.")],
+    goal: Annotated[Goal, typer.Option(help="What the message is for.")],
+    channel: Annotated[Channel, typer.Option()] = Channel.EMAIL,
+    locale: Annotated[str | None, typer.Option()] = None,
+    instructions: Annotated[str | None, typer.Option(help="The brief's free text.")] = None,
+    token_budget: Annotated[int, typer.Option()] = DEFAULT_TOKEN_BUDGET,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole bundle as JSON.")] = False,
+) -> None:
+    """Show the facts a draft for this customer would be grounded in, with their sources."""
+    settings, factory = open_db()
+    retrieval = build_retrieval(settings)
+    with session_scope(factory) as s:
+        resolve_workspace(s, workspace)
+        bundle = build_bundle(
+            s,
+            retrieval.store,
+            retrieval.embedder,
+            workspace_id=workspace,
+            customer_external_id=customer_id,
+            brief=Brief(goal=goal, instructions=instructions),
+            channel=channel.value,
+            locale=locale,
+            token_budget=token_budget,
+        )
+    retrieval.close()
+    if as_json:
+        print_json(bundle.model_dump(mode="json"))
+        return
+    typer.echo(
+        f"{bundle.customer.external_id} · {bundle.goal} · {bundle.channel} · {bundle.locale} · "
+        f"personalization {'on' if bundle.personalization_allowed else 'off'} · "
+        f"{bundle.token_count}/{bundle.token_budget} tokens ({bundle.encoding})"
+    )
+    for f in bundle.facts:
+        flags = ("*" if f.required else "") + ("!" if f.untrusted else "")
+        typer.echo(f"{f.id}{flags}  {f.text}  <- {f.source.table}#{f.source.row_id}")
+    for d in bundle.dropped:
+        typer.echo(f"dropped {d.id}: {d.reason}")
+    for n in bundle.notes:
+        typer.echo(f"note: {n}")
