@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from copyloom import __version__
 from copyloom.api.errors import install_error_handlers
 from copyloom.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from copyloom.api.routes import drafts, facts, health
+from copyloom.api.routes import campaigns, decisions, drafts, facts, health, ingest, ingest_activity, ingest_segment
 from copyloom.api.services import Services
 from copyloom.config import Settings, get_settings
+from copyloom.content.campaigns import resume_unfinished
 from copyloom.db import make_engine, make_session_factory, upgrade
 
 DESCRIPTION = """Copyloom writes personalized marketing messages from a brand's own first-party data and
@@ -35,9 +36,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or build_services(settings)
+        if owned:
+            with app.state.services.session_factory() as session:
+                resume_unfinished(session, app.state.services.task_runner())
         try:
             yield
         finally:
+            if app.state.services.runner is not None and owned:
+                app.state.services.runner.shutdown()
             if owned:
                 app.state.services.engine.dispose()
 
@@ -47,5 +53,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(drafts.router)
+    app.include_router(campaigns.router)
+    app.include_router(decisions.router)
+    app.include_router(ingest.router)
+    app.include_router(ingest_activity.router)
+    app.include_router(ingest_segment.router)
     app.include_router(facts.router)
     return app
