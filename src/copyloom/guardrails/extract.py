@@ -41,7 +41,7 @@ _NUM = r"\d{1,3}(?:[,.\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _PREFIX = r"US\$|HK\$|NT\$|A\$|C\$|S\$|RMB|CNY|USD|EUR|GBP|JPY|\$|£|€|¥|￥"
 _SUFFIX = r"€|元|円|块|USD|EUR|GBP|CNY|RMB|JPY|yuan|dollars?|euros?|pounds?"
 PRICE_RE = re.compile(
-    rf"(?:(?P<pre>{_PREFIX})\s?(?P<n1>{_NUM})(?!\s?%)|(?<![\w.,])(?P<n2>{_NUM})\s?(?P<suf>{_SUFFIX})(?![A-Za-z]))",
+    rf"(?:(?P<pre>{_PREFIX})\s?(?P<n1>{_NUM})(?!\s?%)|(?<![0-9A-Za-z.,])(?P<n2>{_NUM})\s?(?P<suf>{_SUFFIX})(?![A-Za-z]))",
     re.IGNORECASE,
 )
 PERCENT_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|％|percent\b|per cent\b)", re.IGNORECASE)

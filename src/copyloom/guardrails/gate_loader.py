@@ -66,6 +66,11 @@ def _is_inbound_whatsapp(ev: Event) -> bool:
     return ev.name == "Inbound Message" and isinstance(channel, str) and channel.lower() == Channel.WHATSAPP
 
 
+def _is_sensitive(name: str) -> bool:
+    lowered = name.lower()
+    return "complaint" in lowered or "refund" in lowered
+
+
 def load_gate_input(session: Session, workspace_id: str, customer_id: str, now: datetime) -> GateInput:
     """Snapshot of ``customer_id`` (the brand's external id) in ``workspace_id`` as of ``now``."""
     customer = session.scalars(
@@ -97,7 +102,7 @@ def load_gate_input(session: Session, workspace_id: str, customer_id: str, now: 
     sensitive = tuple(
         EventSummary(ev.name, ev.occurred_at, str((ev.properties or {}).get("status")) if ev.properties else None)
         for ev in events
-        if not _is_inbound_whatsapp(ev)
+        if _is_sensitive(ev.name)
     )
     attrs = customer.attributes or {}
     return GateInput(

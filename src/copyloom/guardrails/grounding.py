@@ -108,13 +108,16 @@ def _dates(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Ev
 def _links_and_products(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Evidence]:
     out: list[Evidence] = []
     hosts = idx.hosts | {d.lower().removeprefix("www.") for d in ctx.brand_domains}
-    for u in find_urls(text):
+    links = find_urls(text)
+    for u in links:
         norm = normalize_url(u.text)
         host = url_host(u.text)
         if norm not in idx.urls and not any(host == h or host.endswith("." + h) for h in hosts):
             out.append(_ev(field, u.start, u.end, u.text, "url_not_allowed", f"links in facts or on {sorted(hosts)}"))
     names = tuple(idx.product_names) + tuple(ctx.catalogue)
     for mention in find_products(text, tuple(sorted(set(names)))):
+        if any(u.start <= mention.start < u.end for u in links):
+            continue  # a slug inside a link is checked as a link
         fact_id = idx.product_names.get(mention.name.lower())
         if mention.exact and fact_id is None:
             out.append(

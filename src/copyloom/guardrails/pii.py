@@ -14,12 +14,12 @@ from copyloom.genai.schemas import Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.lexicon import sensitive_terms
-from copyloom.guardrails.text import copy_fields, passed, result
+from copyloom.guardrails.text import copy_fields, passed, phrase_pattern, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "pii"
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE_RE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{5,18}\d(?![\w])")
+PHONE_RE = re.compile(r"(?<![0-9A-Za-z.])\+?\(?\d[\d\s().-]{5,18}\d(?![0-9A-Za-z])")
 CARD_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 ACCOUNT_RE = re.compile(
@@ -95,7 +95,6 @@ def _contact_details(ctx: CheckContext, field: str, text: str, allowed: str) -> 
 
 def _others(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
     own = (ctx.bundle.customer.first_name or "").strip().lower()
-    lowered = text.lower()
     digits = re.sub(r"\D", "", text)
     out: list[Evidence] = []
     for ident in ctx.other_customers:
@@ -107,13 +106,11 @@ def _others(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
             if ident_digits in digits:
                 out.append(Evidence(field=field, text=ident, reason_code="other_customer_data"))
             continue
-        pos = lowered.find(ident.lower())
-        if pos >= 0 and (not ident[0].isalnum() or pos == 0 or not lowered[pos - 1].isalnum()):
-            end = pos + len(ident)
-            if end == len(lowered) or not lowered[end].isalnum() or not ident[-1].isalnum():
-                out.append(
-                    Evidence(field=field, start=pos, end=end, text=text[pos:end], reason_code="other_customer_data")
-                )
+        # Word-bounded for Latin names, plain substring for CJK ones.
+        out += [
+            Evidence(field=field, start=m.start(), end=m.end(), text=m.group(0), reason_code="other_customer_data")
+            for m in phrase_pattern(ident).finditer(text)
+        ]
     return out
 
 
