@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from copyloom.domain.enums import Channel
 from copyloom.genai.schemas import SmsContent, WhatsAppContent, _Content
+from copyloom.guardrails.sms import count_segments
 
 __all__ = [
     "FIELD_LIMITS",
@@ -33,12 +34,6 @@ SMS_MAX_SEGMENTS = 2
 
 OPT_OUT = {"en": "Reply STOP to opt out", "zh": "回T退订"}
 
-_GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENDED = set("^{}\\[~]|€\f")
-
 
 def opt_out_text(locale: str) -> str:
     return OPT_OUT["zh"] if locale.lower().startswith("zh") else OPT_OUT["en"]
@@ -52,17 +47,9 @@ class SmsSegments:
 
 
 def sms_segments(text: str) -> SmsSegments:
-    """Segments of ``text``: GSM-7 160/153 (extension chars cost 2), else UCS-2 70/67 in UTF-16 units."""
-    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENDED for ch in text):
-        units = sum(2 if ch in _GSM7_EXTENDED else 1 for ch in text)
-        single, multi, encoding = 160, 153, "GSM-7"
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, multi, encoding = 70, 67, "UCS-2"
-    if units == 0:
-        return SmsSegments(encoding, 0, 0)
-    segments = 1 if units <= single else -(-units // multi)
-    return SmsSegments(encoding, units, segments)
+    """Segments of ``text`` as the channel guardrail counts them (GSM-7 160/153, UCS-2 70/67, whole graphemes)."""
+    info = count_segments(text)
+    return SmsSegments(info.encoding, info.units, info.segments)
 
 
 def content_problems(

@@ -103,18 +103,25 @@ def _banned(text: str, style: Style) -> bool:
 
 
 def _choose(options: list[str], fits: Callable[[str], bool], style: Style) -> str:
-    """The first option (after skipping ``shorten`` of them, if enough remain) that fits and is not banned."""
+    """The richest option that fits and is not banned; ``shorten`` steps to strictly shorter fitting ones."""
     options = [o for o in dict.fromkeys(options) if o]
     if not options:
         return ""
-    start = min(style.shorten, len(options) - 1)
-    for option in options[start:]:
-        if fits(option) and not _banned(option, style):
-            return option
-    for option in reversed(options):  # nothing fits: the shortest non-banned, cut only if it has no facts
-        if not _banned(option, style):
-            return option
-    return options[-1]
+    fitting = [o for o in options if fits(o) and not _banned(o, style)]
+    if not fitting:  # nothing fits: the last (shortest) option that is not banned; the guardrail reports it
+        allowed = [o for o in options if not _banned(o, style)]
+        return (allowed or options)[-1]
+    chosen = fitting[0]
+    for _ in range(style.shorten):
+        shorter = [o for o in fitting if len(o) < len(chosen)]
+        if not shorter:
+            break
+        chosen = shorter[0]
+    return chosen
+
+
+def has_banned(text: str, style: Style) -> bool:
+    return _banned(text, style)
 
 
 def _fit_len(limit: int) -> Callable[[str], bool]:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Channel
-from copyloom.genai.offline.compose import Copy, Style, compose, parse_copy
+from copyloom.genai.offline.compose import Copy, Style, compose, has_banned, parse_copy
 from copyloom.genai.offline.facts import Picked, copy_context, pick_facts, quoted
 from copyloom.genai.schemas import Variant
 from copyloom.genai.types import (
@@ -182,9 +182,6 @@ class OfflineGenerator:
         brand = bundle.brand
         first_name = bundle.customer.first_name if bundle.personalization_allowed else None
         ctx = copy_context(brand, picked, first_name=first_name, formal=formal, casual=casual)
-        copy = self._copy(brief, angle, locale, ctx)
-        if copy is None:  # every goal defines angles 0-4; this guards a template edit gone wrong
-            raise LookupError(f"offline copy {locale} has no angle {angle} for goal {brief.goal.value}")
         emoji_ok = brand.emoji_policy == "allowed" or (brand.emoji_policy == "sparingly" and casual)
         style = Style(
             locale=locale,
@@ -196,7 +193,14 @@ class OfflineGenerator:
             banned=tuple(brand.banned_phrases) + tuple(brand.competitor_names) + hints.avoid_phrases,
             max_sms_segments=brand.policies.sms_max_segments,
         )
-        content = compose(channel, copy, style, whatsapp_template_only=template_only)
+        # An angle whose every wording hits a banned phrase gives way to the next angle.
+        for step in range(N_ANGLES):
+            copy = self._copy(brief, (angle + step) % N_ANGLES, locale, ctx)
+            if copy is None:  # every goal defines angles 0-4; this guards a template edit gone wrong
+                raise LookupError(f"offline copy {locale} has no angle {angle} for goal {brief.goal.value}")
+            content = compose(channel, copy, style, whatsapp_template_only=template_only)
+            if not has_banned("\n".join(content.text_fields().values()), style):
+                break
         text = "\n".join(content.text_fields().values())
         cited = [f.id for f in picked.facts() if any(q and q in text for q in quoted(f, ctx))]
         if first_name and picked.profile and first_name in text:
