@@ -58,7 +58,7 @@ def test_ndjson_import_with_a_broken_line(
         (2, "invalid_json", None),
         (3, "invalid_input", "price"),
     ]
-    changed = lines[:1] + [json.dumps({"sku": "STOVE", "name": "Stove", "price": 35, "currency": "EUR"})]
+    changed = [*lines[:1], json.dumps({"sku": "STOVE", "name": "Stove", "price": 35, "currency": "EUR"})]
     report = client.post("/v1/products/import", content="\n".join(changed).encode(), headers=headers).json()
     assert (report["inserted"], report["updated"], report["unchanged"]) == (0, 1, 1)
     assert counts(session_factory)["Product"] == 2

@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from copyloom import __version__
 from copyloom.api.errors import install_error_handlers
 from copyloom.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from copyloom.api.routes import campaigns, decisions, drafts, facts, health, ingest, ingest_activity, ingest_segment
+from copyloom.api.routes import (
+    campaigns,
+    decisions,
+    drafts,
+    facts,
+    health,
+    ingest,
+    ingest_activity,
+    ingest_segment,
+    reviews,
+    ui,
+)
 from copyloom.api.services import Services
 from copyloom.config import Settings, get_settings
 from copyloom.content.campaigns import resume_unfinished
@@ -59,4 +70,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ingest_activity.router)
     app.include_router(ingest_segment.router)
     app.include_router(facts.router)
+    app.include_router(reviews.router)
+    app.include_router(ui.router)
     return app

@@ -20,18 +20,17 @@ from copyloom.content.pipeline import (
     prepare,
     run_in_session,
 )
+from copyloom.content.recheck import stored_check_context, stored_variant
 from copyloom.content.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
 from copyloom.content.views import draft_out
 from copyloom.domain.brief import Brief
 from copyloom.errors import CopyloomError, InvalidInput, NotFound
 from copyloom.genai.budget import check_budget, record_usage
-from copyloom.genai.schemas import Variant
 from copyloom.genai.types import RefineOperation, RefineRequest
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Customer, Draft, new_id, utcnow
 from copyloom.retrieval.bundle import load_brand_spec
-from copyloom.retrieval.facts import FactsBundle
 from copyloom.review.audit import record_event
 from copyloom.review.routing import route
 
@@ -131,7 +130,7 @@ def list_drafts(
             select(Customer.id, Customer.external_id).where(
                 Customer.id.in_({d.customer_id for d in rows if d.customer_id is not None})
             )
-        ).tuples()
+        ).tuples().all()
     )
     items = [draft_out(d, externals.get(d.customer_id) if d.customer_id else None) for d in rows[:limit]]
     return DraftPage(items=items, next_cursor=_encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
@@ -154,25 +153,17 @@ async def refine_draft(
 
     def _load(session: Session) -> tuple[Draft, CheckContext, RefineRequest]:
         parent = load_draft(session, workspace_id, draft_id)
-        bundle = FactsBundle.model_validate(parent.bundle)
-        brief = Brief.model_validate(parent.brief)
-        variant = Variant.model_validate(
-            {"angle": parent.angle or "", "fact_ids": parent.cited_fact_ids, "content": parent.content}
-        )
+        variant = stored_variant(parent)
         lookups = engine.lookups(session, workspace_id)
         if engine.generator.kind == "llm":
             check_budget(session, workspace_id, engine.settings, now)
-        ctx = CheckContext(
-            bundle=bundle,
-            channel=parent.channel,
-            send_at=parent.send_at or now,
-            brief=brief,
-            other_customers=lookups.others(parent.customer_id),
-            catalogue=lookups.catalogue,
-            brand_domains=lookups.domains,
-        )
+        ctx = stored_check_context(parent, lookups, now)
         request = RefineRequest(
-            bundle=bundle, brief=brief, parent=variant, operation=body.operation, target_locale=body.target_locale
+            bundle=ctx.bundle,
+            brief=ctx.brief or Brief.model_validate(parent.brief),
+            parent=variant,
+            operation=body.operation,
+            target_locale=body.target_locale,
         )
         return parent, ctx, request
 

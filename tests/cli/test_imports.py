@@ -1,0 +1,78 @@
+"""``copyloom import …`` through typer's CliRunner against the isolated data directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from copyloom.cli import app
+from tests.domain.test_online_retail import SAMPLE
+
+runner = CliRunner()
+
+
+def _ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_csv_and_ndjson_imports_are_idempotent(tmp_path: Path) -> None:
+    _ok("workspaces", "create", "acme")
+    customers = tmp_path / "customers.csv"
+    customers.write_text(
+        "id,name,email,phone,country,attributes.tier\n"
+        "c1,Ana,ana@example.com,+351 912 345 678,PT,gold\n"
+        "c2,Li Lei,lilei@example.cn,13800138000,CN,\n"
+        "c3,Broken,not-an-email,,,\n",
+        encoding="utf-8",
+    )
+    report = json.loads(_ok("import", "customers", str(customers), "--workspace", "acme", "--json"))
+    assert (report["inserted"], report["skipped_count"]) == (2, 1)
+    assert (report["skipped"][0]["row"], report["skipped"][0]["field"]) == (3, "email")
+    again = json.loads(_ok("import", "customers", str(customers), "-w", "acme", "--json"))
+    assert (again["inserted"], again["unchanged"]) == (0, 2)
+    consents = tmp_path / "consents.ndjson"
+    consents.write_text(
+        json.dumps({"customer_id": "c1", "purpose": "marketing", "channel": "email", "status": "granted",
+                    "recorded_at": "2026-01-01T00:00:00Z"}) + "\n"
+        + json.dumps({"customer_id": "c1", "purpose": "sale", "channel": "email", "status": "granted"}) + "\n"
+    )  # fmt: skip
+    out = _ok("import", "consents", str(consents), "-w", "acme")
+    assert "1 inserted" in out and "1 skipped" in out
+
+
+def test_products_offers_and_events_files(tmp_path: Path) -> None:
+    _ok("workspaces", "create", "acme")
+    products = tmp_path / "products.csv"
+    products.write_text("sku,name,price,currency,active\nTENT,Trail Tent,249.00,GBP,true\nMUG,Mug,x,GBP,true\n")
+    assert "1 inserted" in _ok("import", "products", str(products), "-w", "acme")
+    offers = tmp_path / "offers.json"
+    offers.write_text(
+        json.dumps([{"id": "spring", "title": "Spring", "discount_value": 20, "eligible_skus": ["TENT"]}])
+    )
+    assert "1 inserted" in _ok("import", "offers", str(offers), "-w", "acme")
+    events = tmp_path / "events.csv"
+    events.write_text("customer_id,name,timestamp,properties.city\nnobody,Event Attended,2026-01-01T10:00:00Z,Leeds\n")
+    result = runner.invoke(app, ["import", "events", str(events), "-w", "acme"])
+    assert result.exit_code == 0 and "customer_not_found" in result.output
+
+
+def test_unknown_workspace_and_extension_fail_cleanly(tmp_path: Path) -> None:
+    data = tmp_path / "x.txt"
+    data.write_text("id\n1\n")
+    result = runner.invoke(app, ["import", "customers", str(data), "-w", "ghost"])
+    assert result.exit_code == 2 and "workspace_not_found" in result.output
+    _ok("workspaces", "create", "acme")
+    result = runner.invoke(app, ["import", "customers", str(data), "-w", "acme"])
+    assert result.exit_code == 2 and "invalid_input (file)" in result.output
+
+
+def test_online_retail_sample_twice() -> None:
+    _ok("workspaces", "create", "retail")
+    first = json.loads(_ok("import", "online-retail", str(SAMPLE), "-w", "retail", "--json"))
+    assert (first["customers"]["inserted"], first["orders"]["inserted"]) == (51, 61)
+    out = _ok("import", "online-retail", str(SAMPLE), "-w", "retail")
+    assert "customers: 0 inserted" in out and "orders: 0 inserted, 0 updated, 61 unchanged" in out
