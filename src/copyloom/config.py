@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         default=None, ge=0, description="USD per workspace per UTC day; None means unlimited."
     )
 
+    campaign_max_targets_per_s: float | None = Field(
+        default=None, gt=0, description="Throttle for background campaign generation; None means as fast as it goes."
+    )
+    decision_deadline_ms: int = Field(default=300, ge=10, le=60_000, description="Default journey deadline.")
+
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest accepted request body.")
     log_level: str = "INFO"
     log_json: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
 from copyloom.content.engine import ContentEngine, build_content_engine
+from copyloom.content.tasks import InProcessRunner, TaskContext
 
 
 @dataclass
@@ -24,6 +26,9 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
     # name -> a callable that raises when that backend is unreachable (used by /readyz).
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
+    runner: InProcessRunner | None = None
+    # Thompson sampling draws; tests give it a seed.
+    rng: random.Random = field(default_factory=random.Random)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def content_engine(self) -> ContentEngine:
@@ -31,3 +36,10 @@ class Services:
             if self.content is None:
                 self.content = build_content_engine(self.settings)
             return self.content
+
+    def task_runner(self) -> InProcessRunner:
+        engine = self.content_engine()
+        with self._lock:
+            if self.runner is None:
+                self.runner = InProcessRunner(TaskContext(engine, self.session_factory))
+            return self.runner

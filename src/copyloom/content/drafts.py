@@ -130,7 +130,9 @@ def list_drafts(
             select(Customer.id, Customer.external_id).where(
                 Customer.id.in_({d.customer_id for d in rows if d.customer_id is not None})
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     items = [draft_out(d, externals.get(d.customer_id) if d.customer_id else None) for d in rows[:limit]]
     return DraftPage(items=items, next_cursor=_encode_cursor(rows[limit - 1]) if len(rows) > limit else None)

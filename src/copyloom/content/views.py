@@ -20,8 +20,8 @@ def draft_out(draft: Draft, customer_external_id: str | None) -> DraftOut:
         angle=draft.angle,
         is_control=draft.is_control,
         content=draft.content,
-        status=draft.status,  # type: ignore[arg-type]
-        verdict=draft.verdict,  # type: ignore[arg-type]
+        status=draft.status,
+        verdict=draft.verdict,
         guardrail_report=draft.guardrail_report,
         cited_fact_ids=draft.cited_fact_ids,
         generator=GeneratorOut(

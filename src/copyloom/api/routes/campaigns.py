@@ -1,0 +1,39 @@
+"""Campaigns (marketer) and their variant statistics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
+from copyloom.content.campaign_schemas import CampaignCreate, CampaignOut, CampaignStats
+from copyloom.content.campaigns import campaign_out, create_campaign
+from copyloom.content.stats import campaign_stats
+
+router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Create a campaign; drafts are generated per customer in the background",
+    description="Targets (customer × channel) and the control drafts are stored at once; generation resumes "
+    "after a restart without duplicating anything. Poll `GET /v1/campaigns/{id}` for progress.",
+)
+def post_campaign(
+    body: CampaignCreate, principal: MarketerPrincipal, db: DbSession, services: AppServices, content: Content
+) -> CampaignOut:
+    campaign = create_campaign(db, content, principal.workspace_id, body)
+    db.commit()
+    services.task_runner().submit("campaign.run", {"campaign_id": campaign.id})
+    return campaign_out(db, principal.workspace_id, campaign.id)
+
+
+@router.get("/{campaign_id}", summary="A campaign with its progress (counts by status, percentage)")
+def get_campaign(campaign_id: str, principal: MarketerPrincipal, db: DbSession) -> CampaignOut:
+    return campaign_out(db, principal.workspace_id, campaign_id)
+
+
+@router.get("/{campaign_id}/stats", summary="Per-variant sends, outcomes and conversion rate")
+def get_campaign_stats(campaign_id: str, principal: MarketerPrincipal, db: DbSession) -> CampaignStats:
+    campaign_out(db, principal.workspace_id, campaign_id)  # 404 for another workspace's campaign
+    return campaign_stats(db, campaign_id)

@@ -1,0 +1,55 @@
+"""Real-time decisions for a journey engine, and outcomes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from copyloom.api.deps import AppServices, Content, DbSession, JourneyPrincipal
+from copyloom.content.decision_schemas import (
+    DecisionBatch,
+    DecisionBatchItem,
+    DecisionBatchOut,
+    DecisionItemError,
+    DecisionOut,
+    DecisionRequest,
+    OutcomeIn,
+    OutcomeOut,
+)
+from copyloom.content.decisions import decide
+from copyloom.content.outcomes import record_outcome
+from copyloom.errors import CopyloomError
+
+router = APIRouter(tags=["journey"])
+
+
+@router.post(
+    "/v1/decisions",
+    summary="Send what, or suppress with a reason, within the caller's deadline",
+    description="Re-runs the consent gate at decision time; serves the customer's approved draft, else one "
+    "generated within the deadline (campaigns that auto-approve), else the approved control. The same "
+    "`idempotency_key` always gets the same answer and writes one contact record.",
+    responses={404: {"description": "unknown campaign or customer"}, 409: {"description": "key reused"}},
+)
+async def post_decision(
+    body: DecisionRequest, principal: JourneyPrincipal, services: AppServices, content: Content
+) -> DecisionOut:
+    return await decide(content, services.session_factory, principal.workspace_id, body, rng=services.rng)
+
+
+@router.post("/v1/decisions/batch", summary="Up to 1,000 decisions; each item answers or fails on its own")
+async def post_decisions_batch(
+    body: DecisionBatch, principal: JourneyPrincipal, services: AppServices, content: Content
+) -> DecisionBatchOut:
+    results = []
+    for index, item in enumerate(body.items):
+        try:
+            out = await decide(content, services.session_factory, principal.workspace_id, item, rng=services.rng)
+            results.append(DecisionBatchItem(index=index, result=out))
+        except CopyloomError as exc:
+            results.append(DecisionBatchItem(index=index, error=DecisionItemError(code=exc.code, message=exc.message)))
+    return DecisionBatchOut(results=results)
+
+
+@router.post("/v1/outcomes", status_code=201, summary="Report what happened to a sent draft")
+def post_outcome(body: OutcomeIn, principal: JourneyPrincipal, db: DbSession) -> OutcomeOut:
+    return record_outcome(db, principal.workspace_id, body)

@@ -1,0 +1,117 @@
+"""Campaign requests and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from copyloom.domain.brief import Brief
+from copyloom.domain.enums import Channel
+
+
+class AudienceFilter(BaseModel):
+    """Customers matching every given field; attribute values compare by equality (or membership in a list)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    locale: str | None = Field(default=None, max_length=16)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    attributes: dict[str, Any] = Field(default_factory=dict, max_length=20)
+
+
+class Audience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_ids: list[str] | None = Field(default=None, min_length=1, max_length=100_000)
+    filter: AudienceFilter | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Audience:
+        if (self.customer_ids is None) == (self.filter is None):
+            raise ValueError("give exactly one of customer_ids or filter")
+        return self
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["all", "sample"] = "all"
+    sample_rate: float = Field(default=0.1, ge=0, le=1, description="Share of passing drafts still reviewed.")
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Spring camping",
+                    "brief": {"goal": "offer_announcement", "offer_ids": ["SPRING20"]},
+                    "channels": ["email", "push"],
+                    "audience": {"filter": {"attributes": {"app_member": True}}},
+                    "variants": 2,
+                    "control": {"push": {"title": "Spring camping sale", "body": "20% off tents and sleeping bags."}},
+                    "approval": {"mode": "sample", "sample_rate": 0.1},
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    brief: Brief
+    channels: list[Channel] = Field(min_length=1, max_length=6)
+    audience: Audience
+    variants: int = Field(default=2, ge=1, le=5)
+    control: dict[Channel, dict[str, Any]] = Field(
+        default_factory=dict, description="Per channel, non-personalized content in that channel's schema."
+    )
+    approval: Approval = Field(default_factory=Approval)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, value: list[Channel]) -> list[Channel]:
+        if len(set(value)) != len(value):
+            raise ValueError("channels must not repeat")
+        return value
+
+
+class CampaignProgress(BaseModel):
+    total: int
+    pending: int
+    done: int
+    suppressed: int
+    failed: int
+    percent: float
+    drafts_by_status: dict[str, int]
+    suppressed_by_reason: dict[str, int]
+
+
+class CampaignOut(BaseModel):
+    id: str
+    name: str
+    status: Literal["queued", "running", "completed", "failed"]
+    channels: list[Channel]
+    variants: int
+    approval: Approval
+    brief: Brief
+    control_draft_ids: dict[str, str]
+    progress: CampaignProgress
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class VariantStats(BaseModel):
+    channel: Channel
+    variant_index: int
+    drafts: int
+    sent: int
+    outcomes: dict[str, int]
+    conversion_rate: float
+
+
+class CampaignStats(BaseModel):
+    campaign_id: str
+    variants: list[VariantStats]

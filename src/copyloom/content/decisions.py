@@ -1,0 +1,299 @@
+"""Real-time decisions for a journey engine: send what, or send nothing and why, within the caller's deadline.
+
+Order of preference: the customer's approved draft (Thompson sampling over variants on conversions) →
+a draft generated now, if the campaign auto-approves passing drafts and the deadline allows → the campaign's
+approved control → suppress. The consent gate runs first, at decision time. An idempotency key replays the first
+answer; a ``send`` writes contact history in the same transaction as the decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.content.campaign_schemas import Approval
+from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
+from copyloom.content.engine import ContentEngine
+from copyloom.content.pipeline import Generated, find_customer, generate_all, persist_generated, prepare, run_in_session
+from copyloom.content.schemas import DraftRequest
+from copyloom.content.stats import variant_stats
+from copyloom.content.views import draft_out
+from copyloom.domain.brief import Brief
+from copyloom.domain.enums import Purpose
+from copyloom.errors import Conflict, NotFound
+from copyloom.guardrails.gate import evaluate_gate
+from copyloom.guardrails.gate_loader import load_gate_input
+from copyloom.models import Campaign, ContactRecord, Decision, Draft, new_id, utcnow
+
+SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
+
+
+@dataclass(frozen=True)
+class _Context:
+    campaign: Campaign
+    customer_pk: int
+    allowed: bool
+    personal: bool
+    reason_code: str | None
+    message: str | None
+    send_after: datetime | None
+
+
+def _replay(session: Session, workspace_id: str, req: DecisionRequest) -> DecisionOut | None:
+    row = session.scalars(
+        select(Decision).where(Decision.workspace_id == workspace_id, Decision.idempotency_key == req.idempotency_key)
+    ).first()
+    if row is None:
+        return None
+    same = row.campaign_id == req.campaign_id and row.channel == req.channel.value
+    stored = DecisionOut.model_validate(row.response)
+    if not same or (stored.draft and stored.draft.customer_id not in (None, req.customer_id)):
+        raise Conflict(
+            "this idempotency key was used for another request", code="idempotency_key_reused", field="idempotency_key"
+        )
+    return stored.model_copy(update={"replayed": True})
+
+
+def _context(session: Session, workspace_id: str, req: DecisionRequest, now: datetime) -> _Context:
+    campaign = session.get(Campaign, req.campaign_id)
+    if campaign is None or campaign.workspace_id != workspace_id:
+        raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
+    customer = find_customer(session, workspace_id, req.customer_id)
+    gate = evaluate_gate(
+        load_gate_input(session, workspace_id, req.customer_id, now),
+        channel=req.channel,
+        purpose=Purpose.MARKETING,
+        now=now,
+        send_at=req.send_at,
+        realtime=True,
+    )
+    return _Context(
+        campaign,
+        customer.id,
+        gate.allowed,
+        gate.personalization_allowed,
+        None if gate.allowed else str(gate.reason_code),
+        None if gate.allowed else gate.message,
+        gate.send_after,
+    )
+
+
+def _approved(session: Session, ctx: _Context, channel: str, control: bool) -> list[Draft]:
+    query = select(Draft).where(
+        Draft.campaign_id == ctx.campaign.id,
+        Draft.channel == channel,
+        Draft.status == "approved",
+        Draft.is_control.is_(control),
+    )
+    if not control:
+        query = query.where(Draft.customer_id == ctx.customer_pk)
+    return list(session.scalars(query.order_by(Draft.variant_index, Draft.created_at)))
+
+
+def thompson_pick(session: Session, drafts: list[Draft], rng: random.Random) -> Draft:
+    """Sample each variant's conversion rate from Beta(1 + conversions, 1 + non-converted sends); take the best."""
+    if len(drafts) == 1:
+        return drafts[0]
+    stats = variant_stats(session, drafts[0].campaign_id or "", drafts[0].channel)
+    best, best_draw = drafts[0], -1.0
+    for draft in drafts:
+        sent, converted = stats.get(draft.variant_index, (0, 0))
+        draw = rng.betavariate(1 + converted, 1 + max(sent - converted, 0))
+        if draw > best_draw:
+            best, best_draw = draft, draw
+    return best
+
+
+def _store(
+    session: Session,
+    workspace_id: str,
+    req: DecisionRequest,
+    ctx: _Context | None,
+    out: DecisionOut,
+    customer_pk: int,
+    draft: Draft | None,
+) -> DecisionOut:
+    session.add(
+        Decision(
+            id=out.decision_id,
+            workspace_id=workspace_id,
+            idempotency_key=req.idempotency_key,
+            campaign_id=req.campaign_id,
+            customer_id=customer_pk,
+            channel=req.channel.value,
+            decision=out.decision,
+            source=out.source,
+            reason_code=out.reason_code,
+            draft_id=draft.id if draft else None,
+            response=out.model_dump(mode="json"),
+        )
+    )
+    if out.decision == "send" and draft is not None:
+        session.add(
+            ContactRecord(
+                workspace_id=workspace_id,
+                customer_id=customer_pk,
+                channel=req.channel.value,
+                kind="sent",
+                occurred_at=req.send_at or utcnow(),
+                draft_id=draft.id,
+                campaign_id=req.campaign_id,
+                summary=f"{out.source}: {draft.angle or ''}"[:200],
+            )
+        )
+    session.flush()
+    return out
+
+
+def _send(draft: Draft, source: str, external_id: str) -> DecisionOut:
+    return DecisionOut(
+        decision_id=new_id(),
+        decision="send",
+        source=source,
+        draft=draft_out(draft, external_id if not draft.is_control else None),
+    )
+
+
+async def _generate_now(
+    engine: ContentEngine,
+    factory: sessionmaker[Session],
+    workspace_id: str,
+    req: DecisionRequest,
+    campaign: Campaign,
+    now: datetime,
+    budget_s: float,
+) -> Draft | None:
+    """Generate and check a draft within ``budget_s``; returns it only if the routing policy approved it."""
+    draft_req = DraftRequest(
+        customer_id=req.customer_id,
+        channels=[req.channel],
+        brief=Brief.model_validate(campaign.brief),
+        variants=1,
+        send_at=req.send_at,
+    )
+    approval = Approval.model_validate(campaign.approval)
+
+    async def _work() -> Draft | None:
+        prepared = await run_in_session(
+            factory, lambda s: prepare(s, engine, workspace_id, draft_req, now, realtime=True)
+        )
+        outcomes = await generate_all(engine, prepared, draft_req)
+        generated = [o for o in outcomes if isinstance(o, Generated)]
+        if not generated:
+            return None
+        policy = prepared.review_policy.model_copy(update={"sample_rate": approval.sample_rate})
+
+        def _persist(session: Session) -> Draft | None:
+            drafts = persist_generated(
+                session,
+                workspace_id,
+                dataclasses.replace(prepared, review_policy=policy),
+                generated,
+                draft_req,
+                request_id=new_id(),
+                actor="system",
+                campaign_id=campaign.id,
+                campaign_mode=approval.mode,
+            )
+            return next((d for d in drafts if d.status == "approved"), None)
+
+        return await run_in_session(factory, _persist)
+
+    if budget_s <= 0:
+        return None
+    try:
+        return await asyncio.wait_for(_work(), timeout=budget_s)
+    except TimeoutError:
+        return None
+
+
+async def decide(
+    engine: ContentEngine,
+    factory: sessionmaker[Session],
+    workspace_id: str,
+    req: DecisionRequest,
+    *,
+    rng: random.Random | None = None,
+    now: datetime | None = None,
+) -> DecisionOut:
+    started = time.perf_counter()
+    now = now or utcnow()
+    rng = rng or random.Random()
+    deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
+
+    def _fast(session: Session) -> tuple[DecisionOut | None, _Context | None, Draft | None]:
+        replay = _replay(session, workspace_id, req)
+        if replay is not None:
+            return replay, None, None
+        ctx = _context(session, workspace_id, req, now)
+        if not ctx.allowed:
+            out = DecisionOut(
+                decision_id=new_id(),
+                decision="suppress",
+                reason_code=ctx.reason_code,
+                message=ctx.message,
+                send_after=ctx.send_after,
+            )
+            return _store(session, workspace_id, req, ctx, out, ctx.customer_pk, None), ctx, None
+        if ctx.personal:
+            approved = _approved(session, ctx, req.channel.value, control=False)
+            if approved:
+                draft = thompson_pick(session, approved, rng)
+                out = _send(draft, "approved", req.customer_id)
+                return _store(session, workspace_id, req, ctx, out, ctx.customer_pk, draft), ctx, draft
+        return None, ctx, None
+
+    try:
+        answer, ctx, _ = await run_in_session(factory, _fast)
+    except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
+        answer = await run_in_session(factory, lambda s: _replay(s, workspace_id, req))
+        ctx = None
+    if answer is not None:
+        return answer
+    assert ctx is not None
+    generated: Draft | None = None
+    approval = Approval.model_validate(ctx.campaign.approval)
+    if ctx.personal and approval.mode == "sample":
+        remaining = deadline_s - (time.perf_counter() - started) - SAFETY_MARGIN_S
+        generated = await _generate_now(engine, factory, workspace_id, req, ctx.campaign, now, remaining)
+
+    def _finish(session: Session) -> DecisionOut:
+        if generated is not None:
+            draft = session.get(Draft, generated.id)
+            assert draft is not None
+            return _store(
+                session, workspace_id, req, ctx, _send(draft, "generated", req.customer_id), ctx.customer_pk, draft
+            )
+        controls = _approved(session, ctx, req.channel.value, control=True)
+        if controls:
+            return _store(
+                session,
+                workspace_id,
+                req,
+                ctx,
+                _send(controls[0], "control", req.customer_id),
+                ctx.customer_pk,
+                controls[0],
+            )
+        out = DecisionOut(
+            decision_id=new_id(),
+            decision="suppress",
+            reason_code="no_approved_content",
+            message="no approved draft or control for this customer and channel",
+        )
+        return _store(session, workspace_id, req, ctx, out, ctx.customer_pk, None)
+
+    try:
+        return await run_in_session(factory, _finish)
+    except IntegrityError:
+        replay = await run_in_session(factory, lambda s: _replay(s, workspace_id, req))
+        assert replay is not None
+        return replay

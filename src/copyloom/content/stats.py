@@ -1,0 +1,68 @@
+"""Per-variant results of a campaign: sends from contact history, outcomes from the outcome log."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from copyloom.content.campaign_schemas import CampaignStats, VariantStats
+from copyloom.domain.enums import Channel
+from copyloom.models import ContactRecord, Draft, Outcome
+
+
+def variant_stats(session: Session, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
+    """variant index -> (sends, conversions) for one campaign channel."""
+    sent = dict(
+        session.execute(
+            select(Draft.variant_index, func.count())
+            .join(ContactRecord, ContactRecord.draft_id == Draft.id)
+            .where(Draft.campaign_id == campaign_id, Draft.channel == channel, ContactRecord.kind == "sent")
+            .group_by(Draft.variant_index)
+        )
+        .tuples()
+        .all()
+    )
+    converted = dict(
+        session.execute(
+            select(Draft.variant_index, func.count(func.distinct(Outcome.draft_id)))
+            .join(Outcome, Outcome.draft_id == Draft.id)
+            .where(Draft.campaign_id == campaign_id, Draft.channel == channel, Outcome.event == "converted")
+            .group_by(Draft.variant_index)
+        )
+        .tuples()
+        .all()
+    )
+    return {int(i): (int(sent.get(i, 0)), int(converted.get(i, 0))) for i in set(sent) | set(converted)}
+
+
+def campaign_stats(session: Session, campaign_id: str) -> CampaignStats:
+    drafts = session.execute(
+        select(Draft.channel, Draft.variant_index, func.count())
+        .where(Draft.campaign_id == campaign_id, Draft.is_control.is_(False))
+        .group_by(Draft.channel, Draft.variant_index)
+    ).all()
+    outcomes = session.execute(
+        select(Draft.channel, Draft.variant_index, Outcome.event, func.count())
+        .join(Outcome, Outcome.draft_id == Draft.id)
+        .where(Draft.campaign_id == campaign_id)
+        .group_by(Draft.channel, Draft.variant_index, Outcome.event)
+    ).all()
+    by_key: dict[tuple[str, int], dict[str, int]] = {}
+    for channel, index, event, n in outcomes:
+        by_key.setdefault((channel, index), {})[event] = int(n)
+    out = []
+    for channel, index, n in sorted(drafts):
+        sends = variant_stats(session, campaign_id, channel).get(index, (0, 0))[0]
+        events = by_key.get((channel, index), {})
+        rate = events.get("converted", 0) / sends if sends else 0.0
+        out.append(
+            VariantStats(
+                channel=Channel(channel),
+                variant_index=index,
+                drafts=int(n),
+                sent=sends,
+                outcomes=events,
+                conversion_rate=round(rate, 4),
+            )
+        )
+    return CampaignStats(campaign_id=campaign_id, variants=out)

@@ -1,0 +1,81 @@
+"""A small task interface for background work.
+
+Task functions are plain functions of JSON-able arguments, registered by name; ``InProcessRunner`` runs them on
+worker threads of this process. A distributed queue (RQ, Celery, Arq) can run the very same functions: it only has
+to call ``run_task(name, payload)`` in a worker process that built the same ``TaskContext``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.content.engine import ContentEngine
+
+log = logging.getLogger("copyloom.tasks")
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    engine: ContentEngine
+    session_factory: sessionmaker[Session]
+
+
+TaskFn = Callable[[TaskContext, dict[str, Any]], None]
+TASKS: dict[str, TaskFn] = {}
+
+
+def task(name: str) -> Callable[[TaskFn], TaskFn]:
+    def register(fn: TaskFn) -> TaskFn:
+        TASKS[name] = fn
+        return fn
+
+    return register
+
+
+def run_task(ctx: TaskContext, name: str, payload: dict[str, Any]) -> None:
+    TASKS[name](ctx, payload)
+
+
+class TaskRunner(Protocol):
+    def submit(self, name: str, payload: dict[str, Any]) -> None: ...
+
+
+class InProcessRunner:
+    """Runs tasks on a small thread pool; a task submitted twice for the same key runs once at a time."""
+
+    def __init__(self, ctx: TaskContext, workers: int = 2) -> None:
+        self.ctx = ctx
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copyloom-task")
+        self._running: dict[str, Future[None]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, name: str, payload: dict[str, Any]) -> None:
+        key = f"{name}:{sorted(payload.items())}"
+        with self._lock:
+            current = self._running.get(key)
+            if current is not None and not current.done():
+                return
+            self._running[key] = self._pool.submit(self._run, name, payload)
+
+    def _run(self, name: str, payload: dict[str, Any]) -> None:
+        try:
+            run_task(self.ctx, name, payload)
+        except Exception:  # a failed task is logged and recorded by the task itself; the pool must survive
+            log.exception("tasks.failed", extra={"task": name, "payload": payload})
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until every submitted task finished (tests, CLI)."""
+        with self._lock:
+            futures = list(self._running.values())
+        for f in futures:
+            f.result(timeout=timeout)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,190 @@
+"""The journey flow through HTTP: campaign → reviewed drafts → decisions → outcomes → unsubscribe."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.api.services import Services
+from copyloom.content.engine import ContentEngine
+from copyloom.db import session_scope
+from copyloom.domain.enums import Role
+from copyloom.models import ContactRecord, Customer, Draft
+from tests.conftest import auth
+from tests.content.conftest import SlowGenerator
+
+CONTROL_PUSH = {"title": "Spring camping sale", "body": "20% off tents and sleeping bags with code TRAIL20."}
+
+
+def _campaign(client: TestClient, key: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": "Spring camping",
+        "brief": {"goal": "offer_announcement", "offer_ids": ["SPRING20"]},
+        "channels": ["push"],
+        "audience": {"customer_ids": ["C1001", "C1003", "C2001"]},
+        "variants": 2,
+        "control": {"push": CONTROL_PUSH},
+        "approval": {"mode": "all"},
+    } | overrides
+    r = client.post("/v1/campaigns", json=body, headers=auth(key))
+    assert r.status_code == 202, r.text
+    return dict(r.json())
+
+
+def _approve(factory: sessionmaker[Session], campaign_id: str, customer: str | None) -> list[str]:
+    """Stands in for a reviewer (the review queue has its own tests): approve pending drafts."""
+    with session_scope(factory) as s:
+        q = select(Draft).where(Draft.campaign_id == campaign_id, Draft.status == "pending_review")
+        if customer is None:
+            q = q.where(Draft.is_control.is_(True))
+        else:
+            pk = s.scalar(select(Customer.id).where(Customer.external_id == customer))
+            q = q.where(Draft.customer_id == pk)
+        drafts = list(s.scalars(q))
+        for d in drafts:
+            d.status = "approved"
+        return [d.id for d in drafts]
+
+
+def _decide(client: TestClient, key: str, campaign: str, customer: str, ikey: str, **extra: Any) -> dict[str, Any]:
+    body = {"campaign_id": campaign, "customer_id": customer, "channel": "push", "idempotency_key": ikey} | extra
+    r = client.post("/v1/decisions", json=body, headers=auth(key))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_campaign_to_decisions_to_unsubscribe(
+    client: TestClient,
+    keys: dict[Role, str],
+    services: Services,
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+) -> None:
+    services.rng = random.Random(7)
+    marketer, journey = keys[Role.MARKETER], keys[Role.JOURNEY]
+    campaign = _campaign(client, marketer)
+    services.task_runner().wait(timeout=60)
+    state = client.get(f"/v1/campaigns/{campaign['id']}", headers=auth(marketer)).json()
+    assert state["status"] == "completed" and state["progress"]["percent"] == 100.0
+    assert state["progress"]["done"] == 3 and state["progress"]["drafts_by_status"].get("pending_review") == 6
+    assert set(state["control_draft_ids"]) == {"push"}
+
+    # Nothing approved yet, mode "all" never generates on the fly, no approved control: suppress.
+    first = _decide(client, journey, campaign["id"], "C1001", "k0")
+    assert first["decision"] == "suppress" and first["reason_code"] == "no_approved_content"
+
+    approved = _approve(session_factory, campaign["id"], "C1001")
+    _approve(session_factory, campaign["id"], None)
+    sent = _decide(client, journey, campaign["id"], "C1001", "k1")
+    assert sent["decision"] == "send" and sent["source"] == "approved"
+    assert sent["draft"]["id"] in approved and sent["draft"]["customer_id"] == "C1001"
+
+    again = _decide(client, journey, campaign["id"], "C1001", "k1")
+    assert again["decision_id"] == sent["decision_id"] and again["replayed"] is True
+    with session_scope(session_factory) as s:
+        assert s.query(ContactRecord).filter(ContactRecord.draft_id == sent["draft"]["id"]).count() == 1
+
+    # A second send within the push minimum gap is fatigue, whatever the campaign.
+    tired = _decide(client, journey, campaign["id"], "C1001", "k2")
+    assert tired["decision"] == "suppress" and tired["reason_code"].startswith("fatigue")
+
+    # C1003 withdrew personalization consent: her personalized drafts are never served; the control is.
+    _approve(session_factory, campaign["id"], "C1003")
+    control = _decide(client, journey, campaign["id"], "C1003", "k3")
+    assert control["decision"] == "send" and control["source"] == "control"
+    assert control["draft"]["content"]["title"] == CONTROL_PUSH["title"]
+
+    # Unsubscribing from the sent control withdraws marketing consent for push: the next decision suppresses.
+    r = client.post(
+        "/v1/outcomes",
+        json={"draft_id": control["draft"]["id"], "event": "unsubscribed", "customer_id": "C1003"},
+        headers=auth(journey),
+    )
+    assert r.status_code == 201 and r.json()["consent_withdrawn"] is True
+    after = _decide(client, journey, campaign["id"], "C1003", "k4")
+    assert after["decision"] == "suppress" and after["reason_code"] == "no_consent"
+
+
+def test_slow_model_falls_back_to_control_within_deadline(
+    client: TestClient,
+    keys: dict[Role, str],
+    services: Services,
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+) -> None:
+    campaign = _campaign(
+        client,
+        keys[Role.MARKETER],
+        approval={"mode": "sample", "sample_rate": 0.0},
+        audience={"customer_ids": ["C2001"]},
+    )
+    services.task_runner().wait(timeout=60)
+    with session_scope(session_factory) as s:  # forget the background drafts: force generation at decision time
+        for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"], Draft.is_control.is_(False))):
+            d.status = "rejected"
+    _approve(session_factory, campaign["id"], None)
+    slow = SlowGenerator(content_engine.generator, delay_s=2.0)
+    content_engine.generator = slow  # type: ignore[assignment]
+    out = _decide(client, keys[Role.JOURNEY], campaign["id"], "C2001", "slow-1", deadline_ms=100)
+    assert slow.calls == 1
+    assert out["decision"] == "send" and out["source"] == "control"
+
+
+def test_fast_model_serves_generated_draft_when_campaign_auto_approves(
+    client: TestClient,
+    keys: dict[Role, str],
+    services: Services,
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+) -> None:
+    services.rng = random.Random(1)
+    campaign = _campaign(
+        client,
+        keys[Role.MARKETER],
+        approval={"mode": "sample", "sample_rate": 0.0},
+        audience={"customer_ids": ["C1004"]},
+        channels=["web"],
+        control={},
+        brief={"goal": "cross_sell", "instructions": "gear for a week in the Alps"},
+    )
+    services.task_runner().wait(timeout=60)
+    with session_scope(session_factory) as s:
+        for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"])):
+            d.status = "rejected"
+    r = client.post(
+        "/v1/decisions",
+        headers=auth(keys[Role.JOURNEY]),
+        json={
+            "campaign_id": campaign["id"],
+            "customer_id": "C1004",
+            "channel": "web",
+            "idempotency_key": "gen-1",
+            "deadline_ms": 5000,
+        },
+    )
+    out = r.json()
+    assert out["decision"] == "send" and out["source"] == "generated", out
+    assert out["draft"]["verdict"] == "pass" and out["draft"]["status"] == "approved"
+
+
+def test_decision_for_other_workspace_campaign_is_404(
+    client: TestClient,
+    keys: dict[Role, str],
+    content_engine: ContentEngine,
+) -> None:
+    r = client.post(
+        "/v1/decisions",
+        headers=auth(keys[Role.JOURNEY]),
+        json={"campaign_id": "nope", "customer_id": "C1001", "channel": "push", "idempotency_key": "x"},
+    )
+    assert r.status_code == 404 and r.json()["error"]["code"] == "campaign_not_found"
+    r = client.post(
+        "/v1/decisions",
+        headers=auth(keys[Role.MARKETER]),
+        json={"campaign_id": "nope", "customer_id": "C1001", "channel": "push", "idempotency_key": "x"},
+    )
+    assert r.status_code == 403
