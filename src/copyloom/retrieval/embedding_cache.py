@@ -29,6 +29,11 @@ def cache_key(embedder_name: str, kind: str, text: str) -> str:
     return hashlib.sha256(f"{embedder_name}\x00{kind}\x00{text}".encode()).hexdigest()
 
 
+def _f32(vec: list[float]) -> list[float]:
+    # what the cache stores: a fresh vector must equal the same vector read back later
+    return np.asarray(vec, dtype=np.float32).tolist()  # type: ignore[no-any-return]
+
+
 class EmbeddingCache:
     """A key → float32 vector store in one SQLite file (``":memory:"`` for tests)."""
 
@@ -96,7 +101,7 @@ class CachedEmbedder:
         key = cache_key(self.name, "query", text)
         vec = self.cache.get_many([key]).get(key)
         if vec is None:
-            vec = self.inner.embed_query(text)
+            vec = _f32(self.inner.embed_query(text))
             self.misses += 1
             self.cache.put_many({key: vec})
         with self._lru_lock:
@@ -115,7 +120,7 @@ class CachedEmbedder:
         if todo:
             vectors = self.inner.embed_passages(list(todo.values()))
             self.misses += len(todo)
-            fresh = dict(zip(todo.keys(), vectors, strict=True))
+            fresh = {k: _f32(v) for k, v in zip(todo.keys(), vectors, strict=True)}
             self.cache.put_many(fresh)
             found.update(fresh)
         return [found[k] for k in keys]
