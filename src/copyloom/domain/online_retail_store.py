@@ -144,7 +144,7 @@ def _write_customers(session: Session, workspace_id: str, parsed: ParsedFile, re
             report.count("unchanged")
     _bulk(session, Customer, inserts, updates)
     query_ids = select(Customer.external_id, Customer.id).where(Customer.workspace_id == workspace_id)
-    return dict(session.execute(query_ids).tuples().all())
+    return dict(session.execute(query_ids).all())
 
 
 def _stored_orders(session: Session, workspace_id: str) -> dict[str, tuple[int, tuple[Any, ...], LineKey]]:
@@ -209,9 +209,7 @@ def _write_orders(
     replaced = [row["id"] for row in changed]
     for start in range(0, len(replaced), 500):
         session.execute(delete(OrderLine).where(OrderLine.order_id.in_(replaced[start : start + 500])))
-    ids = dict(
-        session.execute(select(Order.external_id, Order.id).where(Order.workspace_id == workspace_id)).tuples().all()
-    )
+    ids = dict(session.execute(select(Order.external_id, Order.id).where(Order.workspace_id == workspace_id)).all())
     line_rows = [
         {"order_id": ids[ext], "position": i, "sku": sku, "name": name, "quantity": qty, "unit_price": price}
         for ext, lines in lines_for.items()
