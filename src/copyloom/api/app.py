@@ -19,12 +19,14 @@ from copyloom.api.routes import (
     ingest,
     ingest_activity,
     ingest_segment,
+    metrics,
     reviews,
     ui,
 )
 from copyloom.api.services import Services
 from copyloom.config import Settings, get_settings
 from copyloom.content.campaigns import resume_unfinished
+from copyloom.content.engine import readiness_probes
 from copyloom.db import make_engine, make_session_factory, upgrade
 
 DESCRIPTION = """Copyloom writes personalized marketing messages from a brand's own first-party data and
@@ -36,7 +38,7 @@ def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     services = Services(settings=settings, engine=engine, session_factory=make_session_factory(engine))
-    services.content_engine()
+    services.readiness_probes.update(readiness_probes(services.content_engine()))
     return services
 
 
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(drafts.router)
     app.include_router(campaigns.router)
     app.include_router(decisions.router)

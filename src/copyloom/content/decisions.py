@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.content import metrics
 from copyloom.content.campaign_schemas import Approval
 from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
 from copyloom.content.engine import ContentEngine
@@ -216,6 +217,21 @@ async def _generate_now(
 
 
 async def decide(
+    engine: ContentEngine,
+    factory: sessionmaker[Session],
+    workspace_id: str,
+    req: DecisionRequest,
+    *,
+    rng: random.Random | None = None,
+    now: datetime | None = None,
+) -> DecisionOut:
+    out = await _decide(engine, factory, workspace_id, req, rng=rng, now=now)
+    if not out.replayed:
+        metrics.DECISIONS.labels(out.decision, out.source or "none").inc()
+    return out
+
+
+async def _decide(
     engine: ContentEngine,
     factory: sessionmaker[Session],
     workspace_id: str,

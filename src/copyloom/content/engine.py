@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -98,3 +100,25 @@ def build_content_engine(settings: Settings) -> ContentEngine:
         generator=build_generator(settings),
         token_counter=get_token_counter(model_name),
     )
+
+
+def readiness_probes(engine: ContentEngine) -> dict[str, Callable[[], object]]:
+    """Callables that raise when the vector store or the model endpoint cannot be reached."""
+
+    def chroma() -> object:
+        return engine.store.client.heartbeat()
+
+    def model() -> object:
+        settings = engine.settings
+        if engine.generator.kind != "llm":
+            return "offline generator"
+        base = (settings.llm_base_url or "https://api.openai.com/v1").rstrip("/")
+        headers = {}
+        if settings.llm_api_key is not None:
+            headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
+        # Listing models costs nothing and proves the endpoint and the key work.
+        response = httpx.get(f"{base}/models", headers=headers, timeout=2.0)
+        response.raise_for_status()
+        return response.status_code
+
+    return {"chroma": chroma, "model": model}

@@ -18,6 +18,7 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.content import metrics
 from copyloom.content.engine import ContentEngine
 from copyloom.content.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
 from copyloom.db import session_scope
@@ -99,6 +100,7 @@ def prepare(
             gate_input, channel=channel, purpose=Purpose.MARKETING, now=now, send_at=req.send_at, realtime=realtime
         )
         if not decision.allowed:
+            metrics.SUPPRESSIONS.labels(str(decision.reason_code)).inc()
             suppressed.append(
                 SuppressedOut(
                     channel=channel,
@@ -165,7 +167,12 @@ async def generate_channel(engine: ContentEngine, plan: ChannelPlan, req: DraftR
             )
             reports = _check_all(result, plan)
     except (ModelError, ModelTimeout) as exc:
+        metrics.MODEL_ERRORS.labels(exc.code).inc()
         return Failed(plan.channel, exc)
+    metrics.MODEL_LATENCY.labels(result.generator.kind).observe(result.latency_ms / 1000)
+    metrics.TOKENS.labels("prompt").inc(result.usage.prompt_tokens)
+    metrics.TOKENS.labels("completion").inc(result.usage.completion_tokens)
+    metrics.COST.inc(float(result.usage.cost_usd))
     return Generated(plan, result, reports)
 
 
@@ -219,6 +226,10 @@ def persist_generated(
             )
             session.add(draft)
             session.flush()
+            metrics.DRAFTS.labels(draft.channel, draft.verdict).inc()
+            for r in report.results:
+                if r.verdict.value != "pass":
+                    metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
             _audit_new(session, draft, actor, report, routing.status, routing.reason)
             drafts.append(draft)
         record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value)
