@@ -56,14 +56,17 @@ def _matcher(names: tuple[str, ...]) -> _Matcher:
     return _Matcher(exact, by_lower, tuple(latin), tuple(cjk))
 
 
+@lru_cache(maxsize=65536)
 def _close(a: str, b: str) -> bool:
     if a == b:
         return True
     if a.isdigit() or b.isdigit():
         return a.isdigit() and b.isdigit()  # a number swap is a near miss, never a match
-    if min(len(a), len(b)) < 4:
+    allowed = 1 if max(len(a), len(b)) < 8 else 2
+    # Cheap rejections first: most word pairs differ in length or share few letters.
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > allowed or len(set(a) ^ set(b)) > 2 * allowed:
         return False
-    return levenshtein(a, b, 2) <= (1 if max(len(a), len(b)) < 8 else 2)
+    return levenshtein(a, b, allowed) <= allowed
 
 
 def find_products(text: str, names: tuple[str, ...]) -> list[Mention]:

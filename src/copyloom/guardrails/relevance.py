@@ -21,7 +21,8 @@ GOAL_WORDS: dict[Goal, re.Pattern[str]] = {
         r"miss(?:ed)? you|come back|welcome back|been a while|it's been|while since|return|again|想念|回来|好久|再次|回归"
     ),
     Goal.CROSS_SELL: re.compile(
-        r"pair|goes? (?:well )?with|complete|match|you might|also like|perfect (?:for|with)|搭配|配套|也许|适合|一起"
+        r"pair|goes? (?:well )?with|complete|match|you might|also like|perfect (?:for|with)|deserve|for your|"
+        r"搭配|配套|配您|也许|适合|一起"
     ),
     Goal.REPLENISH: re.compile(
         r"running low|restock|refill|replace|time (?:for|to)|stock up|top up|补货|补充|该换|续购|用完"
