@@ -194,6 +194,7 @@ class OfflineGenerator:
             max_sms_segments=brand.policies.sms_max_segments,
         )
         # An angle whose every wording hits a banned phrase gives way to the next angle.
+        copy: Copy | None = None
         for step in range(N_ANGLES):
             copy = self._copy(brief, (angle + step) % N_ANGLES, locale, ctx)
             if copy is None:  # every goal defines angles 0-4; this guards a template edit gone wrong
@@ -201,6 +202,7 @@ class OfflineGenerator:
             content = compose(channel, copy, style, whatsapp_template_only=template_only)
             if not has_banned("\n".join(content.text_fields().values()), style):
                 break
+        assert copy is not None
         text = "\n".join(content.text_fields().values())
         cited = [f.id for f in picked.facts() if any(q and q in text for q in quoted(f, ctx))]
         if first_name and picked.profile and first_name in text:
