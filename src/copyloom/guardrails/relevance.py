@@ -22,7 +22,7 @@ GOAL_WORDS: dict[Goal, re.Pattern[str]] = {
     ),
     Goal.CROSS_SELL: re.compile(
         r"pair|goes? (?:well )?with|complete|match|you might|also like|perfect (?:for|with)|deserve|for your|"
-        r"搭配|配套|配您|也许|适合|一起"
+        r"together|as a set|搭|配|也许|适合|一起"
     ),
     Goal.REPLENISH: re.compile(
         r"running low|restock|refill|replace|time (?:for|to)|stock up|top up|补货|补充|该换|续购|用完"
