@@ -86,18 +86,21 @@ _REVERSE = (Draft.review_priority.asc(), Draft.created_at.desc(), Draft.id.desc(
 
 
 def queue_counts(session: Session, workspace_id: str, flt: QueueFilter) -> QueueCounts:
-    by_status = dict(
-        session.execute(
-            select(Draft.status, func.count()).where(*_scope(workspace_id, flt)).group_by(Draft.status)
-        ).tuples()
+    # .all(): Result objects have .keys(), so dict(result) would take them for mappings.
+    by_status: dict[str, int] = dict(
+        session.execute(select(Draft.status, func.count()).where(*_scope(workspace_id, flt)).group_by(Draft.status))
+        .tuples()
+        .all()
     )
     channel_scope = _scope(workspace_id, QueueFilter(campaign_id=flt.campaign_id))
-    by_channel = dict(
+    by_channel: dict[str, int] = dict(
         session.execute(
             select(Draft.channel, func.count())
             .where(*channel_scope, Draft.status == "pending_review")
             .group_by(Draft.channel)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     return QueueCounts(
         pending=by_status.get("pending_review", 0),

@@ -30,7 +30,9 @@ from copyloom.review.schemas import (
 
 router = APIRouter(tags=["reviews"])
 AnyReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MARKETER, Role.REVIEWER))]
-_CONFLICTS: dict[int | str, dict[str, Any]] = {409: {"description": "already reviewed, blocked, or changed since you saw it"}}
+_CONFLICTS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "already reviewed, blocked, or changed since you saw it"}
+}
 
 
 def _actor(principal: Principal) -> str:
