@@ -55,3 +55,8 @@ def test_instruction_like_notes_are_flagged(note: str) -> None:
 )
 def test_ordinary_notes_pass(note: str) -> None:
     assert scan_note_for_injection(note).verdict is Verdict.PASS
+
+
+def test_markup_that_would_run_in_a_review_page_is_flagged() -> None:
+    r = scan_note_for_injection('<script>alert("xss")</script> Great pack.')
+    assert r.verdict is Verdict.FLAG and r.evidence[0].reason_code == "tool_or_code"
