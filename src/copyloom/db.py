@@ -40,7 +40,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then writes cannot
+            # wait for a concurrent writer (SQLite answers "database is locked" at once instead of using the
+            # busy timeout), so concurrent decisions would fail. SQLite has one writer anyway.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
