@@ -28,6 +28,7 @@ from copyloom.config import Settings, get_settings
 from copyloom.content.campaigns import resume_unfinished
 from copyloom.content.engine import readiness_probes
 from copyloom.db import make_engine, make_session_factory, upgrade
+from copyloom.guardrails.profanity import warm_up
 
 DESCRIPTION = """Copyloom writes personalized marketing messages from a brand's own first-party data and
 checks them before they leave. Authenticate every `/v1` call with `Authorization: Bearer <key>`."""
@@ -39,6 +40,7 @@ def build_services(settings: Settings) -> Services:
     upgrade(engine)
     services = Services(settings=settings, engine=engine, session_factory=make_session_factory(engine))
     services.readiness_probes.update(readiness_probes(services.content_engine()))
+    warm_up()  # the profanity model loads in ~1.5 s: pay it at start, not on the first draft
     return services
 
 

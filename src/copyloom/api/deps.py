@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +16,7 @@ from copyloom.domain.workspaces import Principal, authenticate
 from copyloom.errors import Forbidden, Unauthenticated
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -24,14 +24,14 @@ def get_services(request: Request) -> Services:
 AppServices = Annotated[Services, Depends(get_services)]
 
 
-def get_content_engine(services: AppServices) -> ContentEngine:
+async def get_content_engine(services: AppServices) -> ContentEngine:
     return services.content_engine()
 
 
 Content = Annotated[ContentEngine, Depends(get_content_engine)]
 
 
-def get_app_settings(services: AppServices) -> Settings:
+async def get_app_settings(services: AppServices) -> Settings:
     return services.settings
 
 
@@ -51,7 +51,9 @@ def get_db(services: AppServices) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so a 2xx means the data is stored (the default "request"
+# scope would commit after the client already has its answer, and a failed commit would go unnoticed).
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def _bearer(request: Request) -> str:
@@ -71,11 +73,11 @@ def get_principal(request: Request, services: AppServices) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only the given roles through (403 for any other valid key)."""
     allowed = frozenset(roles)
 
-    def _check(principal: CurrentPrincipal) -> Principal:
+    async def _check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden(f"this needs a key with role {names}; yours is {principal.role.value}")

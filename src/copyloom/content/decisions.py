@@ -25,7 +25,7 @@ from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
 from copyloom.content.engine import ContentEngine
 from copyloom.content.pipeline import Generated, find_customer, generate_all, persist_generated, prepare, run_in_session
 from copyloom.content.schemas import DraftRequest
-from copyloom.content.stats import variant_stats
+from copyloom.content.stats import cached_variant_stats
 from copyloom.content.views import draft_out
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Purpose
@@ -103,7 +103,7 @@ def thompson_pick(session: Session, drafts: list[Draft], rng: random.Random) -> 
     """Sample each variant's conversion rate from Beta(1 + conversions, 1 + non-converted sends); take the best."""
     if len(drafts) == 1:
         return drafts[0]
-    stats = variant_stats(session, drafts[0].campaign_id or "", drafts[0].channel)
+    stats = cached_variant_stats(session, drafts[0].campaign_id or "", drafts[0].channel)
     best, best_draw = drafts[0], -1.0
     for draft in drafts:
         sent, converted = stats.get(draft.variant_index, (0, 0))

@@ -91,7 +91,7 @@ def prepare(
 ) -> Prepared:
     """Gate every channel, and build a facts bundle and check context for the ones that may proceed."""
     customer = find_customer(session, workspace_id, req.customer_id)
-    gate_input = load_gate_input(session, workspace_id, req.customer_id, now)
+    gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer)
     lookups = engine.lookups(session, workspace_id)
     plans: list[ChannelPlan] = []
     suppressed: list[SuppressedOut] = []
@@ -125,7 +125,8 @@ def prepare(
         ctx = CheckContext(
             bundle=bundle,
             channel=channel,
-            send_at=req.send_at or now,
+            # Inside quiet hours the gate allows the draft but moves the send: claims are checked for that time.
+            send_at=decision.send_after or req.send_at or now,
             brief=req.brief,
             other_customers=lookups.others(customer.id),
             catalogue=lookups.catalogue,

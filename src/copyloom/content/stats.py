@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from copyloom.content.campaign_schemas import CampaignStats, VariantStats
 from copyloom.domain.enums import Channel
 from copyloom.models import ContactRecord, Draft, Outcome
+
+
+_CACHE: dict[tuple[str, str], tuple[float, dict[int, tuple[int, int]]]] = {}
+_CACHE_LOCK = threading.Lock()
+CACHE_TTL_S = 5.0
+
+
+def cached_variant_stats(session: Session, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
+    """``variant_stats`` at most a few seconds old: Thompson sampling needs trends, not the last send, and the
+    decision hot path cannot afford two aggregate queries per call."""
+    key = (campaign_id, channel)
+    now = time.monotonic()
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and now - hit[0] < CACHE_TTL_S:
+            return hit[1]
+    value = variant_stats(session, campaign_id, channel)
+    with _CACHE_LOCK:
+        _CACHE[key] = (now, value)
+    return value
 
 
 def variant_stats(session: Session, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:

@@ -71,11 +71,16 @@ def _is_sensitive(name: str) -> bool:
     return "complaint" in lowered or "refund" in lowered
 
 
-def load_gate_input(session: Session, workspace_id: str, customer_id: str, now: datetime) -> GateInput:
-    """Snapshot of ``customer_id`` (the brand's external id) in ``workspace_id`` as of ``now``."""
-    customer = session.scalars(
-        select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == customer_id)
-    ).one_or_none()
+def load_gate_input(
+    session: Session, workspace_id: str, customer_id: str, now: datetime, *, customer: Customer | None = None
+) -> GateInput:
+    """Snapshot of ``customer_id`` (the brand's external id) in ``workspace_id`` as of ``now``.
+
+    Callers that already loaded the customer row pass it as ``customer`` to save a query on hot paths."""
+    if customer is None or customer.workspace_id != workspace_id or customer.external_id != customer_id:
+        customer = session.scalars(
+            select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == customer_id)
+        ).one_or_none()
     if customer is None:
         raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
     policies = _policies(session, workspace_id)
