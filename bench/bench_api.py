@@ -38,14 +38,25 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def bench_drafts(client: httpx.AsyncClient, key: str, n: int) -> None:
-    plan = [("C1001", "email"), ("C1001", "push"), ("C2001", "sms"), ("C2001", "in_app"), ("C1004", "web"),
-            ("C1003", "email"), ("C2002", "whatsapp")]
+    plan = [
+        ("C1001", "email"),
+        ("C1001", "push"),
+        ("C2001", "sms"),
+        ("C2001", "in_app"),
+        ("C1004", "web"),
+        ("C1003", "email"),
+        ("C2002", "whatsapp"),
+    ]
     goals = ["cross_sell", "win_back", "loyalty", "replenish"]
     totals, overheads = [], []
     for i in range(n + 10):
         customer, channel = plan[i % len(plan)]
-        body = {"customer_id": customer, "channels": [channel], "variants": 2,
-                "brief": {"goal": goals[i % len(goals)], "instructions": "spring weekend trips"}}
+        body = {
+            "customer_id": customer,
+            "channels": [channel],
+            "variants": 2,
+            "brief": {"goal": goals[i % len(goals)], "instructions": "spring weekend trips"},
+        }
         started = time.perf_counter()
         r = await client.post("/v1/drafts", json=body, headers={"Authorization": f"Bearer {key}"})
         elapsed = (time.perf_counter() - started) * 1000
@@ -54,9 +65,11 @@ async def bench_drafts(client: httpx.AsyncClient, key: str, n: int) -> None:
         if i >= 10:  # warm-up: first embeddings of each brief, SQLite page cache
             totals.append(elapsed)
             overheads.append(elapsed - gen_ms)
-    print(f"POST /v1/drafts  n={n}  total p50={statistics.median(totals):.1f} ms p99={pct(totals, 0.99):.1f} ms  "
-          f"overhead (minus generator) p50={statistics.median(overheads):.1f} ms p99={pct(overheads, 0.99):.1f} ms"
-          f"  target p50 <= 25 ms")
+    print(
+        f"POST /v1/drafts  n={n}  total p50={statistics.median(totals):.1f} ms p99={pct(totals, 0.99):.1f} ms  "
+        f"overhead (minus generator) p50={statistics.median(overheads):.1f} ms p99={pct(overheads, 0.99):.1f} ms"
+        f"  target p50 <= 25 ms"
+    )
 
 
 def seed_approved(services: object, n: int) -> tuple[str, list[str]]:
@@ -64,26 +77,80 @@ def seed_approved(services: object, n: int) -> tuple[str, list[str]]:
     engine = services.content_engine()  # type: ignore[attr-defined]
     now = utcnow()
     with session_scope(factory) as s:
-        rows = [{"workspace_id": "acme", "external_id": f"B{i:05d}", "name": f"Bench {i}", "locale": "en",
-                 "time_zone": "UTC", "country": "GB", "attributes": {"bench": True}, "suppressed": False,
-                 "created_at": now, "updated_at": now} for i in range(n)]
+        rows = [
+            {
+                "workspace_id": "acme",
+                "external_id": f"B{i:05d}",
+                "name": f"Bench {i}",
+                "locale": "en",
+                "time_zone": "UTC",
+                "country": "GB",
+                "attributes": {"bench": True},
+                "suppressed": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(n)
+        ]
         s.execute(insert(Customer), rows)
         ids = {c.external_id: c.id for c in s.query(Customer).filter(Customer.external_id.like("B%"))}
-        consents = [{"workspace_id": "acme", "customer_id": pk, "purpose": p, "channel": "push", "status": "granted",
-                     "recorded_at": now, "source": "bench", "created_at": now}
-                    for pk in ids.values() for p in ("marketing", "personalization")]
+        consents = [
+            {
+                "workspace_id": "acme",
+                "customer_id": pk,
+                "purpose": p,
+                "channel": "push",
+                "status": "granted",
+                "recorded_at": now,
+                "source": "bench",
+                "created_at": now,
+            }
+            for pk in ids.values()
+            for p in ("marketing", "personalization")
+        ]
         s.execute(insert(Consent), consents)
-        body = CampaignCreate.model_validate({"name": "bench", "brief": {"goal": "loyalty"}, "channels": ["push"],
-                                              "audience": {"customer_ids": ["C1001"]}, "approval": {"mode": "all"}})
+        body = CampaignCreate.model_validate(
+            {
+                "name": "bench",
+                "brief": {"goal": "loyalty"},
+                "channels": ["push"],
+                "audience": {"customer_ids": ["C1001"]},
+                "approval": {"mode": "all"},
+            }
+        )
         campaign = create_campaign(s, engine, "acme", body)
         template = {"channel": "push", "title": "Thanks for being here", "body": "Your Northwind Rewards are ready."}
-        drafts = [{"id": new_id(), "workspace_id": "acme", "customer_id": pk, "campaign_id": campaign.id,
-                   "request_id": "bench", "channel": "push", "locale": "en", "variant_index": v, "angle": f"v{v}",
-                   "goal": "loyalty", "brief": {"goal": "loyalty"}, "is_control": False, "content": template,
-                   "status": "approved", "verdict": "pass", "guardrail_report": {"verdict": "pass", "results": []},
-                   "cited_fact_ids": [], "bundle": {}, "generator": {"kind": "offline"}, "usage": {},
-                   "latency_ms": 0.0, "review_priority": 0, "version": 1, "created_at": now, "updated_at": now}
-                  for pk in ids.values() for v in (0, 1)]
+        drafts = [
+            {
+                "id": new_id(),
+                "workspace_id": "acme",
+                "customer_id": pk,
+                "campaign_id": campaign.id,
+                "request_id": "bench",
+                "channel": "push",
+                "locale": "en",
+                "variant_index": v,
+                "angle": f"v{v}",
+                "goal": "loyalty",
+                "brief": {"goal": "loyalty"},
+                "is_control": False,
+                "content": template,
+                "status": "approved",
+                "verdict": "pass",
+                "guardrail_report": {"verdict": "pass", "results": []},
+                "cited_fact_ids": [],
+                "bundle": {},
+                "generator": {"kind": "offline"},
+                "usage": {},
+                "latency_ms": 0.0,
+                "review_priority": 0,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for pk in ids.values()
+            for v in (0, 1)
+        ]
         s.execute(insert(Draft), drafts)
         return campaign.id, sorted(ids)
 
@@ -110,9 +177,11 @@ async def bench_decisions(client: httpx.AsyncClient, key: str, campaign: str, cu
     started = time.perf_counter()
     await asyncio.gather(*(one(i, c) for i, c in enumerate(customers[half:])))
     conc_rate = (len(customers) - half) / (time.perf_counter() - started)
-    print(f"POST /v1/decisions (approved drafts, Thompson over 2 variants)  n={half}  p50={statistics.median(lat):.2f}"
-          f" ms p99={pct(lat, 0.99):.2f} ms  sequential {seq_rate:.0f}/s  8 in flight {conc_rate:.0f}/s"
-          f"  targets p99 <= 10 ms, >= 500/s")
+    print(
+        f"POST /v1/decisions (approved drafts, Thompson over 2 variants)  n={half}  p50={statistics.median(lat):.2f}"
+        f" ms p99={pct(lat, 0.99):.2f} ms  sequential {seq_rate:.0f}/s  8 in flight {conc_rate:.0f}/s"
+        f"  targets p99 <= 10 ms, >= 500/s"
+    )
 
 
 async def main() -> None:

@@ -55,6 +55,8 @@ def test_customer_facts_without_personalization_consent_block() -> None:
 
 
 def test_brief_offer_not_used_flags() -> None:
-    c = ctx(brief=Brief(goal=Goal.OFFER_ANNOUNCEMENT, offer_ids=["offer:WINTER20"]))
+    # Briefs name offers by the brand's id; variants cite fact ids ("offer:<id>").
+    c = ctx(brief=Brief(goal=Goal.OFFER_ANNOUNCEMENT, offer_ids=["WINTER20"]))
     r = check_relevance(sms(OFFER, ["profile:c1"]), c)
     assert r.reason_code == "brief_offer_missing"
+    assert check_relevance(sms(OFFER, ["profile:c1", "offer:WINTER20"]), c).reason_code != "brief_offer_missing"

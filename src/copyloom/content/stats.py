@@ -12,7 +12,6 @@ from copyloom.content.campaign_schemas import CampaignStats, VariantStats
 from copyloom.domain.enums import Channel
 from copyloom.models import ContactRecord, Draft, Outcome
 
-
 _CACHE: dict[tuple[str, str], tuple[float, dict[int, tuple[int, int]]]] = {}
 _CACHE_LOCK = threading.Lock()
 CACHE_TTL_S = 5.0

@@ -82,7 +82,7 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
             parts.append(
                 result(NAME, Verdict.FLAG, "off_brief", f"Nothing in the draft speaks to the goal '{goal.value}'.")
             )
-        missing = [o for o in ctx.brief.offer_ids if o not in variant.fact_ids]
+        missing = [o for o in ctx.brief.offer_ids if f"offer:{o}" not in variant.fact_ids]
         if ctx.brief.offer_ids and len(missing) == len(ctx.brief.offer_ids):
             parts.append(
                 result(

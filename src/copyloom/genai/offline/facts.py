@@ -89,6 +89,11 @@ def pick_facts(bundle: FactsBundle, index: int, excluded: set[str], only: set[st
     pools = candidates(bundle, excluded)
     if only is not None:
         pools = {k: [f for f in v if f.id in only] for k, v in pools.items()}
+    # Offers and products the brief names are the point of the message: every variant features one of them.
+    for key in ("offer", "product"):
+        required = [f for f in pools[key] if f.required]
+        if required:
+            pools[key] = required
 
     def nth(name: str) -> Fact | None:
         pool = pools[name]
