@@ -188,3 +188,16 @@ def test_decision_for_other_workspace_campaign_is_404(
         json={"campaign_id": "nope", "customer_id": "C1001", "channel": "push", "idempotency_key": "x"},
     )
     assert r.status_code == 403
+
+
+def test_product_written_through_the_api_is_indexed_in_the_background(
+    client: TestClient, keys: dict[Role, str], services: Services, content_engine: ContentEngine
+) -> None:
+    r = client.put(
+        "/v1/products/NW-NEW-1",
+        headers=auth(keys[Role.ADMIN]),
+        json={"name": "Aurora Ultralight Tarp", "category": "tents", "price": "119.00", "currency": "USD"},
+    )
+    assert r.status_code in (200, 201), r.text
+    services.task_runner().wait(timeout=60)
+    assert content_engine.store.get_embeddings("acme", ["product:NW-NEW-1"])

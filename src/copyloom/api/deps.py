@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy.orm import Session
 
 from copyloom.api.services import Services
 from copyloom.config import Settings
 from copyloom.content.engine import ContentEngine
+from copyloom.content.indexing import INDEX_TASK
 from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import Principal, authenticate
 from copyloom.errors import Forbidden, Unauthenticated
@@ -90,3 +91,8 @@ AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 MarketerPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MARKETER))]
 JourneyPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.JOURNEY))]
 ReviewerPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.REVIEWER))]
+
+
+def schedule_reindex(background: BackgroundTasks, services: Services, workspace_id: str) -> None:
+    """After the response (and the commit), index what this request changed, in the background."""
+    background.add_task(services.task_runner().submit, INDEX_TASK, {"workspace_id": workspace_id})

@@ -54,21 +54,30 @@ class InProcessRunner:
         self.ctx = ctx
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copyloom-task")
         self._running: dict[str, Future[None]] = {}
+        self._again: set[str] = set()
         self._lock = threading.Lock()
 
     def submit(self, name: str, payload: dict[str, Any]) -> None:
+        """Run the task; if the same task is already running, run it once more after it (never twice at once),
+        so that work submitted during a run (a new import during indexing) is not missed."""
         key = f"{name}:{sorted(payload.items())}"
         with self._lock:
             current = self._running.get(key)
             if current is not None and not current.done():
+                self._again.add(key)
                 return
-            self._running[key] = self._pool.submit(self._run, name, payload)
+            self._running[key] = self._pool.submit(self._run, key, name, payload)
 
-    def _run(self, name: str, payload: dict[str, Any]) -> None:
-        try:
-            run_task(self.ctx, name, payload)
-        except Exception:  # a failed task is logged and recorded by the task itself; the pool must survive
-            log.exception("tasks.failed", extra={"task": name, "payload": payload})
+    def _run(self, key: str, name: str, payload: dict[str, Any]) -> None:
+        while True:
+            try:
+                run_task(self.ctx, name, payload)
+            except Exception:  # a failed task is logged and recorded by the task itself; the pool must survive
+                log.exception("tasks.failed", extra={"task": name, "payload": payload})
+            with self._lock:
+                if key not in self._again:
+                    return
+                self._again.discard(key)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until every submitted task finished (tests, CLI)."""

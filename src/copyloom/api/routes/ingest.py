@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, BackgroundTasks, Path
 from pydantic import BaseModel
 
-from copyloom.api.deps import AdminPrincipal, DbSession, MarketerPrincipal
+from copyloom.api.deps import AdminPrincipal, AppServices, DbSession, MarketerPrincipal, schedule_reindex
 from copyloom.api.routes.ingest_body import BATCH_OPENAPI, Rows
 from copyloom.domain.brand import BrandKitSpec
 from copyloom.domain.catalogue import OfferIn, ProductIn, import_offers, import_products, upsert_offer, upsert_product
@@ -68,9 +68,17 @@ def post_customers_import(principal: AdminPrincipal, body: Rows, db: DbSession) 
 
 @router.put("/customers/{customer_id}/notes/{note_id}", summary="Create or replace a note about a customer")
 def put_note(
-    customer_id: ExternalIdPath, note_id: ExternalIdPath, data: NoteIn, principal: AdminPrincipal, db: DbSession
+    customer_id: ExternalIdPath,
+    note_id: ExternalIdPath,
+    data: NoteIn,
+    principal: AdminPrincipal,
+    db: DbSession,
+    background: BackgroundTasks,
+    services: AppServices,
 ) -> WriteResult:
     _, outcome = upsert_note(db, principal.workspace_id, customer_id, note_id, data)
+    if outcome != "unchanged":
+        schedule_reindex(background, services, principal.workspace_id)
     return WriteResult(id=note_id, outcome=outcome)
 
 
@@ -79,13 +87,27 @@ def put_note(
     summary="Upsert notes: objects with `id`, `customer_id`, `kind`, `text`",
     openapi_extra=BATCH_OPENAPI,
 )
-def post_notes(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
-    return import_notes(db, principal.workspace_id, body.rows)
+def post_notes(
+    principal: AdminPrincipal, body: Rows, db: DbSession, background: BackgroundTasks, services: AppServices
+) -> ImportReport:
+    report = import_notes(db, principal.workspace_id, body.rows)
+    if report.inserted or report.updated:
+        schedule_reindex(background, services, principal.workspace_id)
+    return report
 
 
 @router.put("/products/{sku}", summary="Create or update one product")
-def put_product(sku: SkuPath, data: ProductIn, principal: AdminPrincipal, db: DbSession) -> WriteResult:
+def put_product(
+    sku: SkuPath,
+    data: ProductIn,
+    principal: AdminPrincipal,
+    db: DbSession,
+    background: BackgroundTasks,
+    services: AppServices,
+) -> WriteResult:
     _, outcome = upsert_product(db, principal.workspace_id, sku, data)
+    if outcome != "unchanged":
+        schedule_reindex(background, services, principal.workspace_id)
     return WriteResult(id=sku, outcome=outcome)
 
 
@@ -94,8 +116,13 @@ def put_product(sku: SkuPath, data: ProductIn, principal: AdminPrincipal, db: Db
     summary="Upsert many products: a JSON array or NDJSON of objects with `sku` and the product fields",
     openapi_extra=BATCH_OPENAPI,
 )
-def post_products_import(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
-    return import_products(db, principal.workspace_id, body.rows)
+def post_products_import(
+    principal: AdminPrincipal, body: Rows, db: DbSession, background: BackgroundTasks, services: AppServices
+) -> ImportReport:
+    report = import_products(db, principal.workspace_id, body.rows)
+    if report.inserted or report.updated:
+        schedule_reindex(background, services, principal.workspace_id)
+    return report
 
 
 @router.put("/offers/{offer_id}", summary="Create or update one approved offer")
@@ -110,8 +137,17 @@ def post_offers_import(principal: AdminPrincipal, body: Rows, db: DbSession) -> 
 
 
 @router.put("/knowledge/{item_id}", summary="Create or replace a brand knowledge item")
-def put_knowledge(item_id: ExternalIdPath, data: KnowledgeIn, principal: AdminPrincipal, db: DbSession) -> WriteResult:
+def put_knowledge(
+    item_id: ExternalIdPath,
+    data: KnowledgeIn,
+    principal: AdminPrincipal,
+    db: DbSession,
+    background: BackgroundTasks,
+    services: AppServices,
+) -> WriteResult:
     _, outcome = upsert_knowledge(db, principal.workspace_id, item_id, data)
+    if outcome != "unchanged":
+        schedule_reindex(background, services, principal.workspace_id)
     return WriteResult(id=item_id, outcome=outcome)
 
 
