@@ -99,18 +99,25 @@ def _approved(session: Session, ctx: _Context, channel: str, control: bool) -> l
     return list(session.scalars(query.order_by(Draft.variant_index, Draft.created_at)))
 
 
+def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng: random.Random) -> int:
+    """Sample each variant's conversion rate from Beta(1 + conversions, 1 + non-converted sends); take the best.
+
+    ``stats`` maps variant index to (sends, conversions); unseen variants start from the uniform prior."""
+    best, best_draw = variants[0], -1.0
+    for index in variants:
+        sent, converted = stats.get(index, (0, 0))
+        draw = rng.betavariate(1 + converted, 1 + max(sent - converted, 0))
+        if draw > best_draw:
+            best, best_draw = index, draw
+    return best
+
+
 def thompson_pick(session: Session, drafts: list[Draft], rng: random.Random) -> Draft:
-    """Sample each variant's conversion rate from Beta(1 + conversions, 1 + non-converted sends); take the best."""
     if len(drafts) == 1:
         return drafts[0]
     stats = cached_variant_stats(session, drafts[0].campaign_id or "", drafts[0].channel)
-    best, best_draw = drafts[0], -1.0
-    for draft in drafts:
-        sent, converted = stats.get(draft.variant_index, (0, 0))
-        draw = rng.betavariate(1 + converted, 1 + max(sent - converted, 0))
-        if draw > best_draw:
-            best, best_draw = draft, draw
-    return best
+    chosen = thompson_choice([d.variant_index for d in drafts], stats, rng)
+    return next(d for d in drafts if d.variant_index == chosen)
 
 
 def _store(
