@@ -137,3 +137,31 @@ def demo_workspace(session_factory: sessionmaker[Session], workspace: str) -> st
     with session_scope(session_factory) as session:
         load_demo(session, workspace)
     return workspace
+
+
+@pytest.fixture
+def content_engine(services: Services, session_factory: sessionmaker[Session], demo_workspace: str) -> Iterator[Any]:
+    """The demo workspace indexed on local Chroma with a fast deterministic embedder, the offline generator,
+    installed in the app's services."""
+    from copyloom.content.engine import ContentEngine
+    from copyloom.genai.factory import build_generator
+    from copyloom.genai.tokens import get_token_counter
+    from copyloom.retrieval.indexer import index_workspace
+    from copyloom.retrieval.store import VectorStore, make_chroma_client
+    from tests.fakes import HashEmbedder
+
+    embedder = HashEmbedder()
+    store = VectorStore(make_chroma_client(services.settings), embedder)
+    engine = ContentEngine(
+        settings=services.settings,
+        store=store,
+        embedder=embedder,
+        generator=build_generator(services.settings),
+        token_counter=get_token_counter(None),
+    )
+    with session_scope(session_factory) as session:
+        index_workspace(session, store, embedder, demo_workspace)
+    services.content = engine
+    yield engine
+    if services.runner is not None:
+        services.runner.shutdown()

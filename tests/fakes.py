@@ -5,7 +5,10 @@ Other test packages may import these. Nothing here is used by the application.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -217,3 +220,43 @@ def openai_stub(script: Sequence[StubResponse] = ()) -> Iterator[OpenAIStubServe
         yield server
     finally:
         server.stop()
+
+
+# --- (c) a deterministic embedder ----------------------------------------------------------------------------
+
+_TOKENS = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
+
+
+class HashEmbedder:
+    """Bag of hashed words (and single CJK characters): texts sharing words are close. Counts its calls."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+        self.calls = 0
+        self.texts: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return f"test-hash-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _embed(self, text: str) -> list[float]:
+        vec = [0.0] * self._dim
+        for tok in _TOKENS.findall(text.lower()):
+            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "big")
+            vec[h % self._dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+        return [x / norm for x in vec] if any(vec) else [1.0 / math.sqrt(self._dim)] * self._dim
+
+    def embed_query(self, text: str) -> list[float]:
+        self.calls += 1
+        self.texts.append(text)
+        return self._embed(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        self.texts.extend(texts)
+        return [self._embed(t) for t in texts]

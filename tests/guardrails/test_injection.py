@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copyloom.guardrails.injection import sanitize_untrusted, scan_note_for_injection
+from copyloom.domain.untrusted import sanitize_untrusted
+from copyloom.guardrails.injection import scan_note_for_injection
 from copyloom.guardrails.types import Verdict
 
 

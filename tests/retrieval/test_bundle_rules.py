@@ -10,8 +10,8 @@ from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.facts import FactKind, FactsBundle
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore
+from tests.fakes import HashEmbedder
 from tests.retrieval import seed
-from tests.retrieval.conftest import HashEmbedder
 
 
 def _world(db: Session, consent: str | None) -> None:

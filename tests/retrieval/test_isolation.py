@@ -17,8 +17,8 @@ from copyloom.domain.enums import Goal
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore
+from tests.fakes import HashEmbedder
 from tests.retrieval import seed
-from tests.retrieval.conftest import HashEmbedder
 
 WORDS = ["tent", "stove", "boots", "jacket", "mug", "lamp", "帐篷", "茶杯", "hike", "camp"]
 _run = itertools.count()

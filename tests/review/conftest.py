@@ -6,7 +6,7 @@ so that a test gets exactly the flagged, blocked or passing draft it needs, with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,42 +14,22 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.api.services import Services
 from copyloom.content.engine import ContentEngine
 from copyloom.content.recheck import stored_check_context, stored_variant
 from copyloom.db import session_scope
 from copyloom.domain.enums import Role
-from copyloom.genai.factory import build_generator
-from copyloom.genai.tokens import get_token_counter
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Draft, new_id, utcnow
-from copyloom.retrieval.indexer import index_workspace
-from copyloom.retrieval.store import VectorStore, make_chroma_client
 from copyloom.review.audit import record_event
 from tests.conftest import auth
-from tests.retrieval.conftest import HashEmbedder
 
 Stage = Callable[..., str]
 
 
 @pytest.fixture
-def review_engine(
-    services: Services, session_factory: sessionmaker[Session], demo_workspace: str
-) -> Iterator[ContentEngine]:
-    """Local Chroma with a fast deterministic embedder and the offline generator, installed in the app."""
-    embedder = HashEmbedder()
-    store = VectorStore(make_chroma_client(services.settings), embedder)
-    engine = ContentEngine(
-        settings=services.settings,
-        store=store,
-        embedder=embedder,
-        generator=build_generator(services.settings),
-        token_counter=get_token_counter(None),
-    )
-    with session_scope(session_factory) as session:
-        index_workspace(session, store, embedder, demo_workspace)
-    services.content = engine
-    yield engine
+def review_engine(content_engine: ContentEngine) -> ContentEngine:
+    """The shared content engine (root conftest) on the demo workspace."""
+    return content_engine
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from copyloom.api.services import Services
 from copyloom.config import Settings
 from copyloom.content.engine import ContentEngine
 from copyloom.content.indexing import INDEX_TASK
+from copyloom.db import session_scope
 from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import Principal, authenticate
 from copyloom.errors import Forbidden, Unauthenticated
@@ -41,15 +42,8 @@ AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
 def get_db(services: AppServices) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on any error."""
-    session = services.session_factory()
-    try:
+    with session_scope(services.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, so a 2xx means the data is stored (the default "request"

@@ -10,12 +10,13 @@ Public API::
     render_email_footer(brand) -> str; count_segments(text) -> SegmentInfo; normalize_sms(text) -> str
 """
 
+from copyloom.domain.untrusted import sanitize_untrusted
 from copyloom.guardrails.channel import check_channel, render_email_footer
 from copyloom.guardrails.context import ChannelLimits, Check, CheckContext
 from copyloom.guardrails.gate import EventSummary, GateDecision, GateInput, GateReason, evaluate_gate
 from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.guardrails.grounding import check_grounding
-from copyloom.guardrails.injection import sanitize_untrusted, scan_note_for_injection
+from copyloom.guardrails.injection import scan_note_for_injection
 from copyloom.guardrails.pii import check_pii
 from copyloom.guardrails.pipeline import CHECKS, repair_feedback, run_checks
 from copyloom.guardrails.relevance import check_relevance

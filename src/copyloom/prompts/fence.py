@@ -9,25 +9,18 @@ occurrence of it inside the data is removed, so the data cannot close its own fe
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from dataclasses import dataclass, field
+
+from copyloom.domain.untrusted import sanitize_untrusted as _sanitize
 
 __all__ = ["DataFence", "sanitize_untrusted"]
 
 MAX_UNTRUSTED_CHARS = 500
-_INVISIBLE = {"Cf", "Co", "Cn"}
 
 
 def sanitize_untrusted(text: str, max_chars: int = MAX_UNTRUSTED_CHARS) -> str:
-    """Drop invisible/unassigned characters and control characters (except newline), then cap the length."""
-    kept = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in _INVISIBLE or (cat == "Cc" and ch != "\n"):
-            continue
-        kept.append(ch)
-    cleaned = "".join(kept).strip()
-    return cleaned[:max_chars]
+    """The shared hygiene (``copyloom.domain.untrusted``) with the fence's default cap."""
+    return _sanitize(text, max_chars)
 
 
 @dataclass(frozen=True)

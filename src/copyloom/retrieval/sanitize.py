@@ -13,8 +13,9 @@ Two rules from DOMAIN.md:
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
+
+from copyloom.domain.untrusted import sanitize_untrusted
 
 __all__ = ["SENSITIVE_CJK_TERMS", "SENSITIVE_KEY_TERMS", "clean_text", "is_sensitive_key", "safe_scalar"]
 
@@ -132,12 +133,7 @@ def is_sensitive_key(key: str) -> bool:
 
 def clean_text(text: str, max_chars: int) -> str:
     """Drop invisible and unassigned characters, collapse whitespace, cap the length (with an ellipsis)."""
-    kept = [
-        ch
-        for ch in unicodedata.normalize("NFKC", text)
-        if unicodedata.category(ch) not in {"Cf", "Co", "Cn", "Cc"} or ch in "\n\t"
-    ]
-    out = re.sub(r"\s+", " ", "".join(kept)).strip()
+    out = re.sub(r"\s+", " ", sanitize_untrusted(text, len(text))).strip()
     if len(out) > max_chars:
         out = out[: max(max_chars - 1, 0)].rstrip() + "…"
     return out
