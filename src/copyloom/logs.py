@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+# The id of the HTTP request being served; worker threads started with anyio inherit it.
+REQUEST_ID: ContextVar[str | None] = ContextVar("copyloom_request_id", default=None)
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 
@@ -19,6 +23,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            payload["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 payload[key] = value

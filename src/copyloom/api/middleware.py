@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from copyloom.logs import REQUEST_ID
+
 log = logging.getLogger("copyloom.api.access")
 
 
@@ -99,9 +101,11 @@ class RequestIdMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        token = REQUEST_ID.set(request_id)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            REQUEST_ID.reset(token)
             log.info(
                 "api.request",
                 extra={
