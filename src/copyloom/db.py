@@ -6,6 +6,8 @@ Services never commit: the caller owns the transaction through :func:`session_sc
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,13 +19,60 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+class _SerializedSQLite(sqlite3.Connection):
+    """A SQLite connection whose write transactions queue on a lock shared by the process's connections.
+
+    SQLite has one writer. Left to itself, a waiting connection sleeps in growing steps (up to 100 ms) until the
+    lock frees, which ruins tail latency under concurrent requests. Threads of one process hand the lock over
+    through ``threading.Lock`` instead; other processes still wait through SQLite's busy timeout.
+    """
+
+    write_lock: threading.Lock  # set per engine on a subclass
+    lock_timeout_s: float = 30.0
+    _holds_lock = False
+
+    def begin_immediate(self) -> None:
+        if not self.write_lock.acquire(timeout=self.lock_timeout_s):
+            raise sqlite3.OperationalError("database is locked (waited for another transaction of this process)")
+        self._holds_lock = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._holds_lock:
+            self._holds_lock = False
+            self.write_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Build an engine; for SQLite, create the parent folder and turn on WAL and foreign keys."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        connection_class = type("SerializedSQLite", (_SerializedSQLite,), {"write_lock": threading.Lock()})
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30, "factory": connection_class})
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -43,7 +92,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then writes cannot
             # wait for a concurrent writer (SQLite answers "database is locked" at once instead of using the
             # busy timeout), so concurrent decisions would fail. SQLite has one writer anyway.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi = conn.connection.dbapi_connection
+            if isinstance(dbapi, _SerializedSQLite):
+                dbapi.begin_immediate()
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from copyloom.content.engine import ContentEngine
 from copyloom.content.indexing import INDEX_TASK
 from copyloom.db import session_scope
 from copyloom.domain.enums import Role
-from copyloom.domain.workspaces import Principal, authenticate
+from copyloom.domain.workspaces import Principal, authenticate_cached, cached_principal
 from copyloom.errors import Forbidden, Unauthenticated
 
 
@@ -59,10 +60,12 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def get_principal(request: Request, services: AppServices) -> Principal:
+async def get_principal(request: Request, services: AppServices) -> Principal:
     token = _bearer(request)
-    with services.session_factory() as session:
-        return authenticate(session, token)
+    principal = cached_principal(token)  # the hot path: no thread hop, no query
+    if principal is not None:
+        return principal
+    return await anyio.to_thread.run_sync(authenticate_cached, services.session_factory, token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

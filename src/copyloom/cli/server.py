@@ -14,13 +14,25 @@ from copyloom.logs import configure_logging
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (one per core is typical).")] = 1,
 ) -> None:
     """Run the HTTP API with the current settings (migrations are applied on start)."""
     from copyloom.api.app import create_app
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        return
+    if not settings.chroma_url:
+        # A local Chroma store is not safe to share between processes (its own documentation says so).
+        raise typer.BadParameter("--workers > 1 needs a Chroma server: set COPYLOOM_CHROMA_URL", param_hint="--workers")
+    # Several processes need an import string; each builds its app from the same environment.
+    # Migrations run first here, once, so that workers do not race to apply them.
+    from copyloom.cli._common import open_db
+
+    open_db(settings)
+    uvicorn.run("copyloom.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 def demo(

@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from copyloom.content import metrics
 from copyloom.content.campaign_schemas import Approval
@@ -63,13 +63,16 @@ def _replay(session: Session, workspace_id: str, req: DecisionRequest) -> Decisi
     return stored.model_copy(update={"replayed": True})
 
 
-def _context(session: Session, workspace_id: str, req: DecisionRequest, now: datetime) -> _Context:
+def _context(
+    session: Session, engine: ContentEngine, workspace_id: str, req: DecisionRequest, now: datetime
+) -> _Context:
     campaign = session.get(Campaign, req.campaign_id)
     if campaign is None or campaign.workspace_id != workspace_id:
         raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
     customer = find_customer(session, workspace_id, req.customer_id)
+    policies = engine.lookups(session, workspace_id).brand.policies
     gate = evaluate_gate(
-        load_gate_input(session, workspace_id, req.customer_id, now),
+        load_gate_input(session, workspace_id, req.customer_id, now, customer=customer, policies=policies),
         channel=req.channel,
         purpose=Purpose.MARKETING,
         now=now,
@@ -88,11 +91,16 @@ def _context(session: Session, workspace_id: str, req: DecisionRequest, now: dat
 
 
 def _approved(session: Session, ctx: _Context, channel: str, control: bool) -> list[Draft]:
-    query = select(Draft).where(
-        Draft.campaign_id == ctx.campaign.id,
-        Draft.channel == channel,
-        Draft.status == "approved",
-        Draft.is_control.is_(control),
+    # The stored facts bundle is the heaviest column and a decision never needs it.
+    query = (
+        select(Draft)
+        .options(defer(Draft.bundle))
+        .where(
+            Draft.campaign_id == ctx.campaign.id,
+            Draft.channel == channel,
+            Draft.status == "approved",
+            Draft.is_control.is_(control),
+        )
     )
     if not control:
         query = query.where(Draft.customer_id == ctx.customer_pk)
@@ -124,13 +132,17 @@ def _store(
     session: Session,
     workspace_id: str,
     req: DecisionRequest,
-    ctx: _Context | None,
     out: DecisionOut,
     customer_pk: int,
     draft: Draft | None,
 ) -> DecisionOut:
-    session.add(
-        Decision(
+    """Write the decision (and, for a send, the contact record) in the caller's transaction.
+
+    Core inserts: the hot path needs no unit of work. The unique (workspace, idempotency key) index turns a
+    concurrent or repeated request into an IntegrityError, which ``decide`` answers with the stored decision."""
+    now = utcnow()
+    session.execute(
+        insert(Decision).values(
             id=out.decision_id,
             workspace_id=workspace_id,
             idempotency_key=req.idempotency_key,
@@ -142,22 +154,23 @@ def _store(
             reason_code=out.reason_code,
             draft_id=draft.id if draft else None,
             response=out.model_dump(mode="json"),
+            created_at=now,
         )
     )
     if out.decision == "send" and draft is not None:
-        session.add(
-            ContactRecord(
+        session.execute(
+            insert(ContactRecord).values(
                 workspace_id=workspace_id,
                 customer_id=customer_pk,
                 channel=req.channel.value,
                 kind="sent",
-                occurred_at=req.send_at or utcnow(),
+                occurred_at=req.send_at or now,
                 draft_id=draft.id,
                 campaign_id=req.campaign_id,
                 summary=f"{out.source}: {draft.angle or ''}"[:200],
+                created_at=now,
             )
         )
-    session.flush()
     return out
 
 
@@ -253,10 +266,9 @@ async def _decide(
     deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
 
     def _fast(session: Session) -> tuple[DecisionOut | None, _Context | None, Draft | None]:
-        replay = _replay(session, workspace_id, req)
-        if replay is not None:
-            return replay, None, None
-        ctx = _context(session, workspace_id, req, now)
+        # No idempotency look-up up front: a repeated key fails the unique index on insert and is answered
+        # from the stored decision below. Only the slow path (generation) checks first, to not generate twice.
+        ctx = _context(session, engine, workspace_id, req, now)
         if not ctx.allowed:
             out = DecisionOut(
                 decision_id=new_id(),
@@ -265,14 +277,14 @@ async def _decide(
                 message=ctx.message,
                 send_after=ctx.send_after,
             )
-            return _store(session, workspace_id, req, ctx, out, ctx.customer_pk, None), ctx, None
+            return _store(session, workspace_id, req, out, ctx.customer_pk, None), ctx, None
         if ctx.personal:
             approved = _approved(session, ctx, req.channel.value, control=False)
             if approved:
                 draft = thompson_pick(session, approved, rng)
                 out = _send(draft, "approved", req.customer_id)
-                return _store(session, workspace_id, req, ctx, out, ctx.customer_pk, draft), ctx, draft
-        return None, ctx, None
+                return _store(session, workspace_id, req, out, ctx.customer_pk, draft), ctx, draft
+        return _replay(session, workspace_id, req), ctx, None
 
     try:
         answer, ctx, _ = await run_in_session(factory, _fast)
@@ -293,7 +305,7 @@ async def _decide(
             draft = session.get(Draft, generated.id)
             assert draft is not None
             return _store(
-                session, workspace_id, req, ctx, _send(draft, "generated", req.customer_id), ctx.customer_pk, draft
+                session, workspace_id, req, _send(draft, "generated", req.customer_id), ctx.customer_pk, draft
             )
         controls = _approved(session, ctx, req.channel.value, control=True)
         if controls:
@@ -301,7 +313,6 @@ async def _decide(
                 session,
                 workspace_id,
                 req,
-                ctx,
                 _send(controls[0], "control", req.customer_id),
                 ctx.customer_pk,
                 controls[0],
@@ -312,7 +323,7 @@ async def _decide(
             reason_code="no_approved_content",
             message="no approved draft or control for this customer and channel",
         )
-        return _store(session, workspace_id, req, ctx, out, ctx.customer_pk, None)
+        return _store(session, workspace_id, req, out, ctx.customer_pk, None)
 
     try:
         return await run_in_session(factory, _finish)

@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
+from copyloom.domain.brand import BrandKitSpec
 from copyloom.genai.tokens import TokenCounter
 from copyloom.genai.types import Generator
 from copyloom.models import Customer, Product
+from copyloom.retrieval.bundle import load_brand_spec
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.store import VectorStore
 
@@ -33,6 +35,7 @@ class WorkspaceLookups:
     domains: tuple[str, ...]
     # customer pk -> identifiers (full name, email, phone) of that customer
     identifiers: dict[int, tuple[str, ...]]
+    brand: BrandKitSpec
 
     def others(self, customer_pk: int | None) -> tuple[str, ...]:
         return tuple(i for pk, ids in self.identifiers.items() if pk != customer_pk for i in ids)
@@ -51,7 +54,8 @@ class ContentEngine:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def lookups(self, session: Session, workspace_id: str) -> WorkspaceLookups:
-        """Cached for a minute: the same campaign asks thousands of times, and a minute-old catalogue is fine."""
+        """Cached for a minute: the same campaign asks thousands of times, and a minute-old catalogue or brand kit
+        is fine (consents, contact history and events are always read fresh)."""
         now = time.monotonic()
         with self._lock:
             hit = self._lookups.get(workspace_id)
@@ -70,7 +74,9 @@ class ContentEngine:
             ids = tuple(v for v in (name, email, phone) if v and len(v) >= 4)
             if ids:
                 identifiers[pk] = ids
-        value = WorkspaceLookups(catalogue=catalogue, domains=domains, identifiers=identifiers)
+        value = WorkspaceLookups(
+            catalogue=catalogue, domains=domains, identifiers=identifiers, brand=load_brand_spec(session, workspace_id)
+        )
         with self._lock:
             self._lookups[workspace_id] = (now, value)
         return value

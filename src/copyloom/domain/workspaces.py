@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.domain.enums import Role
 from copyloom.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -86,7 +88,41 @@ def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKey:
         raise NotFound(f"no key {key_id_or_prefix!r}", code="key_not_found", field="key")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+    forget_cached_keys()
     return row
+
+
+# key hash -> (monotonic time, principal). Revoking in this process clears it; another process (the CLI) revoking
+# a key is seen here within AUTH_CACHE_TTL_S.
+_AUTH_CACHE: dict[str, tuple[float, Principal]] = {}
+_AUTH_LOCK = threading.Lock()
+AUTH_CACHE_TTL_S = 10.0
+
+
+def cached_principal(key: str) -> Principal | None:
+    hit = _AUTH_CACHE.get(hash_key(key))
+    if hit is not None and time.monotonic() - hit[0] < AUTH_CACHE_TTL_S:
+        return hit[1]
+    return None
+
+
+def authenticate_cached(factory: sessionmaker[Session], key: str) -> Principal:
+    """``authenticate`` with a short-lived cache of valid keys (unknown keys are never cached)."""
+    principal = cached_principal(key)
+    if principal is not None:
+        return principal
+    with factory() as session:
+        principal = authenticate(session, key)
+    with _AUTH_LOCK:
+        if len(_AUTH_CACHE) > 10_000:
+            _AUTH_CACHE.clear()
+        _AUTH_CACHE[hash_key(key)] = (time.monotonic(), principal)
+    return principal
+
+
+def forget_cached_keys() -> None:
+    with _AUTH_LOCK:
+        _AUTH_CACHE.clear()
 
 
 def authenticate(session: Session, key: str) -> Principal:

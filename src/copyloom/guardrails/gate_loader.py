@@ -23,28 +23,21 @@ def _policies(session: Session, workspace_id: str) -> BrandPolicies:
 
 
 def _current_consents(session: Session, customer_pk: int) -> dict[tuple[str, str], str]:
-    latest = (
-        select(Consent.purpose, Consent.channel, func.max(Consent.recorded_at).label("at"))
-        .where(Consent.customer_id == customer_pk)
-        .group_by(Consent.purpose, Consent.channel)
-        .subquery()
-    )
+    """The record in force per (purpose, channel): the latest; at the same instant, a withdrawal wins.
+
+    One indexed scan of the customer's (few) records, folded here: cheaper than a grouped self-join."""
     rows = session.execute(
-        select(Consent.purpose, Consent.channel, Consent.status)
-        .join(
-            latest,
-            (Consent.purpose == latest.c.purpose)
-            & (Consent.channel == latest.c.channel)
-            & (Consent.recorded_at == latest.c.at),
-        )
+        select(Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
         .where(Consent.customer_id == customer_pk)
+        .order_by(Consent.recorded_at)
     ).all()
     out: dict[tuple[str, str], str] = {}
-    for purpose, channel, status in rows:
+    at: dict[tuple[str, str], datetime] = {}
+    for purpose, channel, status, recorded_at in rows:
         key = (purpose, channel)
-        # Two records at the same instant: withdrawal wins, the conservative reading.
-        if out.get(key) != ConsentStatus.WITHDRAWN:
-            out[key] = status
+        if key in at and recorded_at == at[key] and out[key] == ConsentStatus.WITHDRAWN:
+            continue  # two records at the same instant: withdrawal wins, the conservative reading
+        out[key], at[key] = status, recorded_at
     return out
 
 
@@ -72,18 +65,24 @@ def _is_sensitive(name: str) -> bool:
 
 
 def load_gate_input(
-    session: Session, workspace_id: str, customer_id: str, now: datetime, *, customer: Customer | None = None
+    session: Session,
+    workspace_id: str,
+    customer_id: str,
+    now: datetime,
+    *,
+    customer: Customer | None = None,
+    policies: BrandPolicies | None = None,
 ) -> GateInput:
     """Snapshot of ``customer_id`` (the brand's external id) in ``workspace_id`` as of ``now``.
 
-    Callers that already loaded the customer row pass it as ``customer`` to save a query on hot paths."""
+    Callers that already loaded the customer row or the brand's policies pass them to save queries on hot paths."""
     if customer is None or customer.workspace_id != workspace_id or customer.external_id != customer_id:
         customer = session.scalars(
             select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == customer_id)
         ).one_or_none()
     if customer is None:
         raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
-    policies = _policies(session, workspace_id)
+    policies = policies or _policies(session, workspace_id)
     longest_gap = max((p.min_gap_hours for p in policies.channels.values()), default=0.0)
     history_since = now - max(timedelta(days=7), timedelta(hours=longest_gap))
     sent = session.execute(

@@ -1,0 +1,174 @@
+"""Decision throughput over real HTTP: ``copyloom serve --workers N`` (with a Chroma server, as a multi-process
+deployment needs) driven by ``wrk`` (Debian package; a C load generator, so the client takes little CPU).
+
+Every request is a first-time decision for a distinct customer with two approved variants (Thompson sampling),
+so each one reads consents, history and events and writes a decision and a contact record.
+
+Run: .venv/bin/python -m bench.bench_decisions_http [--workers 2] [--seconds 10] [--connections 16]
+     [--database-url postgresql+psycopg://…]  (a fresh, empty database)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.bench_api import seed_approved
+from copyloom.api.app import build_services
+from copyloom.config import Settings
+from copyloom.db import session_scope
+from copyloom.domain.demo import load_demo
+from copyloom.domain.enums import Role
+from copyloom.domain.workspaces import create_key, create_workspace
+from copyloom.models import Decision
+
+LUA = """
+local customers = {%(customers)s}
+local campaign, key = "%(campaign)s", "%(key)s"
+local n, counter = #customers, 0
+local threads = %(threads)d
+id = 0  -- global on purpose: setup() runs in the main state and thread:set() writes each thread's global
+function setup(thread) thread:set("id", id); id = id + 1 end
+function init(args) counter = 0 end
+request = function()
+  local i = (counter * threads + id) %% n + 1
+  counter = counter + 1
+  local body = string.format('{"campaign_id":"%%s","customer_id":"%%s","channel":"push","idempotency_key":"h%%d-%%d"}',
+                             campaign, customers[i], id, counter)
+  return wrk.format("POST", "/v1/decisions",
+                    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--customers", type=int, default=12000)
+    parser.add_argument("--database-url", default=None, help="e.g. postgresql+psycopg://…/db (default: SQLite)")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    root = Path(tempfile.mkdtemp(prefix="copyloom-http-bench-"))
+    bin_dir = Path(sys.executable).parent
+    chroma_port, api_port = free_port(), free_port()
+    procs = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "chroma"),
+                "run",
+                "--path",
+                str(root / "chroma"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(chroma_port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        wait_http(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COPYLOOM_")}
+        env |= {
+            "COPYLOOM_DATA_DIR": str(root / "data"),
+            "COPYLOOM_CHROMA_URL": f"http://127.0.0.1:{chroma_port}",
+            "COPYLOOM_LOG_LEVEL": "WARNING",
+        }
+        if args.database_url:
+            env["COPYLOOM_DATABASE_URL"] = args.database_url
+        settings = Settings(
+            data_dir=root / "data", chroma_url=env["COPYLOOM_CHROMA_URL"], database_url=args.database_url
+        )
+        services = build_services(settings)
+        with session_scope(services.session_factory) as s:
+            create_workspace(s, "acme")
+            load_demo(s, "acme")
+            s.flush()
+            key = create_key(s, "acme", Role.JOURNEY).key
+        campaign, customers = seed_approved(services, args.customers)
+        services.engine.dispose()
+        procs.append(
+            subprocess.Popen(
+                [str(bin_dir / "copyloom"), "serve", "--port", str(api_port), "--workers", str(args.workers)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        wait_http(f"http://127.0.0.1:{api_port}/healthz")
+        script = root / "decisions.lua"
+        threads = 2
+        script.write_text(
+            LUA
+            % {"customers": ",".join(f'"{c}"' for c in customers), "campaign": campaign, "key": key, "threads": threads}
+        )
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{api_port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        lat = dict(re.findall(r"\s+(50|90|99)%\s+([\d.]+\w+)", out))
+        with session_scope(services.session_factory) as s:
+            by_kind = dict(s.execute(select(Decision.decision, func.count()).group_by(Decision.decision)).all())
+        total = re.search(r"(\d+) requests in", out)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        store = "PostgreSQL" if args.database_url else "SQLite"
+        print(
+            f"decisions over HTTP ({store}), {args.workers} workers, {args.connections} connections, {args.seconds} s: "
+            f"{rate:.0f}/s (target >= 500/s); client-side latency p50 {lat.get('50')} p90 {lat.get('90')} "
+            f"p99 {lat.get('99')}; {total.group(1) if total else '?'} requests, stored {by_kind}; "
+            f"non-2xx {non2xx.group(1) if non2xx else 0}"
+        )
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
