@@ -119,6 +119,7 @@ def seed_approved(services: object, n: int) -> tuple[str, list[str]]:
             }
         )
         campaign = create_campaign(s, engine, "acme", body)
+        campaign.status = "completed"  # its one target is not part of the measurement: no background work
         template = {"channel": "push", "title": "Thanks for being here", "body": "Your Northwind Rewards are ready."}
         drafts = [
             {

@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--customers", type=int, default=12000)
+    parser.add_argument("--py-spy", default=None, help="write a py-spy profile of the server (folded stacks) here")
     parser.add_argument("--database-url", default=None, help="e.g. postgresql+psycopg://…/db (default: SQLite)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -134,6 +135,27 @@ def main() -> None:
             LUA
             % {"customers": ",".join(f'"{c}"' for c in customers), "campaign": campaign, "key": key, "threads": threads}
         )
+        spy = None
+        if args.py_spy:
+            spy = subprocess.Popen(
+                [
+                    str(bin_dir / "py-spy"),
+                    "record",
+                    "--format",
+                    "raw",
+                    "-o",
+                    args.py_spy,
+                    "-d",
+                    str(args.seconds),
+                    "-r",
+                    "200",
+                    "-p",
+                    str(procs[-1].pid),
+                    "--subprocesses",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         out = subprocess.run(
             [
                 "wrk",
@@ -149,6 +171,8 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout
+        if spy is not None:
+            spy.wait(timeout=60)
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
         lat = dict(re.findall(r"\s+(50|90|99)%\s+([\d.]+\w+)", out))
         with session_scope(services.session_factory) as s:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+READ_ONLY = "copyloom_read_only"
 
 
 class _SerializedSQLite(sqlite3.Connection):
@@ -73,6 +74,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         connection_class = type("SerializedSQLite", (_SerializedSQLite,), {"write_lock": threading.Lock()})
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30, "factory": connection_class})
+        # Enough pooled connections for the server's worker threads: a connection closed and reopened per
+        # request would redo the PRAGMAs every time.
+        if path != ":memory:":
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 20)
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -92,6 +98,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then writes cannot
             # wait for a concurrent writer (SQLite answers "database is locked" at once instead of using the
             # busy timeout), so concurrent decisions would fail. SQLite has one writer anyway.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")  # a snapshot read in WAL mode: takes no write lock
+                return
             dbapi = conn.connection.dbapi_connection
             if isinstance(dbapi, _SerializedSQLite):
                 dbapi.begin_immediate()
@@ -118,6 +127,20 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        session.close()
+
+
+@contextmanager
+def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read-only transaction. On SQLite it is a deferred transaction (a WAL snapshot) that waits for no writer
+    and blocks none; whatever it might have changed is rolled back."""
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.expunge_all()  # what was read stays readable after the rollback (which would expire it)
+        session.rollback()
         session.close()
 
 

@@ -106,7 +106,7 @@ def _control_drafts(
             channel=channel.value,
             send_at=now,
             brief=body.brief,
-            other_customers=lookups.others(None),
+            customer_index=lookups.index,
             catalogue=lookups.catalogue,
             brand_domains=lookups.domains,
         )

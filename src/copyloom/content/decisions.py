@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+import anyio
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
@@ -27,6 +28,7 @@ from copyloom.content.pipeline import Generated, find_customer, generate_all, pe
 from copyloom.content.schemas import DraftRequest
 from copyloom.content.stats import cached_variant_stats
 from copyloom.content.views import draft_out
+from copyloom.db import read_scope, session_scope
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Purpose
 from copyloom.errors import Conflict, NotFound
@@ -107,6 +109,23 @@ def _approved(session: Session, ctx: _Context, channel: str, control: bool) -> l
     return list(session.scalars(query.order_by(Draft.variant_index, Draft.created_at)))
 
 
+def _sent_since(session: Session, customer_pk: int, channel: str, since: datetime) -> bool:
+    """Whether a send to this customer and channel was recorded after ``since`` (by a concurrent decision)."""
+    return (
+        session.scalar(
+            select(ContactRecord.id)
+            .where(
+                ContactRecord.customer_id == customer_pk,
+                ContactRecord.channel == channel,
+                ContactRecord.kind == "sent",
+                ContactRecord.created_at >= since,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng: random.Random) -> int:
     """Sample each variant's conversion rate from Beta(1 + conversions, 1 + non-converted sends); take the best.
 
@@ -134,13 +153,14 @@ def _store(
     req: DecisionRequest,
     out: DecisionOut,
     customer_pk: int,
-    draft: Draft | None,
+    draft: Draft | tuple[str, str | None] | None,
 ) -> DecisionOut:
     """Write the decision (and, for a send, the contact record) in the caller's transaction.
 
     Core inserts: the hot path needs no unit of work. The unique (workspace, idempotency key) index turns a
     concurrent or repeated request into an IntegrityError, which ``decide`` answers with the stored decision."""
     now = utcnow()
+    draft_id, angle = (draft.id, draft.angle) if isinstance(draft, Draft) else (draft or (None, None))
     session.execute(
         insert(Decision).values(
             id=out.decision_id,
@@ -152,12 +172,12 @@ def _store(
             decision=out.decision,
             source=out.source,
             reason_code=out.reason_code,
-            draft_id=draft.id if draft else None,
+            draft_id=draft_id,
             response=out.model_dump(mode="json"),
             created_at=now,
         )
     )
-    if out.decision == "send" and draft is not None:
+    if out.decision == "send" and draft_id is not None:
         session.execute(
             insert(ContactRecord).values(
                 workspace_id=workspace_id,
@@ -165,9 +185,9 @@ def _store(
                 channel=req.channel.value,
                 kind="sent",
                 occurred_at=req.send_at or now,
-                draft_id=draft.id,
+                draft_id=draft_id,
                 campaign_id=req.campaign_id,
-                summary=f"{out.source}: {draft.angle or ''}"[:200],
+                summary=f"{out.source}: {angle or ''}"[:200],
                 created_at=now,
             )
         )
@@ -261,39 +281,51 @@ async def _decide(
     now: datetime | None = None,
 ) -> DecisionOut:
     started = time.perf_counter()
+    fixed_now = now  # tests pin the clock; otherwise every read uses the time it happens
     now = now or utcnow()
     rng = rng or random.Random()
     deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
 
-    def _fast(session: Session) -> tuple[DecisionOut | None, _Context | None, Draft | None]:
-        # No idempotency look-up up front: a repeated key fails the unique index on insert and is answered
-        # from the stored decision below. Only the slow path (generation) checks first, to not generate twice.
-        ctx = _context(session, engine, workspace_id, req, now)
-        if not ctx.allowed:
-            out = DecisionOut(
-                decision_id=new_id(),
-                decision="suppress",
-                reason_code=ctx.reason_code,
-                message=ctx.message,
-                send_after=ctx.send_after,
-            )
-            return _store(session, workspace_id, req, out, ctx.customer_pk, None), ctx, None
-        if ctx.personal:
-            approved = _approved(session, ctx, req.channel.value, control=False)
-            if approved:
-                draft = thompson_pick(session, approved, rng)
-                out = _send(draft, "approved", req.customer_id)
-                return _store(session, workspace_id, req, out, ctx.customer_pk, draft), ctx, draft
-        return _replay(session, workspace_id, req), ctx, None
+    def _fast() -> tuple[DecisionOut | None, _Context]:
+        """Read without the write lock, then write briefly. A send that raced another send to the same customer
+        and channel (which the read could not see) is decided again, and then meets the fatigue rules."""
+        for _ in range(3):
+            # Each attempt judges "now" as of its own read: a send committed before the read is then in the past
+            # for the fatigue rules, and one committed after it is caught by the check before writing.
+            read_at = utcnow()
+            draft: tuple[str, str | None] | None = None
+            with read_scope(factory) as session:
+                # No idempotency look-up up front: a repeated key fails the unique index on insert and is
+                # answered from the stored decision. Only the slow path checks first, to not generate twice.
+                ctx = _context(session, engine, workspace_id, req, fixed_now or read_at)
+                if not ctx.allowed:
+                    out = DecisionOut(
+                        decision_id=new_id(),
+                        decision="suppress",
+                        reason_code=ctx.reason_code,
+                        message=ctx.message,
+                        send_after=ctx.send_after,
+                    )
+                else:
+                    approved = _approved(session, ctx, req.channel.value, control=False) if ctx.personal else []
+                    if not approved:
+                        return _replay(session, workspace_id, req), ctx
+                    picked = thompson_pick(session, approved, rng)
+                    out, draft = _send(picked, "approved", req.customer_id), (picked.id, picked.angle)
+            with session_scope(factory) as session:
+                if draft is not None and _sent_since(session, ctx.customer_pk, req.channel.value, read_at):
+                    continue
+                return _store(session, workspace_id, req, out, ctx.customer_pk, draft), ctx
+        raise Conflict("the customer is being contacted by concurrent decisions; retry", code="decision_contended")
 
     try:
-        answer, ctx, _ = await run_in_session(factory, _fast)
+        answer, ctx = await anyio.to_thread.run_sync(_fast)
     except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
-        answer = await run_in_session(factory, lambda s: _replay(s, workspace_id, req))
-        ctx = None
+        replayed = await run_in_session(factory, lambda s: _replay(s, workspace_id, req))
+        assert replayed is not None
+        return replayed
     if answer is not None:
         return answer
-    assert ctx is not None
     generated: Draft | None = None
     approval = Approval.model_validate(ctx.campaign.approval)
     if ctx.personal and approval.mode == "sample":

@@ -18,6 +18,7 @@ from copyloom.config import Settings
 from copyloom.domain.brand import BrandKitSpec
 from copyloom.genai.tokens import TokenCounter
 from copyloom.genai.types import Generator
+from copyloom.guardrails.identifiers import IdentifierIndex
 from copyloom.models import Customer, Product
 from copyloom.retrieval.bundle import load_brand_spec
 from copyloom.retrieval.embeddings import Embedder
@@ -33,12 +34,9 @@ class WorkspaceLookups:
     catalogue: tuple[str, ...]
     # Hosts the brand's own links live on (from catalogue URLs): a link elsewhere is not grounded.
     domains: tuple[str, ...]
-    # customer pk -> identifiers (full name, email, phone) of that customer
-    identifiers: dict[int, tuple[str, ...]]
+    # Every customer's identifiers (full name, email, phone), indexed for the leakage check.
+    index: IdentifierIndex
     brand: BrandKitSpec
-
-    def others(self, customer_pk: int | None) -> tuple[str, ...]:
-        return tuple(i for pk, ids in self.identifiers.items() if pk != customer_pk for i in ids)
 
 
 @dataclass
@@ -75,7 +73,10 @@ class ContentEngine:
             if ids:
                 identifiers[pk] = ids
         value = WorkspaceLookups(
-            catalogue=catalogue, domains=domains, identifiers=identifiers, brand=load_brand_spec(session, workspace_id)
+            catalogue=catalogue,
+            domains=domains,
+            index=IdentifierIndex(identifiers),
+            brand=load_brand_spec(session, workspace_id),
         )
         with self._lock:
             self._lookups[workspace_id] = (now, value)

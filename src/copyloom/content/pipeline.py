@@ -128,7 +128,8 @@ def prepare(
             # Inside quiet hours the gate allows the draft but moves the send: claims are checked for that time.
             send_at=decision.send_after or req.send_at or now,
             brief=req.brief,
-            other_customers=lookups.others(customer.id),
+            customer_index=lookups.index,
+            recipient_pk=customer.id,
             catalogue=lookups.catalogue,
             brand_domains=lookups.domains,
             whatsapp_template_only=decision.whatsapp_template_only,

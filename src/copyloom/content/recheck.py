@@ -31,7 +31,8 @@ def stored_check_context(draft: Draft, lookups: WorkspaceLookups, now: datetime)
         channel=draft.channel,
         send_at=draft.send_at or now,
         brief=Brief.model_validate(draft.brief),
-        other_customers=lookups.others(draft.customer_id),
+        customer_index=lookups.index,
+        recipient_pk=draft.customer_id,
         catalogue=lookups.catalogue,
         brand_domains=lookups.domains,
         # The gate's template-only decision is not stored; a template draft must stay a template.

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copyloom.domain.brief import Brief
 from copyloom.genai.schemas import Variant
+from copyloom.guardrails.identifiers import IdentifierIndex
 from copyloom.guardrails.types import CheckResult
 from copyloom.retrieval.facts import FactsBundle
 
@@ -43,7 +44,8 @@ class CheckContext:
     """Everything a check may consult besides the draft itself.
 
     ``other_customers`` are identifiers (full names, emails, phone numbers) of customers other than the
-    recipient, for the leakage check. ``catalogue`` holds every product name of the workspace, so that a
+    recipient, for the leakage check; large workspaces pass ``customer_index`` instead, which finds the few
+    identifiers a text may contain without scanning every customer. ``catalogue`` holds every product name of the workspace, so that a
     product the bundle did not contain is caught. ``brand_domains`` are hosts links may point at besides
     the exact URLs in the bundle.
     """
@@ -53,6 +55,9 @@ class CheckContext:
     send_at: datetime
     brief: Brief | None = None
     other_customers: tuple[str, ...] = ()
+    # The workspace's index of every customer's identifiers; the recipient's own (``recipient_pk``) are skipped.
+    customer_index: IdentifierIndex | None = None
+    recipient_pk: int | None = None
     catalogue: tuple[str, ...] = ()
     brand_domains: tuple[str, ...] = ()
     whatsapp_template_only: bool = False

@@ -97,7 +97,10 @@ def _others(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
     own = (ctx.bundle.customer.first_name or "").strip().lower()
     digits = re.sub(r"\D", "", text)
     out: list[Evidence] = []
-    for ident in ctx.other_customers:
+    idents = list(ctx.other_customers)
+    if ctx.customer_index is not None:
+        idents += ctx.customer_index.candidates(text, ctx.recipient_pk)
+    for ident in idents:
         ident = ident.strip()
         if not ident or ident.lower() == own:
             continue

@@ -1,0 +1,84 @@
+"""Concurrent decisions for one customer and channel against a real server: fatigue holds, exactly one send.
+
+Decisions read without the write lock and write briefly; a send that raced another send must be decided again.
+Runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.content.engine import ContentEngine
+from copyloom.db import session_scope
+from copyloom.domain.enums import Role
+from copyloom.models import ContactRecord, Decision, Draft
+from tests.conftest import auth
+from tests.review.live import serve
+
+pytestmark = pytest.mark.store
+RACERS = 6
+
+
+def test_simultaneous_decisions_for_one_customer_send_once(
+    app: Any,
+    client: TestClient,
+    keys: dict[Role, str],
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+) -> None:
+    campaign = client.post(
+        "/v1/campaigns",
+        headers=auth(keys[Role.MARKETER]),
+        json={
+            "name": "race",
+            "brief": {"goal": "cross_sell"},
+            "channels": ["in_app"],
+            "audience": {"customer_ids": ["C1001"]},
+            "variants": 2,
+            "approval": {"mode": "all"},
+        },
+    ).json()
+    app.state.services.task_runner().wait(timeout=60)
+    with session_scope(session_factory) as s:
+        for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"])):
+            d.status = "approved"
+    barrier = threading.Barrier(RACERS)
+    answers: list[dict[str, Any]] = [{} for _ in range(RACERS)]
+
+    def decide(i: int, base: str) -> None:
+        body = {
+            "campaign_id": campaign["id"],
+            "customer_id": "C1001",
+            "channel": "in_app",
+            "idempotency_key": f"race-{i}",
+        }
+        with httpx.Client(base_url=base, timeout=60) as http:
+            barrier.wait()
+            answers[i] = http.post("/v1/decisions", json=body, headers=auth(keys[Role.JOURNEY])).json()
+
+    with serve(app) as base:
+        threads = [threading.Thread(target=decide, args=(i, base)) for i in range(RACERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    decisions = sorted(a["decision"] for a in answers)
+    assert decisions == ["send"] + ["suppress"] * (RACERS - 1), answers
+    assert {a["reason_code"] for a in answers if a["decision"] == "suppress"} <= {
+        "fatigue_min_gap",
+        "decision_contended",
+    }
+    with session_scope(session_factory) as s:
+        sent = s.scalar(
+            select(func.count())
+            .select_from(ContactRecord)
+            .where(ContactRecord.campaign_id == campaign["id"], ContactRecord.kind == "sent")
+        )
+        stored = s.scalar(select(func.count()).select_from(Decision).where(Decision.campaign_id == campaign["id"]))
+    assert sent == 1 and stored == RACERS
