@@ -94,3 +94,11 @@ def test_slots_and_wrong_channel() -> None:
     web = variant({"channel": "web", "headline": "Socks", "subhead": "Warm", "cta_text": "C" * 21})
     assert check_channel(web, ctx(channel="web")).reason_code == "too_long"
     assert check_channel(sms(GOOD_SMS), ctx(channel="email")).reason_code == "wrong_channel"
+
+
+def test_chinese_preheader_minimum_counts_display_width() -> None:
+    # 15 CJK characters fill 30 columns of the inbox line, as much as 30 Latin characters.
+    wide = check_channel(email("春季露营", "正文", preheader="规划下一次出行，趁优惠期入手。"), ctx(channel="email"))
+    assert "preheader_too_short" not in {e.reason_code for e in wide.evidence} | {wide.reason_code}
+    narrow = check_channel(email("春季露营", "正文", preheader="新优惠来了"), ctx(channel="email"))
+    assert "preheader_too_short" in {e.reason_code for e in narrow.evidence} | {narrow.reason_code}

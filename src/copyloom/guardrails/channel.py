@@ -18,7 +18,7 @@ from copyloom.genai.schemas import (
 )
 from copyloom.guardrails.context import ChannelLimits, CheckContext
 from copyloom.guardrails.sms import count_segments, normalize_sms
-from copyloom.guardrails.text import passed, result, worst
+from copyloom.guardrails.text import display_width, passed, result, worst
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "channel"
@@ -139,13 +139,15 @@ def _email(c: EmailContent, ctx: CheckContext) -> list[CheckResult | None]:
                 repairable=True,
             )
         )
-    if len(c.preheader) < lim.email_preheader_min:
+    # A preheader too short leaves the inbox line to the body's first words. Wide (CJK) characters fill two
+    # columns of it, so the minimum is on display width.
+    if display_width(c.preheader) < lim.email_preheader_min:
         out.append(
             result(
                 NAME,
                 Verdict.FLAG,
                 "preheader_too_short",
-                f"Preheader is {len(c.preheader)} characters; aim for {lim.email_preheader_min}+.",
+                f"Preheader is {display_width(c.preheader)} columns wide; aim for {lim.email_preheader_min}+.",
                 repairable=True,
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from copyloom.genai.schemas import Variant
@@ -110,3 +111,8 @@ def worst(check: str, results: list[CheckResult]) -> CheckResult:
         evidence,
         repairable=all(r.repairable for r in same),
     )
+
+
+def display_width(text: str) -> int:
+    """Columns the text takes on screen: East Asian wide and fullwidth characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
