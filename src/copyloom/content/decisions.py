@@ -34,7 +34,7 @@ from copyloom.domain.enums import Purpose
 from copyloom.errors import Conflict, NotFound
 from copyloom.guardrails.gate import evaluate_gate
 from copyloom.guardrails.gate_loader import load_gate_input
-from copyloom.models import Campaign, ContactRecord, Decision, Draft, new_id, utcnow
+from copyloom.models import Campaign, ContactRecord, Customer, Decision, Draft, new_id, utcnow
 
 SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
 
@@ -313,8 +313,12 @@ async def _decide(
                     picked = thompson_pick(session, approved, rng)
                     out, draft = _send(picked, "approved", req.customer_id), (picked.id, picked.angle)
             with session_scope(factory) as session:
-                if draft is not None and _sent_since(session, ctx.customer_pk, req.channel.value, read_at):
-                    continue
+                if draft is not None:
+                    # Sends to one customer queue here (a row lock on PostgreSQL; SQLite has one writer anyway),
+                    # so two concurrent decisions cannot both pass the check below (write skew).
+                    session.execute(select(Customer.id).where(Customer.id == ctx.customer_pk).with_for_update())
+                    if _sent_since(session, ctx.customer_pk, req.channel.value, read_at):
+                        continue
                 return _store(session, workspace_id, req, out, ctx.customer_pk, draft), ctx
         raise Conflict("the customer is being contacted by concurrent decisions; retry", code="decision_contended")
 
