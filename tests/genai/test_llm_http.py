@@ -16,7 +16,8 @@ from copyloom.config import Settings
 from copyloom.db import session_scope
 from copyloom.domain.enums import Channel
 from copyloom.errors import ModelError, ModelTimeout, RateLimited
-from copyloom.genai import build_generator, generate_within_budget
+from copyloom.genai import build_generator
+from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.types import GenerationResult
 from copyloom.models import UsageRecord
@@ -205,14 +206,19 @@ def test_exhausted_budget_answers_429_without_calling_the_model(
     now = datetime(2026, 5, 1, 12, tzinfo=UTC)
     stub.enqueue(tool_call_response(TOOL, push_args(1), prompt_tokens=200, completion_tokens=60))
 
-    with session_scope(session_factory) as session:
-        first = asyncio.run(
-            generate_within_budget(session, workspace, generator, make_request(Channel.PUSH, 1), settings, now)
-        )
+    def generate_within_budget() -> GenerationResult:
+        # What the content pipeline does: check before any call, generate, record the usage.
+        with session_scope(session_factory) as session:
+            check_budget(session, workspace, settings, now)
+            result = asyncio.run(generator.generate(make_request(Channel.PUSH, 1)))
+            record_usage(session, workspace, result, operation="generate", channel="push", now=now)
+            return result
+
+    first = generate_within_budget()
     assert first.usage.total_tokens == 260 and len(stub.requests) == 1
 
-    with session_scope(session_factory) as session, pytest.raises(RateLimited) as caught:
-        asyncio.run(generate_within_budget(session, workspace, generator, make_request(Channel.PUSH, 1), settings, now))
+    with pytest.raises(RateLimited) as caught:
+        generate_within_budget()
     assert caught.value.code == "budget_exhausted" and caught.value.status == 429
     assert caught.value.details["tokens_used"] == 260
     assert len(stub.requests) == 1  # no model call was made

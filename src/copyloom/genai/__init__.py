@@ -5,8 +5,6 @@ from copyloom.genai.chat import build_chat_model
 from copyloom.genai.factory import (
     GENERATORS,
     build_generator,
-    generate_within_budget,
-    refine_within_budget,
 )
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.offline import OfflineGenerator
@@ -36,7 +34,5 @@ __all__ = [
     "build_chat_model",
     "build_generator",
     "check_budget",
-    "generate_within_budget",
     "record_usage",
-    "refine_within_budget",
 ]
