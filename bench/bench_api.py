@@ -185,10 +185,33 @@ async def bench_decisions(client: httpx.AsyncClient, key: str, campaign: str, cu
     )
 
 
+async def bench_batch(client: httpx.AsyncClient, key: str, campaign: str, customers: list[str], size: int) -> None:
+    """Batches of ``size`` first-time decisions for distinct customers, one request at a time."""
+    rates, per_batch = [], []
+    for start in range(0, len(customers) - size + 1, size):
+        items = [
+            {"campaign_id": campaign, "customer_id": c, "channel": "push", "idempotency_key": f"b{start}-{c}"}
+            for c in customers[start : start + size]
+        ]
+        t = time.perf_counter()
+        r = await client.post("/v1/decisions/batch", json={"items": items}, headers={"Authorization": f"Bearer {key}"})
+        elapsed = time.perf_counter() - t
+        results = r.json()["results"]
+        assert r.status_code == 200 and all(x["result"]["decision"] == "send" for x in results), r.text[:500]
+        rates.append(size / elapsed)
+        per_batch.append(elapsed * 1000)
+    print(
+        f"POST /v1/decisions/batch  {len(rates)} batches of {size}: {statistics.median(rates):.0f} decisions/s "
+        f"(median), {statistics.median(per_batch):.0f} ms per batch; target >= 500/s"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=3000)
     parser.add_argument("--drafts", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-customers", type=int, default=5000)
     args = parser.parse_args()
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="copyloom-bench-")))
     services = build_services(settings)
@@ -205,8 +228,9 @@ async def main() -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         await bench_drafts(client, keys[Role.MARKETER], args.drafts)
-        campaign, customers = seed_approved(services, args.customers)
-        await bench_decisions(client, keys[Role.JOURNEY], campaign, customers)
+        campaign, customers = seed_approved(services, args.customers + args.batch_customers)
+        await bench_decisions(client, keys[Role.JOURNEY], campaign, customers[: args.customers])
+        await bench_batch(client, keys[Role.JOURNEY], campaign, customers[args.customers :], args.batch_size)
 
 
 if __name__ == "__main__":

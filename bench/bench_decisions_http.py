@@ -69,12 +69,57 @@ def wait_http(url: str, seconds: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def run_batches(port: int, key: str, campaign: str, customers: list[str], size: int, workers: int) -> None:
+    """Two client threads post batches of distinct customers until the customers run out."""
+    import json
+    import threading
+
+    batches = [customers[i : i + size] for i in range(0, len(customers) - size + 1, size)]
+    lock, done, latencies = threading.Lock(), [0], []
+
+    def client() -> None:
+        while True:
+            with lock:
+                if not batches:
+                    return
+                batch = batches.pop()
+            items = [
+                {"campaign_id": campaign, "customer_id": c, "channel": "push", "idempotency_key": f"hb-{c}"}
+                for c in batch
+            ]
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/v1/decisions/batch",
+                data=json.dumps({"items": items}).encode(),
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            )
+            t = time.perf_counter()
+            with urllib.request.urlopen(req, timeout=120) as r:
+                results = json.load(r)["results"]
+            with lock:
+                latencies.append(time.perf_counter() - t)
+                done[0] += sum(1 for x in results if x.get("result"))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    print(
+        f"decision batches over HTTP, {workers} workers, batches of {size}: {done[0] / elapsed:.0f} decisions/s "
+        f"(target >= 500/s); {len(latencies)} batches, median {latencies[len(latencies) // 2] * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--customers", type=int, default=12000)
+    parser.add_argument("--batch", type=int, default=0, help="send POST /v1/decisions/batch of this size instead")
     parser.add_argument("--py-spy", default=None, help="write a py-spy profile of the server (folded stacks) here")
     parser.add_argument("--database-url", default=None, help="e.g. postgresql+psycopg://…/db (default: SQLite)")
     args = parser.parse_args()
@@ -129,6 +174,9 @@ def main() -> None:
             )
         )
         wait_http(f"http://127.0.0.1:{api_port}/healthz")
+        if args.batch:
+            run_batches(api_port, key, campaign, customers, args.batch, args.workers)
+            return
         script = root / "decisions.lua"
         threads = 2
         script.write_text(

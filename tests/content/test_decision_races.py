@@ -82,3 +82,50 @@ def test_simultaneous_decisions_for_one_customer_send_once(
         )
         stored = s.scalar(select(func.count()).select_from(Decision).where(Decision.campaign_id == campaign["id"]))
     assert sent == 1 and stored == RACERS
+
+
+def test_simultaneous_retries_with_one_key_get_one_answer(
+    app: Any,
+    client: TestClient,
+    keys: dict[Role, str],
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+) -> None:
+    campaign = client.post(
+        "/v1/campaigns",
+        headers=auth(keys[Role.MARKETER]),
+        json={
+            "name": "retry",
+            "brief": {"goal": "cross_sell"},
+            "channels": ["in_app"],
+            "audience": {"customer_ids": ["C2001"]},
+            "variants": 1,
+            "approval": {"mode": "all"},
+        },
+    ).json()
+    app.state.services.task_runner().wait(timeout=60)
+    with session_scope(session_factory) as s:
+        for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"])):
+            d.status = "approved"
+    barrier = threading.Barrier(RACERS)
+    answers: list[dict[str, Any]] = [{} for _ in range(RACERS)]
+    body = {"campaign_id": campaign["id"], "customer_id": "C2001", "channel": "in_app", "idempotency_key": "same"}
+
+    def decide(i: int, base: str) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            barrier.wait()
+            answers[i] = http.post("/v1/decisions", json=body, headers=auth(keys[Role.JOURNEY])).json()
+
+    with serve(app) as base:
+        threads = [threading.Thread(target=decide, args=(i, base)) for i in range(RACERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len({a["decision_id"] for a in answers}) == 1, answers
+    assert answers[0]["decision"] == "send"
+    with session_scope(session_factory) as s:
+        sent = s.scalar(
+            select(func.count()).select_from(ContactRecord).where(ContactRecord.campaign_id == campaign["id"])
+        )
+    assert sent == 1

@@ -50,7 +50,7 @@ class _Context:
     send_after: datetime | None
 
 
-def _replay(session: Session, workspace_id: str, req: DecisionRequest) -> DecisionOut | None:
+def replay(session: Session, workspace_id: str, req: DecisionRequest) -> DecisionOut | None:
     row = session.scalars(
         select(Decision).where(Decision.workspace_id == workspace_id, Decision.idempotency_key == req.idempotency_key)
     ).first()
@@ -109,7 +109,7 @@ def _approved(session: Session, ctx: _Context, channel: str, control: bool) -> l
     return list(session.scalars(query.order_by(Draft.variant_index, Draft.created_at)))
 
 
-def _sent_since(session: Session, customer_pk: int, channel: str, since: datetime) -> bool:
+def sent_since(session: Session, customer_pk: int, channel: str, since: datetime) -> bool:
     """Whether a send to this customer and channel was recorded after ``since`` (by a concurrent decision)."""
     return (
         session.scalar(
@@ -147,6 +147,47 @@ def thompson_pick(session: Session, drafts: list[Draft], rng: random.Random) -> 
     return next(d for d in drafts if d.variant_index == chosen)
 
 
+def decision_row(
+    workspace_id: str, req: DecisionRequest, out: DecisionOut, customer_pk: int, draft_id: str | None, now: datetime
+) -> dict[str, object]:
+    return {
+        "id": out.decision_id,
+        "workspace_id": workspace_id,
+        "idempotency_key": req.idempotency_key,
+        "campaign_id": req.campaign_id,
+        "customer_id": customer_pk,
+        "channel": req.channel.value,
+        "decision": out.decision,
+        "source": out.source,
+        "reason_code": out.reason_code,
+        "draft_id": draft_id,
+        "response": out.model_dump(mode="json"),
+        "created_at": now,
+    }
+
+
+def contact_row(
+    workspace_id: str,
+    req: DecisionRequest,
+    out: DecisionOut,
+    customer_pk: int,
+    draft_id: str,
+    angle: str | None,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "workspace_id": workspace_id,
+        "customer_id": customer_pk,
+        "channel": req.channel.value,
+        "kind": "sent",
+        "occurred_at": req.send_at or now,
+        "draft_id": draft_id,
+        "campaign_id": req.campaign_id,
+        "summary": f"{out.source}: {angle or ''}"[:200],
+        "created_at": now,
+    }
+
+
 def _store(
     session: Session,
     workspace_id: str,
@@ -161,40 +202,15 @@ def _store(
     concurrent or repeated request into an IntegrityError, which ``decide`` answers with the stored decision."""
     now = utcnow()
     draft_id, angle = (draft.id, draft.angle) if isinstance(draft, Draft) else (draft or (None, None))
-    session.execute(
-        insert(Decision).values(
-            id=out.decision_id,
-            workspace_id=workspace_id,
-            idempotency_key=req.idempotency_key,
-            campaign_id=req.campaign_id,
-            customer_id=customer_pk,
-            channel=req.channel.value,
-            decision=out.decision,
-            source=out.source,
-            reason_code=out.reason_code,
-            draft_id=draft_id,
-            response=out.model_dump(mode="json"),
-            created_at=now,
-        )
-    )
+    session.execute(insert(Decision).values(**decision_row(workspace_id, req, out, customer_pk, draft_id, now)))
     if out.decision == "send" and draft_id is not None:
         session.execute(
-            insert(ContactRecord).values(
-                workspace_id=workspace_id,
-                customer_id=customer_pk,
-                channel=req.channel.value,
-                kind="sent",
-                occurred_at=req.send_at or now,
-                draft_id=draft_id,
-                campaign_id=req.campaign_id,
-                summary=f"{out.source}: {angle or ''}"[:200],
-                created_at=now,
-            )
+            insert(ContactRecord).values(**contact_row(workspace_id, req, out, customer_pk, draft_id, angle, now))
         )
     return out
 
 
-def _send(draft: Draft, source: str, external_id: str) -> DecisionOut:
+def send_out(draft: Draft, source: str, external_id: str) -> DecisionOut:
     return DecisionOut(
         decision_id=new_id(),
         decision="send",
@@ -309,15 +325,15 @@ async def _decide(
                 else:
                     approved = _approved(session, ctx, req.channel.value, control=False) if ctx.personal else []
                     if not approved:
-                        return _replay(session, workspace_id, req), ctx
+                        return replay(session, workspace_id, req), ctx
                     picked = thompson_pick(session, approved, rng)
-                    out, draft = _send(picked, "approved", req.customer_id), (picked.id, picked.angle)
+                    out, draft = send_out(picked, "approved", req.customer_id), (picked.id, picked.angle)
             with session_scope(factory) as session:
                 if draft is not None:
                     # Sends to one customer queue here (a row lock on PostgreSQL; SQLite has one writer anyway),
                     # so two concurrent decisions cannot both pass the check below (write skew).
                     session.execute(select(Customer.id).where(Customer.id == ctx.customer_pk).with_for_update())
-                    if _sent_since(session, ctx.customer_pk, req.channel.value, read_at):
+                    if sent_since(session, ctx.customer_pk, req.channel.value, read_at):
                         continue
                 return _store(session, workspace_id, req, out, ctx.customer_pk, draft), ctx
         raise Conflict("the customer is being contacted by concurrent decisions; retry", code="decision_contended")
@@ -325,7 +341,7 @@ async def _decide(
     try:
         answer, ctx = await anyio.to_thread.run_sync(_fast)
     except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
-        replayed = await run_in_session(factory, lambda s: _replay(s, workspace_id, req))
+        replayed = await run_in_session(factory, lambda s: replay(s, workspace_id, req))
         assert replayed is not None
         return replayed
     if answer is not None:
@@ -341,7 +357,7 @@ async def _decide(
             draft = session.get(Draft, generated.id)
             assert draft is not None
             return _store(
-                session, workspace_id, req, _send(draft, "generated", req.customer_id), ctx.customer_pk, draft
+                session, workspace_id, req, send_out(draft, "generated", req.customer_id), ctx.customer_pk, draft
             )
         controls = _approved(session, ctx, req.channel.value, control=True)
         if controls:
@@ -349,7 +365,7 @@ async def _decide(
                 session,
                 workspace_id,
                 req,
-                _send(controls[0], "control", req.customer_id),
+                send_out(controls[0], "control", req.customer_id),
                 ctx.customer_pk,
                 controls[0],
             )
@@ -364,6 +380,6 @@ async def _decide(
     try:
         return await run_in_session(factory, _finish)
     except IntegrityError:
-        replay = await run_in_session(factory, lambda s: _replay(s, workspace_id, req))
-        assert replay is not None
-        return replay
+        stored = await run_in_session(factory, lambda s: replay(s, workspace_id, req))
+        assert stored is not None
+        return stored

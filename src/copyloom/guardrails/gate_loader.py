@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.brand import BrandPolicies
@@ -22,15 +24,10 @@ def _policies(session: Session, workspace_id: str) -> BrandPolicies:
     return BrandPolicies.model_validate(kit.policies or {}) if kit is not None else BrandPolicies()
 
 
-def _current_consents(session: Session, customer_pk: int) -> dict[tuple[str, str], str]:
+def _fold_consents(rows: Iterable[tuple[str, str, str, datetime]]) -> dict[tuple[str, str], str]:
     """The record in force per (purpose, channel): the latest; at the same instant, a withdrawal wins.
 
-    One indexed scan of the customer's (few) records, folded here: cheaper than a grouped self-join."""
-    rows = session.execute(
-        select(Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
-        .where(Consent.customer_id == customer_pk)
-        .order_by(Consent.recorded_at)
-    ).all()
+    ``rows`` are (purpose, channel, status, recorded_at) in ``recorded_at`` order."""
     out: dict[tuple[str, str], str] = {}
     at: dict[tuple[str, str], datetime] = {}
     for purpose, channel, status, recorded_at in rows:
@@ -39,6 +36,16 @@ def _current_consents(session: Session, customer_pk: int) -> dict[tuple[str, str
             continue  # two records at the same instant: withdrawal wins, the conservative reading
         out[key], at[key] = status, recorded_at
     return out
+
+
+def _current_consents(session: Session, customer_pk: int) -> dict[tuple[str, str], str]:
+    """One indexed scan of the customer's (few) records, folded here: cheaper than a grouped self-join."""
+    rows = session.execute(
+        select(Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
+        .where(Consent.customer_id == customer_pk)
+        .order_by(Consent.recorded_at)
+    ).all()
+    return _fold_consents(rows)
 
 
 def _region(customer: Customer) -> str | None:
@@ -64,6 +71,55 @@ def _is_sensitive(name: str) -> bool:
     return "complaint" in lowered or "refund" in lowered
 
 
+def _windows(policies: BrandPolicies, now: datetime) -> tuple[datetime, datetime]:
+    """How far back contact history and events matter for these policies."""
+    longest_gap = max((p.min_gap_hours for p in policies.channels.values()), default=0.0)
+    history_since = now - max(timedelta(days=7), timedelta(hours=longest_gap))
+    events_since = now - max(timedelta(days=policies.sensitive_context_days), WHATSAPP_WINDOW)
+    return history_since, events_since
+
+
+def _relevant_events(events_since: datetime, now: datetime) -> ColumnElement[bool]:
+    lowered = func.lower(Event.name)
+    return and_(
+        Event.occurred_at >= events_since,
+        Event.occurred_at <= now,
+        or_(lowered.contains("complaint"), lowered.contains("refund"), Event.name.in_(INBOUND_WHATSAPP_EVENTS)),
+    )
+
+
+def _snapshot(
+    customer: Customer,
+    consents: dict[tuple[str, str], str],
+    sent: Iterable[tuple[str, datetime]],
+    events: Iterable[Event],
+    policies: BrandPolicies,
+) -> GateInput:
+    events = list(events)
+    inbound = [ev.occurred_at for ev in events if _is_inbound_whatsapp(ev)]
+    sensitive = tuple(
+        EventSummary(ev.name, ev.occurred_at, str((ev.properties or {}).get("status")) if ev.properties else None)
+        for ev in events
+        if _is_sensitive(ev.name)
+    )
+    attrs = customer.attributes or {}
+    return GateInput(
+        customer_id=customer.external_id,
+        consents=consents,
+        suppressed=customer.suppressed,
+        suppressed_reason=customer.suppressed_reason,
+        birth_date=customer.birth_date,
+        is_minor=bool(attrs.get("is_minor", False)),
+        time_zone=customer.time_zone,
+        country=customer.country,
+        region=_region(customer),
+        sent=tuple((ch, at.astimezone(UTC)) for ch, at in sent),
+        events=sensitive,
+        last_inbound_whatsapp=max(inbound) if inbound else None,
+        policies=policies,
+    )
+
+
 def load_gate_input(
     session: Session,
     workspace_id: str,
@@ -83,8 +139,7 @@ def load_gate_input(
     if customer is None:
         raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
     policies = policies or _policies(session, workspace_id)
-    longest_gap = max((p.min_gap_hours for p in policies.channels.values()), default=0.0)
-    history_since = now - max(timedelta(days=7), timedelta(hours=longest_gap))
+    history_since, events_since = _windows(policies, now)
     sent = session.execute(
         select(ContactRecord.channel, ContactRecord.occurred_at).where(
             ContactRecord.customer_id == customer.id,
@@ -92,35 +147,40 @@ def load_gate_input(
             ContactRecord.occurred_at >= history_since,
         )
     ).all()
-    events_since = now - max(timedelta(days=policies.sensitive_context_days), WHATSAPP_WINDOW)
-    lowered = func.lower(Event.name)
     events = session.scalars(
-        select(Event).where(
-            Event.customer_id == customer.id,
-            Event.occurred_at >= events_since,
-            Event.occurred_at <= now,
-            or_(lowered.contains("complaint"), lowered.contains("refund"), Event.name.in_(INBOUND_WHATSAPP_EVENTS)),
-        )
+        select(Event).where(Event.customer_id == customer.id, _relevant_events(events_since, now))
     ).all()
-    inbound = [ev.occurred_at for ev in events if _is_inbound_whatsapp(ev)]
-    sensitive = tuple(
-        EventSummary(ev.name, ev.occurred_at, str((ev.properties or {}).get("status")) if ev.properties else None)
-        for ev in events
-        if _is_sensitive(ev.name)
-    )
-    attrs = customer.attributes or {}
-    return GateInput(
-        customer_id=customer.external_id,
-        consents=_current_consents(session, customer.id),
-        suppressed=customer.suppressed,
-        suppressed_reason=customer.suppressed_reason,
-        birth_date=customer.birth_date,
-        is_minor=bool(attrs.get("is_minor", False)),
-        time_zone=customer.time_zone,
-        country=customer.country,
-        region=_region(customer),
-        sent=tuple((ch, at.astimezone(UTC)) for ch, at in sent),
-        events=sensitive,
-        last_inbound_whatsapp=max(inbound) if inbound else None,
-        policies=policies,
-    )
+    return _snapshot(customer, _current_consents(session, customer.id), sent, events, policies)
+
+
+def load_gate_inputs(
+    session: Session, customers: Sequence[Customer], now: datetime, policies: BrandPolicies
+) -> dict[int, GateInput]:
+    """``load_gate_input`` for many customers of one workspace at once: three queries per 900 customers."""
+    history_since, events_since = _windows(policies, now)
+    out: dict[int, GateInput] = {}
+    for start in range(0, len(customers), 900):
+        chunk = customers[start : start + 900]
+        pks = [c.id for c in chunk]
+        consents: dict[int, list[tuple[str, str, str, datetime]]] = defaultdict(list)
+        for pk, purpose, channel, status, at in session.execute(
+            select(Consent.customer_id, Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
+            .where(Consent.customer_id.in_(pks))
+            .order_by(Consent.recorded_at)
+        ):
+            consents[pk].append((purpose, channel, status, at))
+        sent: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+        for pk, channel, at in session.execute(
+            select(ContactRecord.customer_id, ContactRecord.channel, ContactRecord.occurred_at).where(
+                ContactRecord.customer_id.in_(pks),
+                ContactRecord.kind == "sent",
+                ContactRecord.occurred_at >= history_since,
+            )
+        ):
+            sent[pk].append((channel, at))
+        events: dict[int, list[Event]] = defaultdict(list)
+        for ev in session.scalars(select(Event).where(Event.customer_id.in_(pks), _relevant_events(events_since, now))):
+            events[ev.customer_id].append(ev)
+        for c in chunk:
+            out[c.id] = _snapshot(c, _fold_consents(consents[c.id]), sent[c.id], events[c.id], policies)
+    return out

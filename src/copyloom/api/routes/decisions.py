@@ -16,6 +16,7 @@ from copyloom.content.decision_schemas import (
     OutcomeOut,
 )
 from copyloom.content.decisions import decide
+from copyloom.content.decisions_batch import decide_batch
 from copyloom.content.outcomes import record_outcome
 from copyloom.errors import CopyloomError
 
@@ -36,18 +37,26 @@ async def post_decision(
     return await decide(content, services.session_factory, principal.workspace_id, body, rng=services.rng)
 
 
-@router.post("/v1/decisions/batch", summary="Up to 1,000 decisions; each item answers or fails on its own")
+@router.post(
+    "/v1/decisions/batch",
+    summary="Up to 1,000 decisions; each item answers or fails on its own",
+    description="One snapshot read and one write for the whole batch; items that need more (no approved draft, "
+    "a repeated key, a second message to one customer) are decided one by one, with the same rules.",
+)
 async def post_decisions_batch(
     body: DecisionBatch, principal: JourneyPrincipal, services: AppServices, content: Content
 ) -> DecisionBatchOut:
-    results = []
-    for index, item in enumerate(body.items):
-        try:
-            out = await decide(content, services.session_factory, principal.workspace_id, item, rng=services.rng)
-            results.append(DecisionBatchItem(index=index, result=out))
-        except CopyloomError as exc:
-            results.append(DecisionBatchItem(index=index, error=DecisionItemError(code=exc.code, message=exc.message)))
-    return DecisionBatchOut(results=results)
+    answers = await decide_batch(
+        content, services.session_factory, principal.workspace_id, body.items, rng=services.rng
+    )
+    return DecisionBatchOut(
+        results=[
+            DecisionBatchItem(index=i, error=DecisionItemError(code=a.code, message=a.message))
+            if isinstance(a, CopyloomError)
+            else DecisionBatchItem(index=i, result=a)
+            for i, a in enumerate(answers)
+        ]
+    )
 
 
 @router.post("/v1/outcomes", status_code=201, summary="Report what happened to a sent draft")
