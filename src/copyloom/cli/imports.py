@@ -20,6 +20,7 @@ from rich.progress import (
 from sqlalchemy.orm import Session
 
 from copyloom.cli._common import console, handle_errors, open_db, print_json, resolve_workspace
+from copyloom.cli.retrieval import index
 from copyloom.db import session_scope
 from copyloom.domain.activity import import_events
 from copyloom.domain.catalogue import import_offers, import_products
@@ -40,6 +41,9 @@ Importer = Callable[[Session, str, Iterable[object]], ImportReport]
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to import.")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="The workspace (brand) to import into.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+IndexOpt = Annotated[
+    bool, typer.Option("--index/--no-index", help="Embed new or changed products afterwards, so search sees them.")
+]
 
 
 def _counting(rows: Iterable[object], progress: Progress, task: TaskID) -> Iterator[object]:
@@ -80,9 +84,11 @@ def customers(file: FileArg, workspace: WorkspaceOpt, as_json: JsonOpt = False) 
 
 @import_app.command("products")
 @handle_errors
-def products(file: FileArg, workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+def products(file: FileArg, workspace: WorkspaceOpt, as_json: JsonOpt = False, reindex: IndexOpt = True) -> None:
     """Products. Columns: sku (required), name (required), category, price, currency, description, url, active."""
     _run(import_products, file, workspace, as_json)
+    if reindex:
+        index(workspace=workspace)
 
 
 @import_app.command("offers")
@@ -132,7 +138,7 @@ def _print_retail(report: OnlineRetailReport) -> None:
 
 @import_app.command("online-retail")
 @handle_errors
-def online_retail(file: FileArg, workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+def online_retail(file: FileArg, workspace: WorkspaceOpt, as_json: JsonOpt = False, reindex: IndexOpt = True) -> None:
     """The UCI "Online Retail" file (InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice,
     CustomerID, Country), plain or .gz: cancellations become cancelled orders, rows without CustomerID only
     teach the catalogue, fee codes (POST, M, BANK CHARGES, …) are not products, prices are GBP.
@@ -154,3 +160,5 @@ def online_retail(file: FileArg, workspace: WorkspaceOpt, as_json: JsonOpt = Fal
         print_json(report.model_dump() | {"rows_per_second": round(report.rows_per_second)})
     else:
         _print_retail(report)
+    if reindex:
+        index(workspace=workspace)
