@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import anyio
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
@@ -36,7 +36,9 @@ from copyloom.guardrails.gate import evaluate_gate
 from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.models import Campaign, ContactRecord, Customer, Decision, Draft, new_id, utcnow
 
-SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
+SAFETY_MARGIN_S = 0.02
+DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
+CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]  # leave time to store the answer after generation
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,10 @@ def _context(
 
 
 def _approved(session: Session, ctx: _Context, channel: str, control: bool) -> list[Draft]:
-    # The stored facts bundle is the heaviest column and a decision never needs it.
+    """The campaign's approved drafts for this customer and channel, or its approved controls."""
+    if not control:
+        params = {"campaign": ctx.campaign.id, "channel": channel, "pk": ctx.customer_pk}
+        return list(session.scalars(_APPROVED, params))
     query = (
         select(Draft)
         .options(defer(Draft.bundle))
@@ -101,29 +106,41 @@ def _approved(session: Session, ctx: _Context, channel: str, control: bool) -> l
             Draft.campaign_id == ctx.campaign.id,
             Draft.channel == channel,
             Draft.status == "approved",
-            Draft.is_control.is_(control),
+            Draft.is_control.is_(True),
         )
     )
-    if not control:
-        query = query.where(Draft.customer_id == ctx.customer_pk)
     return list(session.scalars(query.order_by(Draft.variant_index, Draft.created_at)))
+
+
+# Built once: these run on every decision.
+_SENT_SINCE = (
+    select(ContactRecord.id)
+    .where(
+        ContactRecord.customer_id == bindparam("pk"),
+        ContactRecord.channel == bindparam("channel"),
+        ContactRecord.kind == "sent",
+        ContactRecord.created_at >= bindparam("since"),
+    )
+    .limit(1)
+)
+_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_for_update()
+_APPROVED = (
+    select(Draft)
+    .options(defer(Draft.bundle))  # the stored facts bundle is the heaviest column and a decision never needs it
+    .where(
+        Draft.campaign_id == bindparam("campaign"),
+        Draft.channel == bindparam("channel"),
+        Draft.status == "approved",
+        Draft.is_control.is_(False),
+        Draft.customer_id == bindparam("pk"),
+    )
+    .order_by(Draft.variant_index, Draft.created_at)
+)
 
 
 def sent_since(session: Session, customer_pk: int, channel: str, since: datetime) -> bool:
     """Whether a send to this customer and channel was recorded after ``since`` (by a concurrent decision)."""
-    return (
-        session.scalar(
-            select(ContactRecord.id)
-            .where(
-                ContactRecord.customer_id == customer_pk,
-                ContactRecord.channel == channel,
-                ContactRecord.kind == "sent",
-                ContactRecord.created_at >= since,
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return session.scalar(_SENT_SINCE, {"pk": customer_pk, "channel": channel, "since": since}) is not None
 
 
 def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng: random.Random) -> int:
@@ -202,11 +219,10 @@ def _store(
     concurrent or repeated request into an IntegrityError, which ``decide`` answers with the stored decision."""
     now = utcnow()
     draft_id, angle = (draft.id, draft.angle) if isinstance(draft, Draft) else (draft or (None, None))
-    session.execute(insert(Decision).values(**decision_row(workspace_id, req, out, customer_pk, draft_id, now)))
+    # The plain tables with parameters: no per-column coercion by the ORM's bulk layer (a millisecond here).
+    session.execute(DECISIONS.insert(), [decision_row(workspace_id, req, out, customer_pk, draft_id, now)])
     if out.decision == "send" and draft_id is not None:
-        session.execute(
-            insert(ContactRecord).values(**contact_row(workspace_id, req, out, customer_pk, draft_id, angle, now))
-        )
+        session.execute(CONTACTS.insert(), [contact_row(workspace_id, req, out, customer_pk, draft_id, angle, now)])
     return out
 
 
@@ -332,7 +348,7 @@ async def _decide(
                 if draft is not None:
                     # Sends to one customer queue here (a row lock on PostgreSQL; SQLite has one writer anyway),
                     # so two concurrent decisions cannot both pass the check below (write skew).
-                    session.execute(select(Customer.id).where(Customer.id == ctx.customer_pk).with_for_update())
+                    session.execute(_LOCK_CUSTOMER, {"pk": ctx.customer_pk})
                     if sent_since(session, ctx.customer_pk, req.channel.value, read_at):
                         continue
                 return _store(session, workspace_id, req, out, ctx.customer_pk, draft), ctx

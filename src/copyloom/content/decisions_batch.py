@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 
 from copyloom.content import metrics
 from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
-from copyloom.content.decisions import contact_row, decide, decision_row, send_out, thompson_pick
+from copyloom.content.decisions import (
+    CONTACTS,
+    contact_row,
+    decide,
+    decision_row,
+    send_out,
+    thompson_pick,
+)
 from copyloom.content.engine import ContentEngine
 from copyloom.db import read_scope, session_scope
 from copyloom.domain.enums import Purpose
@@ -182,7 +189,7 @@ def _write(session: Session, workspace_id: str, planned: list[_Planned], read_at
         contact_row(workspace_id, p.req, p.out, p.customer_pk, p.draft[0], p.draft[1], now) for p in kept if p.draft
     ]
     if contacts:
-        session.execute(insert(ContactRecord), contacts)
+        session.execute(CONTACTS.insert(), contacts)
     return lost
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal, TypeVar
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
@@ -71,10 +71,13 @@ class Failed:
     error: CopyloomError
 
 
+_CUSTOMER = select(Customer).where(
+    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
+)  # built once: it runs on every draft and decision
+
+
 def find_customer(session: Session, workspace_id: str, external_id: str) -> Customer:
-    customer = session.scalars(
-        select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == external_id)
-    ).first()
+    customer = session.scalars(_CUSTOMER, {"ws": workspace_id, "ext": external_id}).first()
     if customer is None:
         raise NotFound(f"no customer {external_id!r}", code="customer_not_found", field="customer_id")
     return customer

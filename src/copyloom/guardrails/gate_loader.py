@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.brand import BrandPolicies
@@ -40,12 +40,7 @@ def _fold_consents(rows: Iterable[tuple[str, str, str, datetime]]) -> dict[tuple
 
 def _current_consents(session: Session, customer_pk: int) -> dict[tuple[str, str], str]:
     """One indexed scan of the customer's (few) records, folded here: cheaper than a grouped self-join."""
-    rows = session.execute(
-        select(Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
-        .where(Consent.customer_id == customer_pk)
-        .order_by(Consent.recorded_at)
-    ).all()
-    return _fold_consents(rows)
+    return _fold_consents(session.execute(_CONSENTS, {"pk": customer_pk}).all())
 
 
 def _region(customer: Customer) -> str | None:
@@ -79,13 +74,33 @@ def _windows(policies: BrandPolicies, now: datetime) -> tuple[datetime, datetime
     return history_since, events_since
 
 
-def _relevant_events(events_since: datetime, now: datetime) -> ColumnElement[bool]:
+def _relevant_events(
+    events_since: datetime | BindParameter[datetime], now: datetime | BindParameter[datetime]
+) -> ColumnElement[bool]:
     lowered = func.lower(Event.name)
     return and_(
         Event.occurred_at >= events_since,
         Event.occurred_at <= now,
         or_(lowered.contains("complaint"), lowered.contains("refund"), Event.name.in_(INBOUND_WHATSAPP_EVENTS)),
     )
+
+
+# Built once: the single-customer path runs on every real-time decision, and building a statement costs more
+# than running it on an indexed lookup.
+_CONSENTS = (
+    select(Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
+    .where(Consent.customer_id == bindparam("pk"))
+    .order_by(Consent.recorded_at)
+)
+_SENT = select(ContactRecord.channel, ContactRecord.occurred_at).where(
+    ContactRecord.customer_id == bindparam("pk"),
+    ContactRecord.kind == "sent",
+    ContactRecord.occurred_at >= bindparam("since"),
+)
+_EVENTS = select(Event).where(
+    Event.customer_id == bindparam("pk"),
+    _relevant_events(bindparam("since", type_=Event.occurred_at.type), bindparam("now", type_=Event.occurred_at.type)),
+)
 
 
 def _snapshot(
@@ -140,16 +155,8 @@ def load_gate_input(
         raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
     policies = policies or _policies(session, workspace_id)
     history_since, events_since = _windows(policies, now)
-    sent = session.execute(
-        select(ContactRecord.channel, ContactRecord.occurred_at).where(
-            ContactRecord.customer_id == customer.id,
-            ContactRecord.kind == "sent",
-            ContactRecord.occurred_at >= history_since,
-        )
-    ).all()
-    events = session.scalars(
-        select(Event).where(Event.customer_id == customer.id, _relevant_events(events_since, now))
-    ).all()
+    sent = session.execute(_SENT, {"pk": customer.id, "since": history_since}).all()
+    events = session.scalars(_EVENTS, {"pk": customer.id, "since": events_since, "now": now}).all()
     return _snapshot(customer, _current_consents(session, customer.id), sent, events, policies)
 
 
