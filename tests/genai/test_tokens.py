@@ -9,7 +9,6 @@ import pytest
 from copyloom.genai import tokens
 from copyloom.genai.tokens import (
     DEFAULT_ENCODING,
-    TiktokenCounter,
     TokenCounter,
     count_tokens,
     get_token_counter,
@@ -63,13 +62,3 @@ def test_unknown_model_uses_documented_default_and_says_so() -> None:
     counter = get_token_counter("qwen2.5:7b-instruct")
     assert counter.encoding_name == DEFAULT_ENCODING
     assert counter.note is not None and "qwen2.5:7b-instruct" in counter.note
-
-
-def test_truncate_keeps_a_prefix_within_budget() -> None:
-    counter = get_token_counter(None)
-    assert isinstance(counter, TiktokenCounter)
-    text = "one two three four five six seven eight nine ten"
-    cut = counter.truncate(text, 3)
-    assert text.startswith(cut)
-    assert counter.count_tokens(cut) == 3
-    assert counter.truncate("short", 10) == "short"

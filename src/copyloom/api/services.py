@@ -6,7 +6,6 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +22,6 @@ class Services:
     session_factory: sessionmaker[Session]
     # Vector store, embedder, generator: built by the lifespan (or on first use, for apps built in tests).
     content: ContentEngine | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     # name -> a callable that raises when that backend is unreachable (used by /readyz).
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
     runner: InProcessRunner | None = None

@@ -82,28 +82,19 @@ class ContentEngine:
             self._lookups[workspace_id] = (now, value)
         return value
 
-    def forget(self, workspace_id: str) -> None:
-        with self._lock:
-            self._lookups.pop(workspace_id, None)
-
 
 def build_content_engine(settings: Settings) -> ContentEngine:
     """Embedder (cached by content hash), vector store, generator and token counter, from settings."""
     from copyloom.genai.factory import build_generator
     from copyloom.genai.tokens import get_token_counter
-    from copyloom.retrieval.embedding_cache import CachedEmbedder, EmbeddingCache
-    from copyloom.retrieval.embeddings import make_base_embedder
-    from copyloom.retrieval.store import make_chroma_client
+    from copyloom.retrieval.services import build_retrieval
 
-    embedder = CachedEmbedder(
-        make_base_embedder(settings), EmbeddingCache(settings.data_dir / "embeddings-cache.sqlite")
-    )
-    store = VectorStore(make_chroma_client(settings), embedder)
+    retrieval = build_retrieval(settings)
     model_name = settings.llm_model.split(":", 1)[-1] if settings.llm_model else None
     return ContentEngine(
         settings=settings,
-        store=store,
-        embedder=embedder,
+        store=retrieval.store,
+        embedder=retrieval.embedder,
         generator=build_generator(settings),
         token_counter=get_token_counter(model_name),
     )

@@ -85,13 +85,6 @@ class TiktokenCounter:
         # encode_ordinary: text containing "<|endoftext|>" is counted as text, not rejected as a special token
         return len(self.encoding.encode_ordinary(text)) if text else 0
 
-    def truncate(self, text: str, max_tokens: int) -> str:
-        """The longest prefix of ``text`` (on token boundaries) with at most ``max_tokens`` tokens."""
-        tokens = self.encoding.encode_ordinary(text)
-        if len(tokens) <= max_tokens:
-            return text
-        return self.encoding.decode(tokens[: max(max_tokens, 0)])
-
 
 def _cache_dir() -> str | None:
     for var in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):

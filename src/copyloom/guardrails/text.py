@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 
 from copyloom.genai.schemas import Variant
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
@@ -57,17 +56,6 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     if CJK_RE.search(phrase):
         return re.compile(escaped, re.IGNORECASE)
     return re.compile(rf"(?<!\w){escaped}(?!\w)", re.IGNORECASE)
-
-
-def find_phrases(fields: dict[str, str], patterns: Iterable[tuple[str, re.Pattern[str]]]) -> list[Evidence]:
-    """Evidence for every occurrence of any (label, pattern) in any field."""
-    found: list[Evidence] = []
-    pats = list(patterns)
-    for name, text in fields.items():
-        for label, pat in pats:
-            for m in pat.finditer(text):
-                found.append(Evidence(field=name, start=m.start(), end=m.end(), text=m.group(0), expected=label))
-    return found
 
 
 def passed(check: str, message: str = "ok") -> CheckResult:

@@ -93,10 +93,6 @@ class PromptTemplate:
     def render(self, **variables: Any) -> str:
         return _environment().get_template(self.filename).render(**variables).strip()
 
-    def module(self, **variables: Any) -> Any:
-        """The template as a module, to call its macros (the offline copy blocks)."""
-        return _environment().get_template(self.filename).make_module(variables)
-
 
 def get_prompt(name: str, version: int | None = None) -> PromptTemplate:
     """The template ``name`` at ``version`` (latest when ``None``); ``KeyError`` when it does not exist."""

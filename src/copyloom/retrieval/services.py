@@ -21,10 +21,6 @@ class Retrieval:
     embedder: CachedEmbedder
     store: VectorStore
 
-    def ping(self) -> object:
-        """Raises when Chroma is unreachable (for a readiness probe)."""
-        return self.store.client.heartbeat()
-
     def close(self) -> None:
         self.embedder.cache.close()
 
