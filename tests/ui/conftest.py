@@ -31,7 +31,9 @@ def chromium_path() -> str | None:
     return path if path and Path(path).is_file() else None
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an event loop in the main thread while it is open, and any
+# test collected after the browser tests that calls asyncio.run() would fail while it stayed open.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     path = chromium_path()
     if not path:

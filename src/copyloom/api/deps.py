@@ -10,10 +10,9 @@ from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy.orm import Session
 
 from copyloom.api.services import Services
-from copyloom.config import Settings
 from copyloom.content.engine import ContentEngine
 from copyloom.content.indexing import INDEX_TASK
-from copyloom.db import session_scope
+from copyloom.db import read_scope, session_scope
 from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import Principal, authenticate_cached, cached_principal
 from copyloom.errors import Forbidden, Unauthenticated
@@ -34,16 +33,13 @@ async def get_content_engine(services: AppServices) -> ContentEngine:
 Content = Annotated[ContentEngine, Depends(get_content_engine)]
 
 
-async def get_app_settings(services: AppServices) -> Settings:
-    return services.settings
+def get_db(request: Request, services: AppServices) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on any error.
 
-
-AppSettings = Annotated[Settings, Depends(get_app_settings)]
-
-
-def get_db(services: AppServices) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on any error."""
-    with session_scope(services.session_factory) as session:
+    GET and HEAD only read (HTTP says they are safe): a read-only transaction, which on SQLite waits for no
+    writer and blocks none."""
+    scope = read_scope if request.method in ("GET", "HEAD") else session_scope
+    with scope(services.session_factory) as session:
         yield session
 
 

@@ -25,7 +25,7 @@ from copyloom.content.engine import ContentEngine
 from copyloom.content.pipeline import Generated, generate_all, persist_generated, prepare
 from copyloom.content.schemas import DraftRequest
 from copyloom.content.tasks import TaskContext, TaskRunner, task
-from copyloom.db import session_scope
+from copyloom.db import read_scope, session_scope
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Channel
 from copyloom.errors import InvalidInput, NotFound
@@ -229,7 +229,7 @@ def process_target(
 ) -> str:
     now = utcnow()
     approval = Approval.model_validate(campaign.approval)
-    with session_scope(factory) as session:
+    with read_scope(factory) as session:  # gate and bundle only read: no write lock while the bundle is built
         req = _target_request(session, campaign, target)
         prepared = prepare(session, engine, campaign.workspace_id, req, now)
     if prepared.suppressed:

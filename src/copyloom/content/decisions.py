@@ -24,7 +24,15 @@ from copyloom.content import metrics
 from copyloom.content.campaign_schemas import Approval
 from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
 from copyloom.content.engine import ContentEngine
-from copyloom.content.pipeline import Generated, find_customer, generate_all, persist_generated, prepare, run_in_session
+from copyloom.content.pipeline import (
+    Generated,
+    find_customer,
+    generate_all,
+    persist_generated,
+    prepare,
+    run_in_session,
+    run_read,
+)
 from copyloom.content.schemas import DraftRequest
 from copyloom.content.stats import cached_variant_stats
 from copyloom.content.views import draft_out
@@ -255,9 +263,7 @@ async def _generate_now(
     approval = Approval.model_validate(campaign.approval)
 
     async def _work() -> Draft | None:
-        prepared = await run_in_session(
-            factory, lambda s: prepare(s, engine, workspace_id, draft_req, now, realtime=True)
-        )
+        prepared = await run_read(factory, lambda s: prepare(s, engine, workspace_id, draft_req, now, realtime=True))
         outcomes = await generate_all(engine, prepared, draft_req)
         generated = [o for o in outcomes if isinstance(o, Generated)]
         if not generated:
@@ -357,7 +363,7 @@ async def _decide(
     try:
         answer, ctx = await anyio.to_thread.run_sync(_fast)
     except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
-        replayed = await run_in_session(factory, lambda s: replay(s, workspace_id, req))
+        replayed = await run_read(factory, lambda s: replay(s, workspace_id, req))
         assert replayed is not None
         return replayed
     if answer is not None:
@@ -396,6 +402,6 @@ async def _decide(
     try:
         return await run_in_session(factory, _finish)
     except IntegrityError:
-        stored = await run_in_session(factory, lambda s: replay(s, workspace_id, req))
+        stored = await run_read(factory, lambda s: replay(s, workspace_id, req))
         assert stored is not None
         return stored

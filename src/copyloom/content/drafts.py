@@ -19,6 +19,7 @@ from copyloom.content.pipeline import (
     persist_generated,
     prepare,
     run_in_session,
+    run_read,
 )
 from copyloom.content.recheck import stored_check_context, stored_variant
 from copyloom.content.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
@@ -46,7 +47,8 @@ async def create_drafts(
 ) -> DraftsResponse:
     now = now or utcnow()
     request_id = new_id()
-    prepared = await run_in_session(factory, lambda s: prepare(s, engine, workspace_id, req, now))
+    # Gate and facts bundle only read: no write lock while the bundle is built (it may call the embedder).
+    prepared = await run_read(factory, lambda s: prepare(s, engine, workspace_id, req, now))
     outcomes = await generate_all(engine, prepared, req)
     generated = [o for o in outcomes if isinstance(o, Generated)]
     failures = [o for o in outcomes if isinstance(o, Failed)]
@@ -169,7 +171,7 @@ async def refine_draft(
         )
         return parent, ctx, request
 
-    parent, ctx, request = await run_in_session(factory, _load)
+    parent, ctx, request = await run_read(factory, _load)
     result = await engine.generator.refine(request)
     if not result.variants:
         raise CopyloomError("the generator returned no variant", code="empty_refinement")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.content import metrics
 from copyloom.content.engine import ContentEngine
 from copyloom.content.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
-from copyloom.db import session_scope
+from copyloom.db import read_scope, session_scope
 from copyloom.domain.brand import ReviewPolicy
 from copyloom.domain.enums import Channel, Purpose
 from copyloom.errors import CopyloomError, ModelError, ModelTimeout, NotFound
@@ -278,6 +278,16 @@ async def run_in_session(factory: sessionmaker[Session], fn: Callable[[Session],
 
     def _work() -> T:
         with session_scope(factory) as session:
+            return fn(session)
+
+    return await anyio.to_thread.run_sync(_work)
+
+
+async def run_read(factory: sessionmaker[Session], fn: Callable[[Session], T]) -> T:
+    """Run ``fn(session)`` in a worker thread in a read-only transaction (no write lock taken on SQLite)."""
+
+    def _work() -> T:
+        with read_scope(factory) as session:
             return fn(session)
 
     return await anyio.to_thread.run_sync(_work)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.db import read_scope
 from copyloom.domain.enums import Role
 from copyloom.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from copyloom.models import ApiKey, Workspace, utcnow
@@ -111,7 +112,7 @@ def authenticate_cached(factory: sessionmaker[Session], key: str) -> Principal:
     principal = cached_principal(key)
     if principal is not None:
         return principal
-    with factory() as session:
+    with read_scope(factory) as session:
         principal = authenticate(session, key)
     with _AUTH_LOCK:
         if len(_AUTH_CACHE) > 10_000:
