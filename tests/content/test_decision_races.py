@@ -6,6 +6,7 @@ Runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,10 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.engine import ContentEngine
 from copyloom.db import session_scope
 from copyloom.domain.enums import Role
-from copyloom.models import ContactRecord, Decision, Draft
+from copyloom.models import ContactRecord, Decision
 from tests.conftest import auth
 from tests.review.live import serve
 
@@ -29,25 +29,10 @@ def test_simultaneous_decisions_for_one_customer_send_once(
     app: Any,
     client: TestClient,
     keys: dict[Role, str],
-    content_engine: ContentEngine,
+    approved_campaign: Callable[..., str],
     session_factory: sessionmaker[Session],
 ) -> None:
-    campaign = client.post(
-        "/v1/campaigns",
-        headers=auth(keys[Role.MARKETER]),
-        json={
-            "name": "race",
-            "brief": {"goal": "cross_sell"},
-            "channels": ["in_app"],
-            "audience": {"customer_ids": ["C1001"]},
-            "variants": 2,
-            "approval": {"mode": "all"},
-        },
-    ).json()
-    app.state.services.task_runner().wait(timeout=60)
-    with session_scope(session_factory) as s:
-        for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"])):
-            d.status = "approved"
+    campaign = {"id": approved_campaign(["C1001"], ["in_app"], variants=2)}
     barrier = threading.Barrier(RACERS)
     answers: list[dict[str, Any]] = [{} for _ in range(RACERS)]
 
@@ -88,25 +73,10 @@ def test_simultaneous_retries_with_one_key_get_one_answer(
     app: Any,
     client: TestClient,
     keys: dict[Role, str],
-    content_engine: ContentEngine,
+    approved_campaign: Callable[..., str],
     session_factory: sessionmaker[Session],
 ) -> None:
-    campaign = client.post(
-        "/v1/campaigns",
-        headers=auth(keys[Role.MARKETER]),
-        json={
-            "name": "retry",
-            "brief": {"goal": "cross_sell"},
-            "channels": ["in_app"],
-            "audience": {"customer_ids": ["C2001"]},
-            "variants": 1,
-            "approval": {"mode": "all"},
-        },
-    ).json()
-    app.state.services.task_runner().wait(timeout=60)
-    with session_scope(session_factory) as s:
-        for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"])):
-            d.status = "approved"
+    campaign = {"id": approved_campaign(["C2001"], ["in_app"])}
     barrier = threading.Barrier(RACERS)
     answers: list[dict[str, Any]] = [{} for _ in range(RACERS)]
     body = {"campaign_id": campaign["id"], "customer_id": "C2001", "channel": "in_app", "idempotency_key": "same"}

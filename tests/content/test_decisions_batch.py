@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,10 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.services import Services
-from copyloom.content.engine import ContentEngine
 from copyloom.db import session_scope
 from copyloom.domain.enums import Role
-from copyloom.models import ContactRecord, Draft
+from copyloom.models import ContactRecord
 from tests.conftest import auth
 
 pytestmark = pytest.mark.store
@@ -33,26 +33,7 @@ EXPECTED = {
 }
 
 
-def _campaign(client: TestClient, keys: dict[Role, str], services: Services, factory: sessionmaker[Session]) -> str:
-    r = client.post(
-        "/v1/campaigns",
-        headers=auth(keys[Role.MARKETER]),
-        json={
-            "name": "batch",
-            "brief": {"goal": "cross_sell"},
-            "channels": ["push"],
-            "audience": {"customer_ids": list(EXPECTED)},
-            "variants": 2,
-            "approval": {"mode": "all"},
-            "control": {"push": {"title": "Spring at Northwind", "body": "New gear for the trail is in."}},
-        },
-    )
-    assert r.status_code == 202, r.text
-    services.task_runner().wait(timeout=60)
-    with session_scope(factory) as s:
-        for d in s.scalars(select(Draft).where(Draft.campaign_id == r.json()["id"])):
-            d.status = "approved" if d.verdict != "block" else d.status
-    return str(r.json()["id"])
+CONTROL = {"push": {"title": "Spring at Northwind", "body": "New gear for the trail is in."}}
 
 
 def _item(campaign: str, customer: str, key: str) -> dict[str, Any]:
@@ -67,11 +48,11 @@ def test_batch_answers_like_single_decisions(
     client: TestClient,
     keys: dict[Role, str],
     services: Services,
-    content_engine: ContentEngine,
+    approved_campaign: Callable[..., str],
     session_factory: sessionmaker[Session],
 ) -> None:
     services.rng = random.Random(3)
-    campaign = _campaign(client, keys, services, session_factory)
+    campaign = approved_campaign(list(EXPECTED), ["push"], variants=2, control=CONTROL)
     items = [_item(campaign, c, f"b-{c}") for c in EXPECTED]
     items += [
         _item(campaign, "C1001", "b-C1001"),  # the same key again in one batch
@@ -94,11 +75,9 @@ def test_batch_answers_like_single_decisions(
 def test_single_decisions_give_the_expected_answers(
     client: TestClient,
     keys: dict[Role, str],
-    services: Services,
-    content_engine: ContentEngine,
-    session_factory: sessionmaker[Session],
+    approved_campaign: Callable[..., str],
 ) -> None:
-    campaign = _campaign(client, keys, services, session_factory)
+    campaign = approved_campaign(list(EXPECTED), ["push"], variants=2, control=CONTROL)
     for customer, expected in EXPECTED.items():
         r = client.post(
             "/v1/decisions", json=_item(campaign, customer, f"s-{customer}"), headers=auth(keys[Role.JOURNEY])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -161,28 +162,9 @@ def test_thompson_sampling_prefers_the_variant_that_converts() -> None:
 
 
 def test_batch_decisions_answer_per_item_and_metrics_count_them(
-    client: TestClient,
-    keys: dict[Role, str],
-    content_engine: ContentEngine,
-    session_factory: sessionmaker[Session],
+    client: TestClient, keys: dict[Role, str], approved_campaign: Callable[..., str]
 ) -> None:
-    c = client.post(
-        "/v1/campaigns",
-        headers=auth(keys[Role.MARKETER]),
-        json={
-            "name": "b",
-            "brief": BRIEF,
-            "channels": ["in_app"],
-            "audience": {"customer_ids": ["C1001", "C2001"]},
-            "variants": 1,
-            "approval": {"mode": "all"},
-        },
-    ).json()
-    services = client.app.state.services  # type: ignore[attr-defined]
-    services.task_runner().wait(timeout=60)
-    with session_scope(session_factory) as s:
-        for d in s.query(Draft).filter(Draft.campaign_id == c["id"]):
-            d.status = "approved"
+    c = {"id": approved_campaign(["C1001", "C2001"], ["in_app"])}
     items = [
         {"campaign_id": c["id"], "customer_id": cust, "channel": "in_app", "idempotency_key": f"b-{cust}"}
         for cust in ("C1001", "C2001", "nobody")
@@ -195,3 +177,34 @@ def test_batch_decisions_answer_per_item_and_metrics_count_them(
     text = client.get("/metrics").text
     assert 'copyloom_decisions_total{decision="send",source="approved"}' in text
     assert "copyloom_drafts_total" in text
+
+
+def test_campaign_stats_count_sends_outcomes_and_conversions_per_variant(
+    client: TestClient,
+    keys: dict[Role, str],
+    approved_campaign: Callable[..., str],
+    session_factory: sessionmaker[Session],
+) -> None:
+    c = {"id": approved_campaign(["C1001", "C2001"], ["in_app"])}
+    sent = [
+        client.post(
+            "/v1/decisions",
+            headers=auth(keys[Role.JOURNEY]),
+            json={"campaign_id": c["id"], "customer_id": cust, "channel": "in_app", "idempotency_key": f"st-{cust}"},
+        ).json()
+        for cust in ("C1001", "C2001")
+    ]
+    for event in ("delivered", "opened", "converted"):
+        r = client.post(
+            "/v1/outcomes", json={"draft_id": sent[0]["draft"]["id"], "event": event}, headers=auth(keys[Role.JOURNEY])
+        )
+        assert r.status_code == 201
+    stats = client.get(f"/v1/campaigns/{c['id']}/stats", headers=auth(keys[Role.MARKETER])).json()
+    (variant,) = stats["variants"]
+    assert (variant["channel"], variant["variant_index"], variant["drafts"], variant["sent"]) == ("in_app", 0, 2, 2)
+    assert variant["outcomes"] == {"delivered": 1, "opened": 1, "converted": 1}
+    assert variant["conversion_rate"] == 0.5
+    with session_scope(session_factory) as s:
+        create_workspace(s, "elsewhere")
+    other = make_keys(session_factory, "elsewhere")
+    assert client.get(f"/v1/campaigns/{c['id']}/stats", headers=auth(other[Role.MARKETER])).status_code == 404

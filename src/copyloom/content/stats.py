@@ -72,9 +72,10 @@ def campaign_stats(session: Session, campaign_id: str) -> CampaignStats:
     by_key: dict[tuple[str, int], dict[str, int]] = {}
     for channel, index, event, n in outcomes:
         by_key.setdefault((channel, index), {})[event] = int(n)
+    per_channel = {channel: variant_stats(session, campaign_id, channel) for channel in {c for c, _, _ in drafts}}
     out = []
     for channel, index, n in sorted(drafts):
-        sends = variant_stats(session, campaign_id, channel).get(index, (0, 0))[0]
+        sends = per_channel[channel].get(index, (0, 0))[0]
         events = by_key.get((channel, index), {})
         rate = events.get("converted", 0) / sends if sends else 0.0
         out.append(
