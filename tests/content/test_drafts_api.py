@@ -208,3 +208,25 @@ def test_campaign_stats_count_sends_outcomes_and_conversions_per_variant(
         create_workspace(s, "elsewhere")
     other = make_keys(session_factory, "elsewhere")
     assert client.get(f"/v1/campaigns/{c['id']}/stats", headers=auth(other[Role.MARKETER])).status_code == 404
+
+
+def test_a_brand_kit_change_applies_to_the_next_decision(
+    client: TestClient, keys: dict[Role, str], approved_campaign: Callable[..., str]
+) -> None:
+    campaign = approved_campaign(["C1001"], ["in_app"])
+    brand = client.get("/v1/brand", headers=auth(keys[Role.ADMIN])).json()
+    first = client.post(
+        "/v1/decisions",
+        headers=auth(keys[Role.JOURNEY]),
+        json={"campaign_id": campaign, "customer_id": "C1001", "channel": "in_app", "idempotency_key": "bk-1"},
+    ).json()
+    assert first["decision"] == "send"  # brand kit now cached by this process
+    # The brand stops sending in-app messages: a weekly cap of zero.
+    brand["policies"]["channels"]["in_app"] = {"min_gap_hours": 0, "max_per_week": 0}
+    assert client.put("/v1/brand", json=brand, headers=auth(keys[Role.ADMIN])).status_code == 200
+    second = client.post(
+        "/v1/decisions",
+        headers=auth(keys[Role.JOURNEY]),
+        json={"campaign_id": campaign, "customer_id": "C1001", "channel": "in_app", "idempotency_key": "bk-2"},
+    ).json()
+    assert (second["decision"], second["reason_code"]) == ("suppress", "fatigue_weekly_cap")

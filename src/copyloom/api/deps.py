@@ -88,4 +88,11 @@ ReviewerPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.
 
 def schedule_reindex(background: BackgroundTasks, services: Services, workspace_id: str) -> None:
     """After the response (and the commit), index what this request changed, in the background."""
+    forget_cached(background, services, workspace_id)  # the catalogue the checks compare against changed
     background.add_task(services.task_runner().submit, INDEX_TASK, {"workspace_id": workspace_id})
+
+
+def forget_cached(background: BackgroundTasks, services: Services, workspace_id: str) -> None:
+    """After the response (so after the commit: earlier, a concurrent request could cache the old rows again),
+    drop this process's cached brand kit and catalogue for the workspace."""
+    background.add_task(services.content_engine().invalidate, workspace_id)

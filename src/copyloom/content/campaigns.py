@@ -33,7 +33,6 @@ from copyloom.genai.schemas import CONTENT_MODELS, Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Campaign, CampaignTarget, Customer, Draft, new_id, utcnow
-from copyloom.retrieval.bundle import load_brand_spec
 from copyloom.review.audit import record_event
 from copyloom.review.routing import route
 
@@ -84,7 +83,8 @@ def _control_drafts(
 ) -> dict[str, str]:
     """Check each channel's control like any draft and queue it for review (a control is never auto-approved)."""
     ids: dict[str, str] = {}
-    policy = load_brand_spec(session, campaign.workspace_id).policies.review
+    brand = engine.brand(session, campaign.workspace_id)
+    locale = (brand.locales or ["en"])[0]
     lookups = engine.lookups(session, campaign.workspace_id)
     for channel, raw in body.control.items():
         if channel not in body.channels:
@@ -97,9 +97,8 @@ def _control_drafts(
             raise InvalidInput(
                 f"control.{channel}.{where}: {first['msg']}", field=f"control.{channel}.{where}"
             ) from exc
-        locale = (load_brand_spec(session, campaign.workspace_id).locales or ["en"])[0]
         text = " ".join(content.text_fields().values())
-        bundle = control_bundle(session, campaign.workspace_id, body.brief, channel.value, locale, text, now)
+        bundle = control_bundle(session, campaign.workspace_id, brand, body.brief, channel.value, locale, text, now)
         variant = Variant(angle="control", fact_ids=[f.id for f in bundle.facts], content=content.model_dump())
         ctx = CheckContext(
             bundle=bundle,
@@ -111,7 +110,7 @@ def _control_drafts(
             brand_domains=lookups.domains,
         )
         report = run_checks(variant, ctx)
-        routing = route(report, policy, generator_kind="control", campaign_mode="all")
+        routing = route(report, brand.policies.review, generator_kind="control", campaign_mode="all")
         draft = Draft(
             id=new_id(),
             workspace_id=campaign.workspace_id,

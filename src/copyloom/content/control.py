@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copyloom.domain.brand import BrandKitSpec
 from copyloom.domain.brief import Brief
 from copyloom.models import Offer, Product
-from copyloom.retrieval.bundle import _brand_fact, load_brand_spec
+from copyloom.retrieval.bundle import brand_fact
 from copyloom.retrieval.facts import CustomerSnapshot, Fact, FactsBundle
 from copyloom.retrieval.sections import offer_fact, offer_is_live, product_fact
 
@@ -20,10 +21,16 @@ CONTROL_CUSTOMER = "__control__"
 
 
 def control_bundle(
-    session: Session, workspace_id: str, brief: Brief, channel: str, locale: str, text: str, now: datetime
+    session: Session,
+    workspace_id: str,
+    brand: BrandKitSpec,
+    brief: Brief,
+    channel: str,
+    locale: str,
+    text: str,
+    now: datetime,
 ) -> FactsBundle:
-    brand = load_brand_spec(session, workspace_id)
-    facts: list[Fact] = [_brand_fact(brand, workspace_id)]
+    facts: list[Fact] = [brand_fact(brand, workspace_id)]
     named = set(brief.offer_ids)
     for offer in session.scalars(select(Offer).where(Offer.workspace_id == workspace_id)):
         if offer_is_live(offer, now) and (not offer.eligibility or offer.external_id in named):

@@ -82,7 +82,7 @@ def _context(
     if campaign is None or campaign.workspace_id != workspace_id:
         raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
     customer = find_customer(session, workspace_id, req.customer_id)
-    policies = engine.lookups(session, workspace_id).brand.policies
+    policies = engine.brand(session, workspace_id).policies
     gate = evaluate_gate(
         load_gate_input(session, workspace_id, req.customer_id, now, customer=customer, policies=policies),
         channel=req.channel,

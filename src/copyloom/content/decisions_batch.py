@@ -91,7 +91,7 @@ def _plan(
                 select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk))
             )
         }
-    policies = engine.lookups(session, workspace_id).brand.policies
+    policies = engine.brand(session, workspace_id).policies
     gates = load_gate_inputs(session, list(customers.values()), read_at, policies)
     approved: dict[tuple[str, int, str], list[Draft]] = defaultdict(list)
     for pk_chunk in _chunks(sorted(c.id for c in customers.values())):

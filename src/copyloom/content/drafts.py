@@ -31,7 +31,6 @@ from copyloom.genai.types import RefineOperation, RefineRequest
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Customer, Draft, new_id, utcnow
-from copyloom.retrieval.bundle import load_brand_spec
 from copyloom.review.audit import record_event
 from copyloom.review.routing import route
 
@@ -179,7 +178,7 @@ async def refine_draft(
     report = run_checks(variant, ctx)
 
     def _store(session: Session) -> DraftOut:
-        policy = load_brand_spec(session, workspace_id).policies.review
+        policy = engine.brand(session, workspace_id).policies.review
         routing = route(report, policy, generator_kind=result.generator.kind)
         child = Draft(
             id=new_id(),

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,6 +25,8 @@ from copyloom.retrieval.bundle import load_brand_spec
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.store import VectorStore
 
+T = TypeVar("T")
+
 LOOKUP_TTL_S = 60.0
 
 
@@ -36,7 +39,6 @@ class WorkspaceLookups:
     domains: tuple[str, ...]
     # Every customer's identifiers (full name, email, phone), indexed for the leakage check.
     index: IdentifierIndex
-    brand: BrandKitSpec
 
 
 @dataclass
@@ -49,38 +51,52 @@ class ContentEngine:
     generator: Generator
     token_counter: TokenCounter
     _lookups: dict[str, tuple[float, WorkspaceLookups]] = field(default_factory=dict)
+    _brands: dict[str, tuple[float, BrandKitSpec]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def lookups(self, session: Session, workspace_id: str) -> WorkspaceLookups:
-        """Cached for a minute: the same campaign asks thousands of times, and a minute-old catalogue or brand kit
-        is fine (consents, contact history and events are always read fresh)."""
+    def _cached(self, cache: dict[str, tuple[float, T]], workspace_id: str, build: Callable[[], T]) -> T:
         now = time.monotonic()
         with self._lock:
-            hit = self._lookups.get(workspace_id)
+            hit = cache.get(workspace_id)
             if hit is not None and now - hit[0] < LOOKUP_TTL_S:
                 return hit[1]
-        products = session.execute(select(Product.name, Product.url).where(Product.workspace_id == workspace_id)).all()
-        catalogue = tuple(name for name, _ in products)
-        domains = tuple(sorted({urlsplit(url).hostname or "" for _, url in products if url} - {""}))
-        identifiers: dict[int, tuple[str, ...]] = {}
-        rows = session.execute(
-            select(Customer.id, Customer.name, Customer.email, Customer.phone).where(
-                Customer.workspace_id == workspace_id
-            )
-        )
-        for pk, name, email, phone in rows:
-            ids = tuple(v for v in (name, email, phone) if v and len(v) >= 4)
-            if ids:
-                identifiers[pk] = ids
-        value = WorkspaceLookups(
-            catalogue=catalogue,
-            domains=domains,
-            index=IdentifierIndex(identifiers),
-            brand=load_brand_spec(session, workspace_id),
-        )
+        value = build()
         with self._lock:
-            self._lookups[workspace_id] = (now, value)
+            cache[workspace_id] = (now, value)
         return value
+
+    def invalidate(self, workspace_id: str) -> None:
+        """Forget the cached brand kit and lookups (after a write in this process; other processes catch up
+        within LOOKUP_TTL_S)."""
+        with self._lock:
+            self._brands.pop(workspace_id, None)
+            self._lookups.pop(workspace_id, None)
+
+    def brand(self, session: Session, workspace_id: str) -> BrandKitSpec:
+        """The brand kit, at most a minute old: one row, read on every draft and decision."""
+        return self._cached(self._brands, workspace_id, lambda: load_brand_spec(session, workspace_id))
+
+    def lookups(self, session: Session, workspace_id: str) -> WorkspaceLookups:
+        """Catalogue names and every customer's identifiers, at most a minute old: what the checks of a draft need
+        (decisions do not, so they never pay for building this)."""
+        return self._cached(self._lookups, workspace_id, lambda: _build_lookups(session, workspace_id))
+
+
+def _build_lookups(session: Session, workspace_id: str) -> WorkspaceLookups:
+    products = session.execute(select(Product.name, Product.url).where(Product.workspace_id == workspace_id)).all()
+    identifiers: dict[int, tuple[str, ...]] = {}
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.email, Customer.phone).where(Customer.workspace_id == workspace_id)
+    )
+    for pk, name, email, phone in rows:
+        ids = tuple(v for v in (name, email, phone) if v and len(v) >= 4)
+        if ids:
+            identifiers[pk] = ids
+    return WorkspaceLookups(
+        catalogue=tuple(name for name, _ in products),
+        domains=tuple(sorted({urlsplit(url).hostname or "" for _, url in products if url} - {""})),
+        index=IdentifierIndex(identifiers),
+    )
 
 
 def build_content_engine(settings: Settings) -> ContentEngine:

@@ -33,7 +33,7 @@ from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.guardrails.pipeline import repair_feedback, run_checks
 from copyloom.guardrails.types import GuardrailReport
 from copyloom.models import Customer, Draft, new_id
-from copyloom.retrieval.bundle import build_bundle, load_brand_spec
+from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.facts import FactsBundle
 from copyloom.review.audit import record_event
 from copyloom.review.routing import route
@@ -140,7 +140,7 @@ def prepare(
         plans.append(ChannelPlan(channel, bundle, ctx, decision.whatsapp_template_only))
     if plans and engine.generator.kind == "llm":
         check_budget(session, workspace_id, engine.settings, now)  # 429 before any model call
-    policy = load_brand_spec(session, workspace_id).policies.review
+    policy = engine.brand(session, workspace_id).policies.review
     return Prepared(customer.id, customer.external_id, plans, suppressed, policy)
 
 

@@ -97,7 +97,7 @@ def _rescale(sims: Sequence[float], lo: float = 0.4, hi: float = 0.9) -> list[fl
     return [lo + (hi - lo) * (s - smin) / (smax - smin) for s in sims]
 
 
-def _brand_fact(brand: BrandKitSpec, workspace_id: str) -> Fact:
+def brand_fact(brand: BrandKitSpec, workspace_id: str) -> Fact:
     parts = [f"Brand: {brand.name}"]
     if brand.sender_identity:
         parts.append(f"sender: {brand.sender_identity}")
@@ -238,7 +238,7 @@ def build_bundle(
     if not allowed:
         notes.append(f"no personalization consent for {channel}: only non-personal facts")
 
-    facts: list[Fact] = [_brand_fact(brand, workspace_id)]
+    facts: list[Fact] = [brand_fact(brand, workspace_id)]
     if allowed:
         facts += profile_facts(customer, data.summary, now) + attribute_facts(customer)
         facts += purchase_facts(data.recent_lines, data.top_skus, customer, now)

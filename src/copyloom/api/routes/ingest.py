@@ -11,7 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Path
 from pydantic import BaseModel
 
-from copyloom.api.deps import AdminPrincipal, AppServices, DbSession, MarketerPrincipal, schedule_reindex
+from copyloom.api.deps import (
+    AdminPrincipal,
+    AppServices,
+    DbSession,
+    MarketerPrincipal,
+    forget_cached,
+    schedule_reindex,
+)
 from copyloom.api.routes.ingest_body import BATCH_OPENAPI, Rows
 from copyloom.domain.brand import BrandKitSpec
 from copyloom.domain.catalogue import OfferIn, ProductIn, import_offers, import_products, upsert_offer, upsert_product
@@ -152,8 +159,11 @@ def put_knowledge(
 
 
 @router.put("/brand", summary="Replace the brand kit (voice, policies, legal identity)")
-def put_brand(data: BrandKitSpec, principal: AdminPrincipal, db: DbSession) -> dict[str, Any]:
+def put_brand(
+    data: BrandKitSpec, principal: AdminPrincipal, db: DbSession, background: BackgroundTasks, services: AppServices
+) -> dict[str, Any]:
     outcome = save_brand_kit(db, principal.workspace_id, data)
+    forget_cached(background, services, principal.workspace_id)
     return {"outcome": outcome, "brand": data.model_dump(mode="json")}
 
 
