@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Goal
-from copyloom.retrieval.bundle import build_bundle
+from copyloom.models import Consent, Customer
+from copyloom.retrieval.bundle import build_bundle, build_bundles
 from copyloom.retrieval.facts import FactKind, FactsBundle
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore
@@ -135,3 +139,49 @@ def test_tight_budget_keeps_required_facts_and_records_drops(
     assert {"profile:first_name", "offer:ALL10"} <= ids
     assert any(d.reason.startswith("token_budget") for d in b.dropped)
     assert b.token_budget == 40
+
+
+def test_bundles_for_several_channels_follow_each_channels_consent(
+    db: Session, vector_store: VectorStore, fake_embedder: HashEmbedder
+) -> None:
+    _world(db, "granted")  # personalization granted on email
+    customer = db.scalars(select(Customer).where(Customer.external_id == "c1")).one()
+    db.add(
+        Consent(
+            workspace_id="w",
+            customer_id=customer.id,
+            purpose="personalization",
+            channel="sms",
+            status="withdrawn",
+            recorded_at=seed.NOW - timedelta(days=1),
+        )
+    )
+    db.flush()
+    index_workspace(db, vector_store, fake_embedder, "w")
+    brief = Brief(goal=Goal.REPLENISH, instructions="tent")
+    many = build_bundles(
+        db,
+        vector_store,
+        fake_embedder,
+        workspace_id="w",
+        customer_external_id="c1",
+        brief=brief,
+        channels=["email", "sms"],
+        now=seed.NOW,
+    )
+    assert {ch: (b.channel, b.personalization_allowed) for ch, b in many.items()} == {
+        "email": ("email", True),
+        "sms": ("sms", False),
+    }
+    for channel, bundle in many.items():  # the same facts as one bundle built for that channel alone
+        alone = build_bundle(
+            db,
+            vector_store,
+            fake_embedder,
+            workspace_id="w",
+            customer_external_id="c1",
+            brief=brief,
+            channel=channel,
+            now=seed.NOW,
+        )
+        assert bundle == alone

@@ -28,12 +28,12 @@ from copyloom.errors import CopyloomError, ModelError, ModelTimeout, NotFound
 from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.types import GenerationRequest, GenerationResult
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.gate import evaluate_gate
+from copyloom.guardrails.gate import GateDecision, evaluate_gate
 from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.guardrails.pipeline import repair_feedback, run_checks
 from copyloom.guardrails.types import GuardrailReport
 from copyloom.models import Customer, Draft, new_id
-from copyloom.retrieval.bundle import build_bundle
+from copyloom.retrieval.bundle import build_bundles
 from copyloom.retrieval.facts import FactsBundle
 from copyloom.review.audit import record_event
 from copyloom.review.routing import route
@@ -96,35 +96,43 @@ def prepare(
     customer = find_customer(session, workspace_id, req.customer_id)
     gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer)
     lookups = engine.lookups(session, workspace_id)
-    plans: list[ChannelPlan] = []
     suppressed: list[SuppressedOut] = []
+    allowed: dict[Channel, GateDecision] = {}
     for channel in req.channels:
         decision = evaluate_gate(
             gate_input, channel=channel, purpose=Purpose.MARKETING, now=now, send_at=req.send_at, realtime=realtime
         )
-        if not decision.allowed:
-            metrics.SUPPRESSIONS.labels(str(decision.reason_code)).inc()
-            suppressed.append(
-                SuppressedOut(
-                    channel=channel,
-                    reason_code=str(decision.reason_code),
-                    message=decision.message,
-                    send_after=decision.send_after,
-                )
-            )
+        if decision.allowed:
+            allowed[channel] = decision
             continue
-        bundle = build_bundle(
+        metrics.SUPPRESSIONS.labels(str(decision.reason_code)).inc()
+        suppressed.append(
+            SuppressedOut(
+                channel=channel,
+                reason_code=str(decision.reason_code),
+                message=decision.message,
+                send_after=decision.send_after,
+            )
+        )
+    bundles = (
+        build_bundles(
             session,
             engine.store,
             engine.embedder,
             workspace_id=workspace_id,
             customer_external_id=req.customer_id,
             brief=req.brief,
-            channel=channel,
+            channels=[c.value for c in allowed],
             locale=req.locale,
             token_counter=engine.token_counter,
             now=now,
         )
+        if allowed
+        else {}
+    )
+    plans: list[ChannelPlan] = []
+    for channel, decision in allowed.items():
+        bundle = bundles[channel.value]
         ctx = CheckContext(
             bundle=bundle,
             channel=channel,

@@ -225,18 +225,70 @@ def build_bundle(
 
     Raises ``NotFound`` for a customer that is not in the workspace.
     """
+    bundles = build_bundles(
+        session,
+        store,
+        embedder,
+        workspace_id=workspace_id,
+        customer_external_id=customer_external_id,
+        brief=brief,
+        channels=[channel],
+        locale=locale,
+        token_budget=token_budget,
+        token_counter=token_counter,
+        now=now,
+    )
+    return bundles[channel]
+
+
+def build_bundles(
+    session: Session,
+    store: VectorStore,
+    embedder: Embedder,
+    *,
+    workspace_id: str,
+    customer_external_id: str,
+    brief: Brief,
+    channels: Sequence[str],
+    locale: str | None = None,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    token_counter: TokenCounter | None = None,
+    now: datetime | None = None,
+) -> dict[str, FactsBundle]:
+    """``build_bundle`` for several channels of one request. A bundle depends on the channel only through the
+    customer's personalization consent for it, so at most two are built (with and without) and shared."""
     now = now or utcnow()
     counter = token_counter or get_token_counter(None)
     customer = load_customer(session, workspace_id, customer_external_id)
     if customer is None:
         raise NotFound(f"no customer {customer_external_id!r}", code="customer_not_found", field="customer_id")
-    allowed = personalization_allowed(session, customer, channel)
+    allowed_by_channel = {ch: personalization_allowed(session, customer, ch) for ch in channels}
+    built = {
+        allowed: _build(session, store, embedder, customer, brief, allowed, locale, token_budget, counter, now)
+        for allowed in set(allowed_by_channel.values())
+    }
+    return {ch: built[allowed].model_copy(update={"channel": ch}) for ch, allowed in allowed_by_channel.items()}
+
+
+def _build(
+    session: Session,
+    store: VectorStore,
+    embedder: Embedder,
+    customer: Customer,
+    brief: Brief,
+    allowed: bool,
+    locale: str | None,
+    token_budget: int,
+    counter: TokenCounter,
+    now: datetime,
+) -> FactsBundle:
+    workspace_id = customer.workspace_id
     data = load_personal_data(session, customer) if allowed else CustomerData()
     brand = load_brand_spec(session, workspace_id)
     out_locale = locale or customer.locale
     notes: list[str] = [counter.note] if counter.note else []
     if not allowed:
-        notes.append(f"no personalization consent for {channel}: only non-personal facts")
+        notes.append("no personalization consent for this channel: only non-personal facts")
 
     facts: list[Fact] = [brand_fact(brand, workspace_id)]
     if allowed:
@@ -292,7 +344,7 @@ def build_bundle(
         workspace_id=workspace_id,
         customer=snapshot,
         goal=brief.goal.value,
-        channel=channel,
+        channel="",  # set per channel by build_bundles
         locale=out_locale,
         personalization_allowed=allowed,
         brand=brand,
