@@ -58,6 +58,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def tree_cpu_seconds(pid: int) -> dict[int, tuple[float, float]]:
+    """CPU seconds (user, system) used so far by a process and each of its descendants (Linux /proc), by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[float, float]] = {}
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            out[current] = (int(fields[11]) / tick, int(fields[12]) / tick)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return out
+
+
 def wait_http(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -200,10 +217,12 @@ def main() -> None:
                     "-p",
                     str(procs[-1].pid),
                     "--subprocesses",
+                    "--gil",  # only the thread holding the GIL: where the CPU of this process goes
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        cpu_before = tree_cpu_seconds(procs[-1].pid)
         out = subprocess.run(
             [
                 "wrk",
@@ -219,6 +238,12 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout
+        cpu_after = tree_cpu_seconds(procs[-1].pid)
+        used = {
+            p: (u - cpu_before.get(p, (0, 0))[0], t - cpu_before.get(p, (0, 0))[1]) for p, (u, t) in cpu_after.items()
+        }
+        server_user, server_system = sum(u for u, _ in used.values()), sum(t for _, t in used.values())
+        busiest = sorted((u + t for u, t in used.values()), reverse=True)
         if spy is not None:
             spy.wait(timeout=60)
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -234,6 +259,15 @@ def main() -> None:
             f"p99 {lat.get('99')}; {total.group(1) if total else '?'} requests, stored {by_kind}; "
             f"non-2xx {non2xx.group(1) if non2xx else 0}"
         )
+        if total:
+            # Throughput on a shared host swings with the neighbours; CPU per request is the steadier number.
+            n = int(total.group(1))
+            print(
+                f"server CPU per request: {(server_user + server_system) / n * 1000:.2f} ms "
+                f"(user {server_user / n * 1000:.2f}, system {server_system / n * 1000:.2f}); "
+                f"{(server_user + server_system) / args.seconds:.2f} cores busy on average; by process "
+                + ", ".join(f"{c / args.seconds:.2f}" for c in busiest if c > 0.01 * args.seconds)
+            )
     finally:
         for p in procs:
             p.terminate()
