@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from copyloom.cli.workers import BalancedWorkers, reuse_port_sockets, supports_reuse_port
 from copyloom.config import get_settings
 from copyloom.logs import configure_logging
 
@@ -32,7 +33,16 @@ def serve(
     from copyloom.cli._common import open_db
 
     open_db(settings)
-    uvicorn.run("copyloom.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    target = "copyloom.api.app:create_app"
+    if not supports_reuse_port():
+        uvicorn.run(target, factory=True, host=host, port=port, workers=workers, log_level="warning")
+        return
+    config = uvicorn.Config(target, factory=True, host=host, port=port, workers=workers, log_level="warning")
+    try:
+        sockets = reuse_port_sockets(host, port, workers, backlog=config.backlog)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror}", param_hint="--port") from exc
+    BalancedWorkers(config, sockets).run()
 
 
 def demo(
