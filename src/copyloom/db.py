@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -176,6 +176,34 @@ def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.expunge_all()  # what was read stays readable after the rollback (which would expire it)
         session.rollback()
         session.close()
+
+
+def bound_engine(factory: sessionmaker[Session]) -> Engine:
+    """The engine a session factory was made for."""
+    engine = factory.kw.get("bind")
+    if not isinstance(engine, Engine):
+        raise TypeError("the session factory is not bound to an engine")
+    return engine
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """``read_scope`` for Core statements: a read-only transaction on a plain connection, without the ORM's
+    session (which costs more than the indexed look-ups of a hot path)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True})
+        transaction = conn.begin()
+        try:
+            yield conn
+        finally:
+            transaction.rollback()
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """``session_scope`` for Core statements: one transaction, committed on success, rolled back on any error."""
+    with engine.begin() as conn:
+        yield conn
 
 
 def upgrade(engine: Engine) -> None:

@@ -14,19 +14,18 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
-from copyloom.content.campaign_schemas import Approval
 from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
-from copyloom.content.engine import ContentEngine
+from copyloom.content.engine import CampaignTerms, ContentEngine
 from copyloom.content.pipeline import (
     Generated,
-    find_customer,
     generate_all,
     persist_generated,
     prepare,
@@ -36,14 +35,15 @@ from copyloom.content.pipeline import (
 from copyloom.content.schemas import DraftRequest
 from copyloom.content.stats import cached_variant_stats
 from copyloom.content.views import draft_out
-from copyloom.db import read_scope, session_scope
+from copyloom.db import bound_engine, read_connection, write_connection
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Purpose
 from copyloom.errors import Conflict, NotFound
 from copyloom.guardrails.gate import evaluate_gate
-from copyloom.guardrails.gate_loader import load_gate_input
-from copyloom.models import Campaign, ContactRecord, Customer, Decision, Draft, new_id, utcnow
+from copyloom.guardrails.gate_loader import GATE_CUSTOMER, load_gate_input
+from copyloom.models import ContactRecord, Customer, Decision, Draft, new_id, utcnow
 
+_D = TypeVar("_D", Draft, Row[Any])
 SAFETY_MARGIN_S = 0.02
 DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
 CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]  # leave time to store the answer after generation
@@ -51,7 +51,7 @@ CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]  # leave t
 
 @dataclass(frozen=True)
 class _Context:
-    campaign: Campaign
+    campaign: CampaignTerms
     customer_pk: int
     allowed: bool
     personal: bool
@@ -60,10 +60,13 @@ class _Context:
     send_after: datetime | None
 
 
-def replay(session: Session, workspace_id: str, req: DecisionRequest) -> DecisionOut | None:
-    row = session.scalars(
-        select(Decision).where(Decision.workspace_id == workspace_id, Decision.idempotency_key == req.idempotency_key)
-    ).first()
+_STORED = select(Decision.campaign_id, Decision.channel, Decision.response).where(
+    Decision.workspace_id == bindparam("ws"), Decision.idempotency_key == bindparam("key")
+)
+
+
+def replay(db: Session | Connection, workspace_id: str, req: DecisionRequest) -> DecisionOut | None:
+    row = db.execute(_STORED, {"ws": workspace_id, "key": req.idempotency_key}).first()
     if row is None:
         return None
     same = row.campaign_id == req.campaign_id and row.channel == req.channel.value
@@ -76,15 +79,17 @@ def replay(session: Session, workspace_id: str, req: DecisionRequest) -> Decisio
 
 
 def _context(
-    session: Session, engine: ContentEngine, workspace_id: str, req: DecisionRequest, now: datetime
+    conn: Connection, engine: ContentEngine, workspace_id: str, req: DecisionRequest, now: datetime
 ) -> _Context:
-    campaign = session.get(Campaign, req.campaign_id)
+    campaign = engine.campaign(conn, req.campaign_id)
     if campaign is None or campaign.workspace_id != workspace_id:
         raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
-    customer = find_customer(session, workspace_id, req.customer_id)
-    policies = engine.brand(session, workspace_id).policies
+    customer = conn.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": req.customer_id}).first()
+    if customer is None:
+        raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
+    policies = engine.brand(conn, workspace_id).policies
     gate = evaluate_gate(
-        load_gate_input(session, workspace_id, req.customer_id, now, customer=customer, policies=policies),
+        load_gate_input(conn, workspace_id, req.customer_id, now, customer=customer, policies=policies),
         channel=req.channel,
         purpose=Purpose.MARKETING,
         now=now,
@@ -102,22 +107,11 @@ def _context(
     )
 
 
-def _approved(session: Session, ctx: _Context, channel: str, control: bool) -> list[Draft]:
-    """The campaign's approved drafts for this customer and channel, or its approved controls."""
-    if not control:
-        params = {"campaign": ctx.campaign.id, "channel": channel, "pk": ctx.customer_pk}
-        return list(session.scalars(_APPROVED, params))
-    query = (
-        select(Draft)
-        .options(defer(Draft.bundle))
-        .where(
-            Draft.campaign_id == ctx.campaign.id,
-            Draft.channel == channel,
-            Draft.status == "approved",
-            Draft.is_control.is_(True),
-        )
-    )
-    return list(session.scalars(query.order_by(Draft.variant_index, Draft.created_at)))
+def _approved(conn: Connection, ctx: _Context, channel: str, control: bool) -> list[Row[Any]]:
+    """The campaign's approved drafts for this customer and channel, or its approved controls (as rows)."""
+    if control:
+        return list(conn.execute(_APPROVED_CONTROLS, {"campaign": ctx.campaign.id, "channel": channel}))
+    return list(conn.execute(_APPROVED, {"campaign": ctx.campaign.id, "channel": channel, "pk": ctx.customer_pk}))
 
 
 # Built once: these run on every decision.
@@ -132,9 +126,11 @@ _SENT_SINCE = (
     .limit(1)
 )
 _LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_for_update()
+# What a response shows of a draft: every column but the stored facts bundle, the heaviest, which a decision
+# never needs.
+_DRAFT_COLUMNS = [c for c in Draft.__table__.c if c.name != "bundle"]
 _APPROVED = (
-    select(Draft)
-    .options(defer(Draft.bundle))  # the stored facts bundle is the heaviest column and a decision never needs it
+    select(*_DRAFT_COLUMNS)
     .where(
         Draft.campaign_id == bindparam("campaign"),
         Draft.channel == bindparam("channel"),
@@ -144,11 +140,21 @@ _APPROVED = (
     )
     .order_by(Draft.variant_index, Draft.created_at)
 )
+_APPROVED_CONTROLS = (
+    select(*_DRAFT_COLUMNS)
+    .where(
+        Draft.campaign_id == bindparam("campaign"),
+        Draft.channel == bindparam("channel"),
+        Draft.status == "approved",
+        Draft.is_control.is_(True),
+    )
+    .order_by(Draft.variant_index, Draft.created_at)
+)
 
 
-def sent_since(session: Session, customer_pk: int, channel: str, since: datetime) -> bool:
+def sent_since(conn: Connection, customer_pk: int, channel: str, since: datetime) -> bool:
     """Whether a send to this customer and channel was recorded after ``since`` (by a concurrent decision)."""
-    return session.scalar(_SENT_SINCE, {"pk": customer_pk, "channel": channel, "since": since}) is not None
+    return conn.scalar(_SENT_SINCE, {"pk": customer_pk, "channel": channel, "since": since}) is not None
 
 
 def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng: random.Random) -> int:
@@ -164,10 +170,10 @@ def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng:
     return best
 
 
-def thompson_pick(session: Session, drafts: list[Draft], rng: random.Random) -> Draft:
+def thompson_pick(db: Session | Connection, drafts: list[_D], rng: random.Random) -> _D:
     if len(drafts) == 1:
         return drafts[0]
-    stats = cached_variant_stats(session, drafts[0].campaign_id or "", drafts[0].channel)
+    stats = cached_variant_stats(db, drafts[0].campaign_id or "", drafts[0].channel)
     chosen = thompson_choice([d.variant_index for d in drafts], stats, rng)
     return next(d for d in drafts if d.variant_index == chosen)
 
@@ -214,27 +220,27 @@ def contact_row(
 
 
 def _store(
-    session: Session,
+    conn: Connection,
     workspace_id: str,
     req: DecisionRequest,
     out: DecisionOut,
     customer_pk: int,
-    draft: Draft | tuple[str, str | None] | None,
+    draft: Draft | Row[Any] | tuple[str, str | None] | None,
 ) -> DecisionOut:
     """Write the decision (and, for a send, the contact record) in the caller's transaction.
 
     Core inserts: the hot path needs no unit of work. The unique (workspace, idempotency key) index turns a
     concurrent or repeated request into an IntegrityError, which ``decide`` answers with the stored decision."""
     now = utcnow()
-    draft_id, angle = (draft.id, draft.angle) if isinstance(draft, Draft) else (draft or (None, None))
+    draft_id, angle = (draft.id, draft.angle) if isinstance(draft, Draft | Row) else (draft or (None, None))
     # The plain tables with parameters: no per-column coercion by the ORM's bulk layer (a millisecond here).
-    session.execute(DECISIONS.insert(), [decision_row(workspace_id, req, out, customer_pk, draft_id, now)])
+    conn.execute(DECISIONS.insert(), [decision_row(workspace_id, req, out, customer_pk, draft_id, now)])
     if out.decision == "send" and draft_id is not None:
-        session.execute(CONTACTS.insert(), [contact_row(workspace_id, req, out, customer_pk, draft_id, angle, now)])
+        conn.execute(CONTACTS.insert(), [contact_row(workspace_id, req, out, customer_pk, draft_id, angle, now)])
     return out
 
 
-def send_out(draft: Draft, source: str, external_id: str) -> DecisionOut:
+def send_out(draft: Draft | Row[Any], source: str, external_id: str) -> DecisionOut:
     return DecisionOut(
         decision_id=new_id(),
         decision="send",
@@ -248,7 +254,7 @@ async def _generate_now(
     factory: sessionmaker[Session],
     workspace_id: str,
     req: DecisionRequest,
-    campaign: Campaign,
+    campaign: CampaignTerms,
     now: datetime,
     budget_s: float,
 ) -> Draft | None:
@@ -260,7 +266,7 @@ async def _generate_now(
         variants=1,
         send_at=req.send_at,
     )
-    approval = Approval.model_validate(campaign.approval)
+    approval = campaign.approval
 
     async def _work() -> Draft | None:
         prepared = await run_read(factory, lambda s: prepare(s, engine, workspace_id, draft_req, now, realtime=True))
@@ -324,18 +330,23 @@ async def _decide(
     rng = rng or random.Random()
     deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
 
+    sql = bound_engine(factory)
+
     def _fast() -> tuple[DecisionOut | None, _Context]:
         """Read without the write lock, then write briefly. A send that raced another send to the same customer
-        and channel (which the read could not see) is decided again, and then meets the fatigue rules."""
+        and channel (which the read could not see) is decided again, and then meets the fatigue rules.
+
+        Core statements on plain connections: this runs on every call of a journey engine, and the ORM's session
+        and identity map cost more than the indexed look-ups themselves."""
         for _ in range(3):
             # Each attempt judges "now" as of its own read: a send committed before the read is then in the past
             # for the fatigue rules, and one committed after it is caught by the check before writing.
             read_at = utcnow()
             draft: tuple[str, str | None] | None = None
-            with read_scope(factory) as session:
+            with read_connection(sql) as conn:
                 # No idempotency look-up up front: a repeated key fails the unique index on insert and is
                 # answered from the stored decision. Only the slow path checks first, to not generate twice.
-                ctx = _context(session, engine, workspace_id, req, fixed_now or read_at)
+                ctx = _context(conn, engine, workspace_id, req, fixed_now or read_at)
                 if not ctx.allowed:
                     out = DecisionOut(
                         decision_id=new_id(),
@@ -345,63 +356,62 @@ async def _decide(
                         send_after=ctx.send_after,
                     )
                 else:
-                    approved = _approved(session, ctx, req.channel.value, control=False) if ctx.personal else []
+                    approved = _approved(conn, ctx, req.channel.value, control=False) if ctx.personal else []
                     if not approved:
-                        return replay(session, workspace_id, req), ctx
-                    picked = thompson_pick(session, approved, rng)
+                        return replay(conn, workspace_id, req), ctx
+                    picked = thompson_pick(conn, approved, rng)
                     out, draft = send_out(picked, "approved", req.customer_id), (picked.id, picked.angle)
-            with session_scope(factory) as session:
+            with write_connection(sql) as conn:
                 if draft is not None:
                     # Sends to one customer queue here (a row lock on PostgreSQL; SQLite has one writer anyway),
                     # so two concurrent decisions cannot both pass the check below (write skew).
-                    session.execute(_LOCK_CUSTOMER, {"pk": ctx.customer_pk})
-                    if sent_since(session, ctx.customer_pk, req.channel.value, read_at):
+                    conn.execute(_LOCK_CUSTOMER, {"pk": ctx.customer_pk})
+                    if sent_since(conn, ctx.customer_pk, req.channel.value, read_at):
                         continue
-                return _store(session, workspace_id, req, out, ctx.customer_pk, draft), ctx
+                return _store(conn, workspace_id, req, out, ctx.customer_pk, draft), ctx
         raise Conflict("the customer is being contacted by concurrent decisions; retry", code="decision_contended")
 
     try:
         answer, ctx = await anyio.to_thread.run_sync(_fast)
     except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
-        replayed = await run_read(factory, lambda s: replay(s, workspace_id, req))
-        assert replayed is not None
-        return replayed
+        return await _stored(sql, workspace_id, req)
     if answer is not None:
         return answer
     generated: Draft | None = None
-    approval = Approval.model_validate(ctx.campaign.approval)
-    if ctx.personal and approval.mode == "sample":
+    if ctx.personal and ctx.campaign.approval.mode == "sample":
         remaining = deadline_s - (time.perf_counter() - started) - SAFETY_MARGIN_S
         generated = await _generate_now(engine, factory, workspace_id, req, ctx.campaign, now, remaining)
 
-    def _finish(session: Session) -> DecisionOut:
-        if generated is not None:
-            draft = session.get(Draft, generated.id)
-            assert draft is not None
-            return _store(
-                session, workspace_id, req, send_out(draft, "generated", req.customer_id), ctx.customer_pk, draft
+    def _finish() -> DecisionOut:
+        with write_connection(sql) as conn:
+            if generated is not None:
+                out = send_out(generated, "generated", req.customer_id)
+                return _store(conn, workspace_id, req, out, ctx.customer_pk, generated)
+            controls = _approved(conn, ctx, req.channel.value, control=True)
+            if controls:
+                out = send_out(controls[0], "control", req.customer_id)
+                return _store(conn, workspace_id, req, out, ctx.customer_pk, controls[0])
+            out = DecisionOut(
+                decision_id=new_id(),
+                decision="suppress",
+                reason_code="no_approved_content",
+                message="no approved draft or control for this customer and channel",
             )
-        controls = _approved(session, ctx, req.channel.value, control=True)
-        if controls:
-            return _store(
-                session,
-                workspace_id,
-                req,
-                send_out(controls[0], "control", req.customer_id),
-                ctx.customer_pk,
-                controls[0],
-            )
-        out = DecisionOut(
-            decision_id=new_id(),
-            decision="suppress",
-            reason_code="no_approved_content",
-            message="no approved draft or control for this customer and channel",
-        )
-        return _store(session, workspace_id, req, out, ctx.customer_pk, None)
+            return _store(conn, workspace_id, req, out, ctx.customer_pk, None)
 
     try:
-        return await run_in_session(factory, _finish)
+        return await anyio.to_thread.run_sync(_finish)
     except IntegrityError:
-        stored = await run_read(factory, lambda s: replay(s, workspace_id, req))
+        return await _stored(sql, workspace_id, req)
+
+
+async def _stored(sql: Engine, workspace_id: str, req: DecisionRequest) -> DecisionOut:
+    """The decision a concurrent call with the same key stored first."""
+
+    def _read() -> DecisionOut:
+        with read_connection(sql) as conn:
+            stored = replay(conn, workspace_id, req)
         assert stored is not None
         return stored
+
+    return await anyio.to_thread.run_sync(_read)

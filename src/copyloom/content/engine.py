@@ -8,19 +8,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
+from copyloom.content.campaign_schemas import Approval
 from copyloom.domain.brand import BrandKitSpec
 from copyloom.genai.tokens import TokenCounter
 from copyloom.genai.types import Generator
 from copyloom.guardrails.identifiers import IdentifierIndex
-from copyloom.models import Customer, Product
+from copyloom.models import Campaign, Customer, Product
 from copyloom.retrieval.bundle import load_brand_spec
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.store import VectorStore
@@ -41,6 +42,21 @@ class WorkspaceLookups:
     index: IdentifierIndex
 
 
+@dataclass(frozen=True)
+class CampaignTerms:
+    """What a decision needs of a campaign. None of it changes once the campaign exists."""
+
+    id: str
+    workspace_id: str
+    brief: dict[str, Any]
+    approval: Approval
+
+
+_CAMPAIGN = select(Campaign.id, Campaign.workspace_id, Campaign.brief, Campaign.approval).where(
+    Campaign.id == bindparam("id")
+)
+
+
 @dataclass
 class ContentEngine:
     """Built once (app lifespan or CLI) and shared by every request."""
@@ -52,6 +68,7 @@ class ContentEngine:
     token_counter: TokenCounter
     _lookups: dict[str, tuple[float, WorkspaceLookups]] = field(default_factory=dict)
     _brands: dict[str, tuple[float, BrandKitSpec]] = field(default_factory=dict)
+    _campaigns: dict[str, tuple[float, CampaignTerms]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _cached(self, cache: dict[str, tuple[float, T]], workspace_id: str, build: Callable[[], T]) -> T:
@@ -72,9 +89,34 @@ class ContentEngine:
             self._brands.pop(workspace_id, None)
             self._lookups.pop(workspace_id, None)
 
-    def brand(self, session: Session, workspace_id: str) -> BrandKitSpec:
+    def brand(self, db: Session | Connection, workspace_id: str) -> BrandKitSpec:
         """The brand kit, at most a minute old: one row, read on every draft and decision."""
-        return self._cached(self._brands, workspace_id, lambda: load_brand_spec(session, workspace_id))
+
+        def load() -> BrandKitSpec:
+            if isinstance(db, Session):
+                return load_brand_spec(db, workspace_id)
+            with Session(bind=db) as session:
+                return load_brand_spec(session, workspace_id)
+
+        return self._cached(self._brands, workspace_id, load)
+
+    def campaign(self, conn: Connection, campaign_id: str) -> CampaignTerms | None:
+        """A campaign's fixed terms, read once per minute at most: every decision names its campaign. An unknown
+        id is not remembered (the campaign may be created a moment later)."""
+        with self._lock:
+            hit = self._campaigns.get(campaign_id)
+        if hit is not None and time.monotonic() - hit[0] < LOOKUP_TTL_S:
+            return hit[1]
+        row = conn.execute(_CAMPAIGN, {"id": campaign_id}).first()
+        if row is None:
+            return None
+        terms = CampaignTerms(row.id, row.workspace_id, row.brief, Approval.model_validate(row.approval))
+        now = time.monotonic()
+        with self._lock:
+            if len(self._campaigns) >= 4096:  # a long-running process meets many campaigns: keep the live ones
+                self._campaigns = {k: v for k, v in self._campaigns.items() if now - v[0] < LOOKUP_TTL_S}
+            self._campaigns[campaign_id] = (now, terms)
+        return terms
 
     def lookups(self, session: Session, workspace_id: str) -> WorkspaceLookups:
         """Catalogue names and every customer's identifiers, at most a minute old: what the checks of a draft need

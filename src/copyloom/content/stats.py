@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from copyloom.content.campaign_schemas import CampaignStats, VariantStats
@@ -17,7 +17,7 @@ _CACHE_LOCK = threading.Lock()
 CACHE_TTL_S = 5.0
 
 
-def cached_variant_stats(session: Session, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
+def cached_variant_stats(db: Session | Connection, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
     """``variant_stats`` at most a few seconds old: Thompson sampling needs trends, not the last send, and the
     decision hot path cannot afford two aggregate queries per call."""
     key = (campaign_id, channel)
@@ -26,16 +26,16 @@ def cached_variant_stats(session: Session, campaign_id: str, channel: str) -> di
         hit = _CACHE.get(key)
         if hit is not None and now - hit[0] < CACHE_TTL_S:
             return hit[1]
-    value = variant_stats(session, campaign_id, channel)
+    value = variant_stats(db, campaign_id, channel)
     with _CACHE_LOCK:
         _CACHE[key] = (now, value)
     return value
 
 
-def variant_stats(session: Session, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
+def variant_stats(db: Session | Connection, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
     """variant index -> (sends, conversions) for one campaign channel."""
     sent = dict(
-        session.execute(
+        db.execute(
             select(Draft.variant_index, func.count())
             .join(ContactRecord, ContactRecord.draft_id == Draft.id)
             .where(Draft.campaign_id == campaign_id, Draft.channel == channel, ContactRecord.kind == "sent")
@@ -45,7 +45,7 @@ def variant_stats(session: Session, campaign_id: str, channel: str) -> dict[int,
         .all()
     )
     converted = dict(
-        session.execute(
+        db.execute(
             select(Draft.variant_index, func.count(func.distinct(Outcome.draft_id)))
             .join(Outcome, Outcome.draft_id == Draft.id)
             .where(Draft.campaign_id == campaign_id, Draft.channel == channel, Outcome.event == "converted")

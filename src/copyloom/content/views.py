@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
+
 from copyloom.content.schemas import DraftOut, GeneratorOut
 from copyloom.domain.enums import Channel
 from copyloom.models import Draft
 
 
-def draft_out(draft: Draft, customer_external_id: str | None) -> DraftOut:
+def draft_out(draft: Draft | Row[Any], customer_external_id: str | None) -> DraftOut:
+    """A draft as the API shows it, from the ORM object or a row of its columns (the decision hot path)."""
     gen = draft.generator
     return DraftOut(
         id=draft.id,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.brand import BrandPolicies
@@ -17,6 +17,52 @@ from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
 from copyloom.models import BrandKit, Consent, ContactRecord, Customer, Event
 
 INBOUND_WHATSAPP_EVENTS = ("Inbound Message", "WhatsApp Message Received")
+
+
+class GateCustomer(Protocol):
+    """What the gate reads of a customer: an ORM ``Customer`` or a row of ``GATE_CUSTOMER``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def workspace_id(self) -> str: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def suppressed(self) -> bool: ...
+    @property
+    def suppressed_reason(self) -> str | None: ...
+    @property
+    def birth_date(self) -> date | None: ...
+    @property
+    def attributes(self) -> dict[str, Any]: ...
+    @property
+    def time_zone(self) -> str: ...
+    @property
+    def country(self) -> str | None: ...
+
+
+class _GateEvent(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
+
+
+# The columns the gate needs, by (workspace, external id): hot paths load these instead of the whole ORM object.
+GATE_CUSTOMER = select(
+    Customer.id,
+    Customer.workspace_id,
+    Customer.external_id,
+    Customer.suppressed,
+    Customer.suppressed_reason,
+    Customer.birth_date,
+    Customer.attributes,
+    Customer.time_zone,
+    Customer.country,
+).where(Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext"))
 
 
 def _policies(session: Session, workspace_id: str) -> BrandPolicies:
@@ -38,12 +84,12 @@ def _fold_consents(rows: Iterable[tuple[str, str, str, datetime]]) -> dict[tuple
     return out
 
 
-def _current_consents(session: Session, customer_pk: int) -> dict[tuple[str, str], str]:
+def _current_consents(conn: Connection, customer_pk: int) -> dict[tuple[str, str], str]:
     """One indexed scan of the customer's (few) records, folded here: cheaper than a grouped self-join."""
-    return _fold_consents(session.execute(_CONSENTS, {"pk": customer_pk}).all())
+    return _fold_consents(conn.execute(_CONSENTS, {"pk": customer_pk}).all())
 
 
-def _region(customer: Customer) -> str | None:
+def _region(customer: GateCustomer) -> str | None:
     attrs: dict[str, Any] = customer.attributes or {}
     region = attrs.get("region")
     if isinstance(region, str) and region:
@@ -54,7 +100,7 @@ def _region(customer: Customer) -> str | None:
     return None
 
 
-def _is_inbound_whatsapp(ev: Event) -> bool:
+def _is_inbound_whatsapp(ev: _GateEvent) -> bool:
     if ev.name == "WhatsApp Message Received":
         return True
     channel = (ev.properties or {}).get("channel")
@@ -97,17 +143,17 @@ _SENT = select(ContactRecord.channel, ContactRecord.occurred_at).where(
     ContactRecord.kind == "sent",
     ContactRecord.occurred_at >= bindparam("since"),
 )
-_EVENTS = select(Event).where(
+_EVENTS = select(Event.name, Event.occurred_at, Event.properties).where(
     Event.customer_id == bindparam("pk"),
     _relevant_events(bindparam("since", type_=Event.occurred_at.type), bindparam("now", type_=Event.occurred_at.type)),
 )
 
 
 def _snapshot(
-    customer: Customer,
+    customer: GateCustomer,
     consents: dict[tuple[str, str], str],
     sent: Iterable[tuple[str, datetime]],
-    events: Iterable[Event],
+    events: Iterable[_GateEvent],
     policies: BrandPolicies,
 ) -> GateInput:
     events = list(events)
@@ -136,28 +182,33 @@ def _snapshot(
 
 
 def load_gate_input(
-    session: Session,
+    db: Session | Connection,
     workspace_id: str,
     customer_id: str,
     now: datetime,
     *,
-    customer: Customer | None = None,
+    customer: GateCustomer | None = None,
     policies: BrandPolicies | None = None,
 ) -> GateInput:
     """Snapshot of ``customer_id`` (the brand's external id) in ``workspace_id`` as of ``now``.
 
-    Callers that already loaded the customer row or the brand's policies pass them to save queries on hot paths."""
+    Callers that already loaded the customer row or the brand's policies pass them to save queries on hot paths.
+    The queries run on the connection underneath (Core): no ORM unit of work is needed to read a snapshot."""
+    conn = db.connection() if isinstance(db, Session) else db
     if customer is None or customer.workspace_id != workspace_id or customer.external_id != customer_id:
-        customer = session.scalars(
-            select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == customer_id)
-        ).one_or_none()
+        customer = conn.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": customer_id}).first()
     if customer is None:
         raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
-    policies = policies or _policies(session, workspace_id)
+    if policies is None:
+        if isinstance(db, Session):
+            policies = _policies(db, workspace_id)
+        else:
+            with Session(bind=conn) as session:
+                policies = _policies(session, workspace_id)
     history_since, events_since = _windows(policies, now)
-    sent = session.execute(_SENT, {"pk": customer.id, "since": history_since}).all()
-    events = session.scalars(_EVENTS, {"pk": customer.id, "since": events_since, "now": now}).all()
-    return _snapshot(customer, _current_consents(session, customer.id), sent, events, policies)
+    sent = conn.execute(_SENT, {"pk": customer.id, "since": history_since}).all()
+    events = conn.execute(_EVENTS, {"pk": customer.id, "since": events_since, "now": now}).all()
+    return _snapshot(customer, _current_consents(conn, customer.id), sent, events, policies)
 
 
 def load_gate_inputs(
@@ -185,8 +236,12 @@ def load_gate_inputs(
             )
         ):
             sent[pk].append((channel, at))
-        events: dict[int, list[Event]] = defaultdict(list)
-        for ev in session.scalars(select(Event).where(Event.customer_id.in_(pks), _relevant_events(events_since, now))):
+        events: dict[int, list[_GateEvent]] = defaultdict(list)
+        for ev in session.execute(
+            select(Event.customer_id, Event.name, Event.occurred_at, Event.properties).where(
+                Event.customer_id.in_(pks), _relevant_events(events_since, now)
+            )
+        ):
             events[ev.customer_id].append(ev)
         for c in chunk:
             out[c.id] = _snapshot(c, _fold_consents(consents[c.id]), sent[c.id], events[c.id], policies)
