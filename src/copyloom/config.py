@@ -69,6 +69,14 @@ class Settings(BaseSettings):
         default=None, gt=0, description="Throttle for background campaign generation; None means as fast as it goes."
     )
     decision_deadline_ms: int = Field(default=300, ge=10, le=60_000, description="Default journey deadline.")
+    decision_db_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Threads of a server process that run real-time decisions' database work at once. Default: 1 "
+        "on SQLite (in-process work that the GIL serializes anyway; more threads only fight over it: measured "
+        "1.5 ms CPU per decision with 1 thread, 2.9 ms with 40), 40 on a database server (threads wait on it).",
+    )
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest accepted request body.")
     log_level: str = "INFO"
@@ -79,6 +87,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'copyloom.db').resolve()}"
+
+    @property
+    def effective_decision_db_threads(self) -> int:
+        if self.decision_db_threads is not None:
+            return self.decision_db_threads
+        return 1 if self.effective_database_url.startswith("sqlite") else 40
 
     @property
     def chroma_path(self) -> Path:

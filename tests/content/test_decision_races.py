@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.config import Settings
 from copyloom.db import session_scope
 from copyloom.domain.enums import Role
 from copyloom.models import ContactRecord, Decision
@@ -23,6 +24,13 @@ from tests.review.live import serve
 
 pytestmark = pytest.mark.store
 RACERS = 6
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """As many threads as racers run decisions at once. SQLite's default is one per process, which would
+    serialize the race here; several server processes (or a database server's default) race for real."""
+    return settings.model_copy(update={"decision_db_threads": RACERS})
 
 
 def test_simultaneous_decisions_for_one_customer_send_once(

@@ -17,10 +17,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import anyio
+from anyio.lowlevel import RunVar
 from sqlalchemy import Connection, Engine, Row, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.config import Settings
 from copyloom.content import metrics
 from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
 from copyloom.content.engine import CampaignTerms, ContentEngine
@@ -331,6 +333,7 @@ async def _decide(
     deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
 
     sql = bound_engine(factory)
+    limiter = db_limiter(engine.settings)
 
     def _fast() -> tuple[DecisionOut | None, _Context]:
         """Read without the write lock, then write briefly. A send that raced another send to the same customer
@@ -372,7 +375,7 @@ async def _decide(
         raise Conflict("the customer is being contacted by concurrent decisions; retry", code="decision_contended")
 
     try:
-        answer, ctx = await anyio.to_thread.run_sync(_fast)
+        answer, ctx = await anyio.to_thread.run_sync(_fast, limiter=limiter)
     except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
         return await _stored(sql, workspace_id, req)
     if answer is not None:
@@ -400,9 +403,22 @@ async def _decide(
             return _store(conn, workspace_id, req, out, ctx.customer_pk, None)
 
     try:
-        return await anyio.to_thread.run_sync(_finish)
+        return await anyio.to_thread.run_sync(_finish, limiter=limiter)
     except IntegrityError:
         return await _stored(sql, workspace_id, req)
+
+
+_DB_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("copyloom_decision_db_limiter")
+
+
+def db_limiter(settings: Settings) -> anyio.CapacityLimiter:
+    """How many threads of this event loop run decisions' database work at once (``decision_db_threads``)."""
+    try:
+        return _DB_LIMITER.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(settings.effective_decision_db_threads)
+        _DB_LIMITER.set(limiter)
+        return limiter
 
 
 async def _stored(sql: Engine, workspace_id: str, req: DecisionRequest) -> DecisionOut:
