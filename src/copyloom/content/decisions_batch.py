@@ -216,7 +216,7 @@ async def decide_batch(
         for p in planned:
             if p not in lost:
                 results[p.index] = p.out
-                metrics.DECISIONS.labels(p.out.decision, p.out.source or "none").inc()
+                metrics.decisions(p.out.decision, p.out.source or "none").inc()
         return sorted(leftover + [p.index for p in lost])
 
     for i in await anyio.to_thread.run_sync(_bulk):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -24,6 +26,14 @@ SUPPRESSIONS = Counter(
 DECISIONS = Counter(
     "copyloom_decisions_total", "Journey decisions, by decision and source.", ["decision", "source"], registry=REGISTRY
 )
+
+
+@cache
+def decisions(decision: str, source: str) -> Counter:
+    """The decisions counter for one (decision, source): looked up once, not on every real-time call."""
+    return DECISIONS.labels(decision, source)
+
+
 MODEL_LATENCY = Histogram(
     "copyloom_generation_seconds",
     "Generator latency per call, by generator kind.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from copyloom.api.deps import AppServices, Content, DbSession, JourneyPrincipal
 from copyloom.content.decision_schemas import (
@@ -29,12 +29,15 @@ router = APIRouter(tags=["journey"])
     description="Re-runs the consent gate at decision time; serves the customer's approved draft, else one "
     "generated within the deadline (campaigns that auto-approve), else the approved control. The same "
     "`idempotency_key` always gets the same answer and writes one contact record.",
+    response_model=DecisionOut,
     responses={404: {"description": "unknown campaign or customer"}, 409: {"description": "key reused"}},
 )
 async def post_decision(
     body: DecisionRequest, principal: JourneyPrincipal, services: AppServices, content: Content
-) -> DecisionOut:
-    return await decide(content, services.session_factory, principal.workspace_id, body, rng=services.rng)
+) -> Response:
+    out = await decide(content, services.session_factory, principal.workspace_id, body, rng=services.rng)
+    # Serialized once, here: the model is ours and already valid, so FastAPI's re-validation is skipped.
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.post(
