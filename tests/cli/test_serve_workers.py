@@ -101,8 +101,15 @@ def test_workers_share_connections_restart_when_killed_and_stop_on_sigterm(tmp_p
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_999999.db").write_bytes(b"from an earlier run")
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYLOOM_")}
-    env |= {"COPYLOOM_DATA_DIR": str(tmp_path), "COPYLOOM_CHROMA_URL": chroma_url}
+    env |= {
+        "COPYLOOM_DATA_DIR": str(tmp_path / "data"),
+        "COPYLOOM_CHROMA_URL": chroma_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
     cli = [
         sys.executable,
         "-c",
@@ -130,6 +137,13 @@ def test_workers_share_connections_restart_when_killed_and_stop_on_sigterm(tmp_p
         assert sum(served.values()) == 16 and all(served.values()), served
         for c in clients:
             c.close()
+
+        # Every worker records metrics into the shared folder, which starts empty; /metrics sums the workers.
+        assert {p.name for p in metrics_dir.iterdir()} == {f"counter_{w}.db" for w in workers}
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/metrics")
+        assert b"copyloom_model_cost_usd_total 0.0" in conn.getresponse().read()
+        conn.close()
 
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)

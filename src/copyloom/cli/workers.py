@@ -6,21 +6,39 @@ once, and measured here one worker then served all of them while the other idled
 kernel spreads connections across the workers by their addresses.
 
 The supervisor reuses uvicorn's worker process (health pings, clean termination) and restarts a worker that dies
-on the same socket, so connections hashed to it wait in its backlog instead of failing.
+on the same socket, so connections hashed to it wait in its backlog instead of failing. It also gives the workers a
+shared folder for Prometheus metrics (``PROMETHEUS_MULTIPROC_DIR``), so that ``/metrics`` reports all of them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Process
 
 log = logging.getLogger("copyloom.serve")
+
+
+def _metrics_dir() -> tuple[Path, bool]:
+    """The folder the workers record metrics into, and whether it is ours to remove. An operator's folder
+    (``PROMETHEUS_MULTIPROC_DIR`` already set) is emptied first: files of an earlier run would be counted again."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not given:
+        return Path(tempfile.mkdtemp(prefix="copyloom-metrics-")), True
+    folder = Path(given)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    return folder, False
 
 
 def supports_reuse_port() -> bool:
@@ -68,6 +86,9 @@ class BalancedWorkers:
     def run(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.should_exit.set())
+        metrics_dir, owned = _metrics_dir()
+        # Read by prometheus_client when a worker imports it: workers start after this, as fresh interpreters.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         self.processes = [self._start(sock) for sock in self.sockets]
         log.info("serving with %d worker processes", len(self.processes))
         try:
@@ -80,6 +101,8 @@ class BalancedWorkers:
                 process.join()
             for sock in self.sockets:
                 sock.close()
+            if owned:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
 
     def _keep_alive(self) -> None:
         for index, process in enumerate(self.processes):
