@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -9,6 +10,7 @@ from functools import lru_cache
 from copyloom.guardrails.text import CJK_RE, levenshtein
 
 _TOKEN = re.compile(r"[A-Za-z]+|\d+|[\u3400-\u9fff]+")
+_GAP = re.compile(r"[\s-]*")  # what may separate the words of a near miss
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,22 +137,25 @@ def _exact_mentions(m: _Matcher, text: str, tokens: list[tuple[str, int, int]]) 
     # "Heart Of Wicker": the pattern allows parts without a space between them), so every prefix is looked up.
     candidates = {e for t, _, _ in tokens for j in range(1, len(t) + 1) for e in m.by_first_token.get(t[:j], ())}
     candidates |= {e for piece, e in m.by_substring if piece in lowered}
+    # Each candidate's next match, leftmost first and then longest name; a match that an accepted one overlaps
+    # is looked for again after it.
+    heap = [(hit.start(), e.rank, hit, e) for e in candidates if (hit := e.pattern.search(text)) is not None]
+    heapq.heapify(heap)
     found: list[Mention] = []
     pos = 0
-    while candidates:
-        best: tuple[int, int, re.Match[str]] | None = None
-        for e in list(candidates):
-            hit = e.pattern.search(text, pos)
-            if hit is None:
-                candidates.discard(e)  # no match further on either
-            elif best is None or (hit.start(), e.rank) < best[:2]:
-                best = (hit.start(), e.rank, hit)
-        if best is None:
-            break
-        hit = best[2]
+    while heap:
+        start, rank, hit, e = heapq.heappop(heap)
+        if start < pos:
+            again = e.pattern.search(text, pos)
+            if again is not None:
+                heapq.heappush(heap, (again.start(), rank, again, e))
+            continue
         key = re.sub(r"\s+", " ", hit.group(0).lower())
         found.append(Mention(hit.start(), hit.end(), hit.group(0), m.by_lower.get(key, hit.group(0)), True))
         pos = hit.end()
+        again = e.pattern.search(text, pos)  # the same name may be mentioned again
+        if again is not None:
+            heapq.heappush(heap, (again.start(), rank, again, e))
     return found
 
 
@@ -185,10 +190,9 @@ def find_products(text: str, names: tuple[str, ...]) -> list[Mention]:
         if i + k > len(tokens):
             continue
         window = tokens[i : i + k]
-        if not _close(window[0][0], want[0]):
+        if not all(_close(w[0], t) for w, t in zip(window, want, strict=True)):
             continue
-        gaps_ok = all(re.fullmatch(r"[\s-]*", text[window[j][2] : window[j + 1][1]]) for j in range(k - 1))
-        if not gaps_ok or not all(_close(w[0], t) for w, t in zip(window, want, strict=True)):
+        if not all(_GAP.fullmatch(text, window[j][2], window[j + 1][1]) for j in range(k - 1)):
             continue
         start, end = window[0][1], window[-1][2]
         if free(start, end):
