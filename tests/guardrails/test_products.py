@@ -22,8 +22,10 @@ from tests.domain.test_online_retail import SAMPLE
 Found = list[tuple[int, int, str, str, bool]]
 
 
-def reference_find_products(text: str, names: tuple[str, ...]) -> Found:
-    ordered = sorted({n.strip() for n in names if n.strip()}, key=len, reverse=True)
+def reference_find_products(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()) -> Found:
+    have = {" ".join(n.split()).lower() for n in names}
+    names = names + tuple(e for e in extra if " ".join(e.split()).lower() not in have)
+    ordered = sorted({n.strip() for n in names if n.strip()}, key=lambda n: (-len(n), n))
     exact = re.compile("|".join(_name_pattern(n) for n in ordered), re.IGNORECASE) if ordered else None
     latin, cjk = [], []
     for n in ordered:
@@ -71,8 +73,8 @@ def reference_find_products(text: str, names: tuple[str, ...]) -> Found:
     return found
 
 
-def indexed(text: str, names: tuple[str, ...]) -> Found:
-    return [(m.start, m.end, m.text, m.name, m.exact) for m in find_products(text, names)]
+def indexed(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()) -> Found:
+    return [(m.start, m.end, m.text, m.name, m.exact) for m in find_products(text, names, extra)]
 
 
 WORDS = ["Pegasus", "pegasus", "Trail", "Tent", "Tents", "Heart", "Of", "Wicker", "Lantern", "Lanterns", "Regency"]
@@ -86,9 +88,13 @@ text_st = st.lists(st.tuples(st.sampled_from(WORDS), glue), max_size=25).map(lam
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(names=names_st, text=text_st)
-def test_indexed_matcher_finds_what_the_full_scan_finds(names: tuple[str, ...], text: str) -> None:
+@given(names=names_st, extra=names_st, text=text_st)
+def test_indexed_matcher_finds_what_the_full_scan_finds(
+    names: tuple[str, ...], extra: tuple[str, ...], text: str
+) -> None:
     assert indexed(text, names) == reference_find_products(text, names)
+    # A bundle's names added to a catalogue's: as if they were one list.
+    assert indexed(text, names, extra) == reference_find_products(text, names, extra)
 
 
 def test_glued_parts_typos_and_numbers_are_found_like_before() -> None:
@@ -119,5 +125,6 @@ def test_a_real_catalogue_gives_the_same_mentions_as_the_full_scan() -> None:
         picked = rng.sample(names, 3)
         typo = list(picked[1])
         typo[rng.randrange(len(typo))] = "x"
-        text = f"Hi Sam, the {picked[0]} you loved is back; the {''.join(typo)} pairs with {picked[2].upper()}."
-        assert indexed(text, names) == reference_find_products(text, names)
+        bundle = (picked[0].lower(), "Vintage " + picked[2])  # one the catalogue has, one it lacks
+        text = f"Hi Sam, the {picked[0]} you loved is back; the {''.join(typo)} pairs with {bundle[1].upper()}."
+        assert indexed(text, names, bundle) == reference_find_products(text, names, bundle)

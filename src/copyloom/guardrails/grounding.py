@@ -6,7 +6,6 @@ Also checks that cited fact ids exist and that time claims ("tonight only", "今
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
 
 from copyloom.genai.schemas import Variant
 from copyloom.guardrails.context import CheckContext
@@ -106,13 +105,6 @@ def _dates(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Ev
     return out
 
 
-@lru_cache(maxsize=256)
-def _known_names(bundle: tuple[str, ...], catalogue: tuple[str, ...]) -> tuple[str, ...]:
-    """Names a text may mention (the bundle's and the catalogue's), once per bundle, not once per field: the
-    catalogue may hold thousands."""
-    return tuple(sorted(set(bundle) | set(catalogue)))
-
-
 def _links_and_products(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Evidence]:
     out: list[Evidence] = []
     hosts = idx.hosts | {d.lower().removeprefix("www.") for d in ctx.brand_domains}
@@ -122,7 +114,8 @@ def _links_and_products(idx: FactsIndex, ctx: CheckContext, field: str, text: st
         host = url_host(u.text)
         if norm not in idx.urls and not any(host == h or host.endswith("." + h) for h in hosts):
             out.append(_ev(field, u.start, u.end, u.text, "url_not_allowed", f"links in facts or on {sorted(hosts)}"))
-    for mention in find_products(text, _known_names(tuple(idx.product_names), ctx.catalogue)):
+    # The catalogue is indexed once per workspace; the bundle's names are added per draft.
+    for mention in find_products(text, ctx.catalogue, extra=tuple(idx.product_names)):
         if any(u.start <= mention.start < u.end for u in links):
             continue  # a slug inside a link is checked as a link
         fact_id = idx.product_names.get(mention.name.lower())

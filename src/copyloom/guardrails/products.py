@@ -22,27 +22,41 @@ class Mention:
     exact: bool
 
 
+Rank = tuple[int, str]
+
+
+def _rank(name: str) -> Rank:
+    """The order names are tried in: longer first (at one position the longer name wins), then alphabetical."""
+    return (-len(name), name)
+
+
 @dataclass(frozen=True, slots=True)
 class _Exact:
     name: str
-    rank: int  # place in the longest-first order: at one position, the longer name wins
-    pattern: re.Pattern[str]
+    rank: Rank
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compiled(self.name)
 
 
 @dataclass(frozen=True, slots=True)
-class _Matcher:
+class _Layer:
     """Known names indexed so that a text is compared with the few names it could mention, not with the whole
     catalogue: a real catalogue has thousands of names (4,194 in Online Retail), and comparing each field of each
-    draft with every one of them took ~60 ms per field."""
+    draft with every one of them took ~60 ms per field.
+
+    A catalogue's layer is built once and shared by every draft of the workspace; the few names of a bundle that
+    the catalogue lacks (an old order line's wording) get a small layer of their own."""
 
     by_first_token: dict[str, tuple[_Exact, ...]]  # names with latin tokens, by their first token (lower case)
     by_substring: tuple[tuple[str, _Exact], ...]  # other names (CJK, no token), by a piece every match contains
     by_lower: dict[str, str]
-    latin: tuple[tuple[str, tuple[str, ...]], ...]  # (name, lower-cased tokens), longest name first
+    latin: tuple[tuple[str, tuple[str, ...]], ...]  # (name, lower-cased tokens), in rank order
     near_exact: dict[str, tuple[int, ...]]  # first token -> indexes into ``latin`` (short first tokens)
     near_deletes: dict[str, tuple[int, ...]]  # first token minus up to two letters -> indexes into ``latin``
     near_digits: tuple[int, ...]  # names whose first token is a number (any number is close to any number)
-    cjk: tuple[tuple[str, str], ...]  # (name, anchor: its first two CJK characters)
+    cjk: tuple[tuple[str, str], ...]  # (name, anchor: its first two CJK characters), in rank order
 
 
 def _name_pattern(name: str) -> str:
@@ -52,6 +66,10 @@ def _name_pattern(name: str) -> str:
     # One-word names ("Beanie") match only as written, so a common noun is not taken for a product.
     flags = "" if len(name.split()) > 1 else "(?-i:"
     return rf"(?<!\w){flags}{body}{')' if flags else ''}(?!\w)"
+
+
+def _normal(name: str) -> str:
+    return " ".join(name.split()).lower()
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -65,14 +83,33 @@ def _deletes(word: str, depth: int) -> set[str]:
 
 
 @lru_cache(maxsize=65536)
+def _compiled(name: str) -> re.Pattern[str]:
+    """A name's exact pattern, compiled the first time a text may contain it (most names of a large catalogue
+    never come up)."""
+    return re.compile(_name_pattern(name), re.IGNORECASE)
+
+
+@lru_cache(maxsize=65536)
 def _variants(token: str) -> tuple[str, ...]:
     """Deletion variants of a text's word (words repeat across drafts: computed once each)."""
     return tuple(_deletes(token, 2))
 
 
+@lru_cache(maxsize=16)
+def _normal_set(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_normal(n) for n in names)
+
+
+@lru_cache(maxsize=256)
+def _extra_names(names: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    """The names of ``extra`` that ``names`` lacks, case and spacing aside (the patterns ignore both)."""
+    have = _normal_set(names)
+    return tuple(sorted({e.strip() for e in extra if e.strip() and _normal(e) not in have}))
+
+
 @lru_cache(maxsize=64)
-def _matcher(names: tuple[str, ...]) -> _Matcher:
-    ordered = sorted({n.strip() for n in names if n.strip()}, key=len, reverse=True)
+def _layer(names: tuple[str, ...]) -> _Layer:
+    ordered = sorted({n.strip() for n in names if n.strip()}, key=_rank)
     by_first: dict[str, list[_Exact]] = {}
     by_substring: list[tuple[str, _Exact]] = []
     latin: list[tuple[str, tuple[str, ...]]] = []
@@ -80,8 +117,8 @@ def _matcher(names: tuple[str, ...]) -> _Matcher:
     near_deletes: dict[str, list[int]] = {}
     near_digits: list[int] = []
     cjk: list[tuple[str, str]] = []
-    for rank, n in enumerate(ordered):
-        exact = _Exact(n, rank, re.compile(_name_pattern(n), re.IGNORECASE))
+    for n in ordered:
+        exact = _Exact(n, _rank(n))
         tokens = tuple(t.lower() for t in _TOKEN.findall(n))
         if CJK_RE.search(n) or not tokens:
             # Every match contains the name's first word (case aside): a cheap test before the pattern.
@@ -104,7 +141,7 @@ def _matcher(names: tuple[str, ...]) -> _Matcher:
                 for variant in _deletes(head, 2):
                     near_deletes.setdefault(variant, []).append(index)
     by_lower = {re.sub(r"\s+", " ", n.lower()): n for n in ordered}
-    return _Matcher(
+    return _Layer(
         {k: tuple(v) for k, v in by_first.items()},
         tuple(by_substring),
         by_lower,
@@ -129,16 +166,19 @@ def _close(a: str, b: str) -> bool:
     return levenshtein(a, b, allowed) <= allowed
 
 
-def _exact_mentions(m: _Matcher, text: str, tokens: list[tuple[str, int, int]]) -> list[Mention]:
-    """Non-overlapping exact mentions, leftmost first and, at one position, the longest name: what one regular
-    expression of all names (longest first) would find, at the cost of the few names the text could contain."""
+def _exact_mentions(layers: list[_Layer], text: str, tokens: list[tuple[str, int, int]]) -> list[Mention]:
+    """Non-overlapping exact mentions, leftmost first and, at one position, the first name in rank order: what
+    one regular expression of all names would find, at the cost of the few names the text could contain."""
     lowered = text.lower()
-    # A match begins with the name's first token; the text's token there may be longer ("HeartOf Wicker" matches
-    # "Heart Of Wicker": the pattern allows parts without a space between them), so every prefix is looked up.
-    candidates = {e for t, _, _ in tokens for j in range(1, len(t) + 1) for e in m.by_first_token.get(t[:j], ())}
-    candidates |= {e for piece, e in m.by_substring if piece in lowered}
-    # Each candidate's next match, leftmost first and then longest name; a match that an accepted one overlaps
-    # is looked for again after it.
+    candidates: set[_Exact] = set()
+    for layer in layers:
+        # A match begins with the name's first token; the text's token there may be longer ("HeartOf Wicker"
+        # matches "Heart Of Wicker": parts may be written without a space), so every prefix is looked up.
+        first = layer.by_first_token
+        candidates |= {e for t, _, _ in tokens for j in range(1, len(t) + 1) for e in first.get(t[:j], ())}
+        candidates |= {e for piece, e in layer.by_substring if piece in lowered}
+    # Each candidate's next match, leftmost first and then by rank; a match that an accepted one overlaps is
+    # looked for again after it.
     heap = [(hit.start(), e.rank, hit, e) for e in candidates if (hit := e.pattern.search(text)) is not None]
     heapq.heapify(heap)
     found: list[Mention] = []
@@ -151,7 +191,8 @@ def _exact_mentions(m: _Matcher, text: str, tokens: list[tuple[str, int, int]]) 
                 heapq.heappush(heap, (again.start(), rank, again, e))
             continue
         key = re.sub(r"\s+", " ", hit.group(0).lower())
-        found.append(Mention(hit.start(), hit.end(), hit.group(0), m.by_lower.get(key, hit.group(0)), True))
+        name = next((layer.by_lower[key] for layer in layers if key in layer.by_lower), hit.group(0))
+        found.append(Mention(hit.start(), hit.end(), hit.group(0), name, True))
         pos = hit.end()
         again = e.pattern.search(text, pos)  # the same name may be mentioned again
         if again is not None:
@@ -159,33 +200,44 @@ def _exact_mentions(m: _Matcher, text: str, tokens: list[tuple[str, int, int]]) 
     return found
 
 
-def _near_candidates(m: _Matcher, tokens: list[tuple[str, int, int]]) -> list[tuple[int, int]]:
-    """(index into ``m.latin``, token position) pairs whose first tokens may be close, in the order a scan of
-    every name over every position would meet them."""
-    pairs: set[tuple[int, int]] = set()
-    for i, (token, _, _) in enumerate(tokens):
-        if token.isdigit():
-            names: tuple[int, ...] | list[int] = m.near_digits
-        elif len(token) < 4:
-            names = m.near_exact.get(token, ())
-        else:
-            names = [n for variant in _variants(token) for n in m.near_deletes.get(variant, ())]
-        pairs.update((n, i) for n in names)
-    return sorted(pairs)
+def _near_candidates(
+    layers: list[_Layer], tokens: list[tuple[str, int, int]]
+) -> list[tuple[Rank, int, str, tuple[str, ...]]]:
+    """(rank, token position, name, name tokens) of names whose first token may be close to the text's token
+    there, in the order a scan of every name (in rank order) over every position would meet them."""
+    found: set[tuple[Rank, int, str, tuple[str, ...]]] = set()
+    for layer in layers:
+        for i, (token, _, _) in enumerate(tokens):
+            if token.isdigit():
+                names: tuple[int, ...] | list[int] = layer.near_digits
+            elif len(token) < 4:
+                names = layer.near_exact.get(token, ())
+            else:
+                names = [n for variant in _variants(token) for n in layer.near_deletes.get(variant, ())]
+            for n in names:
+                name, want = layer.latin[n]
+                found.add((_rank(name), i, name, want))
+    return sorted(found)
 
 
-def find_products(text: str, names: tuple[str, ...]) -> list[Mention]:
-    """Exact mentions of any known name, then near misses of known names that are not exact mentions."""
-    m = _matcher(names)
+def find_products(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()) -> list[Mention]:
+    """Exact mentions of any known name, then near misses of known names that are not exact mentions.
+
+    ``names`` is the large, stable list (a workspace's catalogue, indexed once); ``extra`` adds a few names for
+    this text only (a bundle's), as if they were part of ``names``, except that a name ``names`` already holds
+    (case and spacing aside) is not added again."""
+    layers = [_layer(names)]
+    more = _extra_names(names, extra) if extra else ()
+    if more:
+        layers.append(_layer(more))
     tokens = [(t.group(0).lower(), t.start(), t.end()) for t in _TOKEN.finditer(text)]
-    found = _exact_mentions(m, text, tokens)
+    found = _exact_mentions(layers, text, tokens)
     covered = [(f.start, f.end) for f in found]
 
     def free(a: int, b: int) -> bool:
         return not any(s < b and a < e for s, e in covered)
 
-    for index, i in _near_candidates(m, tokens):
-        name, want = m.latin[index]
+    for _, i, name, want in _near_candidates(layers, tokens):
         k = len(want)
         if i + k > len(tokens):
             continue
@@ -198,7 +250,7 @@ def find_products(text: str, names: tuple[str, ...]) -> list[Mention]:
         if free(start, end):
             found.append(Mention(start, end, text[start:end], name, False))
             covered.append((start, end))
-    for name, anchor in m.cjk:
+    for name, anchor in sorted((c for layer in layers for c in layer.cjk), key=lambda c: _rank(c[0])):
         if anchor not in text:
             continue
         compact = name.replace(" ", "")
