@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.db import session_scope
 from copyloom.domain.enums import Role
-from copyloom.domain.workspaces import create_workspace
-from copyloom.models import Draft
+from copyloom.domain.workspaces import create_workspace, hash_key, revoke_key
+from copyloom.models import ApiKey, Draft, ReviewerSession, utcnow
 from tests.conftest import make_keys
 
 
@@ -45,6 +47,51 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_pages_carry_a_csp(
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert '<meta charset="utf-8">' in page.text
+
+
+def _csrf(client: TestClient) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', client.get("/ui/").text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_cookie_holds_a_session_token_never_the_key(
+    client: TestClient, keys: dict[Role, str], session_factory: sessionmaker[Session]
+) -> None:
+    resp = _sign_in(client, keys[Role.REVIEWER])
+    token = client.cookies.get("copyloom_ui")
+    assert token and keys[Role.REVIEWER] not in resp.headers["set-cookie"]
+    with session_factory() as s:
+        stored = s.scalars(select(ReviewerSession.token_hash)).all()
+    assert stored == [hash_key(token)]  # only the token's hash is kept
+
+
+def test_signing_out_ends_the_session_server_side(client: TestClient, keys: dict[Role, str]) -> None:
+    _sign_in(client, keys[Role.REVIEWER])
+    token = client.cookies.get("copyloom_ui")
+    assert token is not None
+    resp = client.post("/ui/signout", data={"csrf": _csrf(client)}, follow_redirects=False)
+    assert resp.status_code == 303
+    # A copy of the old cookie (a stolen one, say) no longer opens anything.
+    client.cookies.set("copyloom_ui", token, path="/ui")
+    assert client.get("/ui/", follow_redirects=False).status_code == 303
+
+
+def test_revoking_the_key_or_expiry_ends_the_session(
+    client: TestClient, keys: dict[Role, str], session_factory: sessionmaker[Session]
+) -> None:
+    _sign_in(client, keys[Role.REVIEWER])
+    assert client.get("/ui/", follow_redirects=False).status_code == 200
+    with session_scope(session_factory) as s:
+        key_id = s.scalars(select(ApiKey.id).where(ApiKey.key_hash == hash_key(keys[Role.REVIEWER]))).one()
+        revoke_key(s, key_id)
+    assert client.get("/ui/", follow_redirects=False).status_code == 303
+
+    _sign_in(client, keys[Role.ADMIN])
+    assert client.get("/ui/", follow_redirects=False).status_code == 200
+    with session_scope(session_factory) as s:
+        s.execute(update(ReviewerSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert client.get("/ui/", follow_redirects=False).status_code == 303
 
 
 @pytest.mark.parametrize("role", [Role.MARKETER, Role.JOURNEY])

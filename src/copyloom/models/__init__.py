@@ -20,6 +20,7 @@ from copyloom.models.order import Order
 from copyloom.models.order_line import OrderLine
 from copyloom.models.outcome import Outcome
 from copyloom.models.product import Product
+from copyloom.models.reviewer_session import ReviewerSession
 from copyloom.models.usage import UsageRecord
 from copyloom.models.workspace import Workspace
 
@@ -44,6 +45,7 @@ __all__ = [
     "OrderLine",
     "Outcome",
     "Product",
+    "ReviewerSession",
     "UsageRecord",
     "Workspace",
     "new_id",

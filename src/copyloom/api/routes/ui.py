@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from copyloom.api.deps import AppServices
@@ -28,6 +29,7 @@ from copyloom.api.routes.ui_session import (
     set_session_cookie,
     set_signin_cookie,
     sign_in,
+    sign_out,
 )
 from copyloom.errors import CopyloomError, NotFound, Unauthenticated
 from copyloom.review.queue import (
@@ -99,7 +101,7 @@ def signin(
         set_signin_cookie(resp, request, token)
         return resp
     try:
-        sign_in(services, key)
+        session_token = sign_in(services, key)
     except (Unauthenticated, CopyloomError) as exc:
         token = new_signin_token()
         message = "Unknown or revoked key." if isinstance(exc, Unauthenticated) else exc.message
@@ -107,15 +109,21 @@ def signin(
         set_signin_cookie(resp, request, token)
         return resp
     response = redirect(safe_next(next))
-    set_session_cookie(response, request, key)
+    set_session_cookie(response, request, session_token)
     return response
 
 
 @router.post("/ui/signout")
 async def signout(request: Request, services: AppServices) -> Response:
-    ui = current_session(request, services)
-    if ui is not None:
-        check_csrf(ui, (await request.form()).get("csrf"))
+    form = await request.form()
+
+    def _end() -> None:  # database work off the event loop
+        ui = current_session(request, services)
+        if ui is not None:
+            check_csrf(ui, form.get("csrf"))
+            sign_out(request, services)
+
+    await run_in_threadpool(_end)
     response = redirect("/ui/signin")
     clear_session_cookie(response)
     return response

@@ -1,8 +1,10 @@
-"""Signing in to the reviewer pages: the key lives in an HttpOnly, SameSite=Strict cookie; forms carry a CSRF token.
+"""Signing in to the reviewer pages: a server-side session behind an HttpOnly, SameSite=Strict cookie; forms carry
+a CSRF token.
 
-The CSRF token is an HMAC of the signed-in key, so it needs no server-side state and cannot be guessed without
-the key. The sign-in form itself is protected by a double-submit cookie (against signing a victim in to an
-attacker's workspace).
+The cookie holds a random session token, never the API key: the database keeps only the token's SHA-256, and the
+session ends at sign-out, after MAX_AGE_S, or as soon as its key is revoked. The CSRF token is an HMAC of the
+session token, so it needs no state of its own and cannot be guessed without the cookie. The sign-in form itself
+is protected by a double-submit cookie (against signing a victim in to an attacker's workspace).
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request
 from fastapi.responses import Response
+from sqlalchemy import delete, select
 
 from copyloom.api.services import Services
+from copyloom.db import read_scope, session_scope
 from copyloom.domain.enums import Role
-from copyloom.domain.workspaces import Principal, authenticate
-from copyloom.errors import Forbidden, Unauthenticated
+from copyloom.domain.workspaces import Principal, authenticate, hash_key
+from copyloom.errors import Forbidden
+from copyloom.models import ApiKey, ReviewerSession, utcnow
 
 COOKIE = "copyloom_ui"
 SIGNIN_COOKIE = "copyloom_ui_signin"
@@ -41,31 +47,56 @@ class UiSession:
     csrf: str
 
 
-def csrf_for(key: str) -> str:
-    return hmac.new(key.encode(), b"copyloom-ui-csrf-v1", hashlib.sha256).hexdigest()
+def csrf_for(token: str) -> str:
+    return hmac.new(token.encode(), b"copyloom-ui-csrf-v1", hashlib.sha256).hexdigest()
 
 
 def current_session(request: Request, services: Services) -> UiSession | None:
-    """The signed-in reviewer, or None (no cookie, unknown or revoked key, or a role that may not review)."""
-    key = request.cookies.get(COOKIE)
-    if not key:
+    """The signed-in reviewer, or None (no cookie, unknown or expired session, revoked key, or a role that may
+    not review)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
         return None
-    try:
-        with services.session_factory() as session:
-            principal = authenticate(session, key)
-    except Unauthenticated:
+    with read_scope(services.session_factory) as session:
+        row = session.execute(
+            select(ApiKey.id, ApiKey.workspace_id, ApiKey.role, ApiKey.revoked_at, ReviewerSession.expires_at)
+            .join(ReviewerSession, ReviewerSession.api_key_id == ApiKey.id)
+            .where(ReviewerSession.token_hash == hash_key(token))
+        ).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
-    if principal.role not in UI_ROLES:
+    role = Role(row.role)
+    if role not in UI_ROLES:
         return None
-    return UiSession(principal, csrf_for(key))
+    return UiSession(Principal(workspace_id=row.workspace_id, role=role, key_id=row.id), csrf_for(token))
 
 
-def sign_in(services: Services, key: str) -> Principal:
-    with services.session_factory() as session:
+def sign_in(services: Services, key: str) -> str:
+    """Check a reviewer's key and open a session; returns the session token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with session_scope(services.session_factory) as session:
         principal = authenticate(session, key.strip())
-    if principal.role not in UI_ROLES:
-        raise Forbidden("the review pages need a reviewer (or admin) key")
-    return principal
+        if principal.role not in UI_ROLES:
+            raise Forbidden("the review pages need a reviewer (or admin) key")
+        session.execute(delete(ReviewerSession).where(ReviewerSession.expires_at <= now))  # tidy up as we go
+        session.add(
+            ReviewerSession(
+                token_hash=hash_key(token),
+                api_key_id=principal.key_id,
+                created_at=now,
+                expires_at=now + timedelta(seconds=MAX_AGE_S),
+            )
+        )
+    return token
+
+
+def sign_out(request: Request, services: Services) -> None:
+    """End the session of this request's cookie (if any): the token is worthless from now on."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        with session_scope(services.session_factory) as session:
+            session.execute(delete(ReviewerSession).where(ReviewerSession.token_hash == hash_key(token)))
 
 
 def check_csrf(ui: UiSession, token: object) -> None:
@@ -81,9 +112,9 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def set_session_cookie(response: Response, request: Request, key: str) -> None:
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
     response.set_cookie(
-        COOKIE, key.strip(), max_age=MAX_AGE_S, path="/ui", httponly=True, samesite="strict", secure=_secure(request)
+        COOKIE, token, max_age=MAX_AGE_S, path="/ui", httponly=True, samesite="strict", secure=_secure(request)
     )
     response.delete_cookie(SIGNIN_COOKIE, path="/ui")
 
