@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from copyloom.domain.enums import Channel
 from copyloom.genai.schemas import CONTENT_MODELS, Variant
 from copyloom.guardrails.sms import count_segments
 from copyloom.retrieval.facts import FactsBundle
 
+# Screen-slot limits, in display columns: a CJK (wide) character takes two.
 LIMITS = {
     "email": {"subject": 50, "preheader": 85, "cta_text": 20},
     "push": {"title": 40, "body": 130},
@@ -56,8 +58,9 @@ def problems(variant: Variant, bundle: FactsBundle, channel: Channel, locale: st
         out.append("cites a customer-written note")
     fields = content.text_fields()
     for name, limit in LIMITS.get(channel.value, {}).items():
-        if not 0 < len(fields[name]) <= limit:
-            out.append(f"{name} has {len(fields[name])} chars (limit {limit}): {fields[name]!r}")
+        columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in fields[name])
+        if not 0 < columns <= limit:
+            out.append(f"{name} takes {columns} columns (limit {limit}): {fields[name]!r}")
     text = "\n".join(v for k, v in fields.items() if k != "channel")
     if channel is Channel.SMS:
         if count_segments(text).segments > 2:

@@ -49,6 +49,31 @@ def test_push_limits_and_payload_bytes() -> None:
     assert r.reason_code == "push_payload_too_large"
 
 
+def test_screen_slots_are_measured_in_display_columns() -> None:
+    # A push title may take 50 columns: 50 Latin letters fit, 26 Chinese characters (52 columns) do not.
+    latin = variant({"channel": "push", "title": "T" * 50, "body": "b"})
+    assert check_channel(latin, ctx(channel="push")).verdict is Verdict.PASS
+    wide = variant({"channel": "push", "title": "露" * 26, "body": "b"})
+    r = check_channel(wide, ctx(channel="push"))
+    assert (r.reason_code, r.evidence[0].start, r.evidence[0].text) == ("too_long", 25, "露")
+    assert "52 columns" in r.message
+    mixed = variant({"channel": "in_app", "title": "春季露营 Spring Camp 新品上市", "body": "b", "cta_text": "看看"})
+    assert check_channel(mixed, ctx(channel="in_app")).verdict is Verdict.PASS  # 36 columns of 40
+
+
+def test_whatsapp_limits_stay_in_characters() -> None:
+    # WhatsApp's limits are the platform's, counted in characters: 40 Chinese characters fit a 60-character header.
+    tpl = variant(
+        {
+            "channel": "whatsapp",
+            "template_name": "spring_zh_cn",
+            "template_variables": {"header": "露" * 40, "body": "春季新品"},
+        }
+    )
+    r = check_channel(tpl, ctx(channel="whatsapp", whatsapp_template_only=True))
+    assert "too_long" not in {r.reason_code} | {e.reason_code for e in r.evidence}
+
+
 @pytest.mark.parametrize(
     ("subject", "body", "verdict", "code"),
     [

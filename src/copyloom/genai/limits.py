@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from copyloom.domain.enums import Channel
 from copyloom.genai.schemas import SmsContent, WhatsAppContent, _Content
 from copyloom.guardrails.sms import count_segments
+from copyloom.guardrails.text import display_width
 
 __all__ = [
     "FIELD_LIMITS",
     "OPT_OUT",
+    "WIDTH_FIELDS",
     "SmsSegments",
     "content_problems",
+    "field_size",
     "opt_out_text",
     "sms_segments",
 ]
@@ -29,10 +32,23 @@ FIELD_LIMITS: dict[Channel, dict[str, int]] = {
     Channel.WEB: {"headline": 40, "subhead": 140, "cta_text": 20},
     Channel.WHATSAPP: {"text": 1024, "template_variable": 60},
 }
+# Fields shown in a fixed screen slot (lock screen, inbox line, banner): their limits are display columns, in which
+# a CJK character takes two, as the channel guardrail measures them. The rest are platform limits in characters.
+WIDTH_FIELDS: dict[Channel, frozenset[str]] = {
+    Channel.EMAIL: frozenset({"subject", "preheader", "cta_text"}),
+    Channel.PUSH: frozenset({"title", "body"}),
+    Channel.IN_APP: frozenset({"title", "body", "cta_text"}),
+    Channel.WEB: frozenset({"headline", "subhead", "cta_text"}),
+}
 PREHEADER_MIN = 20  # DOMAIN.md recommends 50-100; shorter is allowed but the prompt asks for more
 SMS_MAX_SEGMENTS = 2
 
 OPT_OUT = {"en": "Reply STOP to opt out", "zh": "回T退订"}
+
+
+def field_size(channel: Channel, name: str, text: str) -> int:
+    """How much of ``name``'s limit ``text`` uses: display columns for screen slots, characters otherwise."""
+    return display_width(text) if name in WIDTH_FIELDS.get(channel, ()) else len(text)
 
 
 def opt_out_text(locale: str) -> str:
@@ -86,6 +102,7 @@ def content_problems(
             continue
         if not value.strip():
             problems.append(f"{channel.value} {name} is empty")
-        elif len(value) > limit:
-            problems.append(f"{channel.value} {name} is {len(value)} characters; at most {limit} allowed: shorten it")
+        elif (size := field_size(channel, name, value)) > limit:
+            unit = "characters" if size == len(value) else "columns wide (a Chinese character takes two)"
+            problems.append(f"{channel.value} {name} is {size} {unit}; at most {limit} allowed: shorten it")
     return problems

@@ -8,7 +8,7 @@ from typing import Any
 from copyloom.domain.brand import BrandKitSpec
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Channel
-from copyloom.genai.limits import FIELD_LIMITS, PREHEADER_MIN, SMS_MAX_SEGMENTS, opt_out_text
+from copyloom.genai.limits import FIELD_LIMITS, PREHEADER_MIN, SMS_MAX_SEGMENTS, WIDTH_FIELDS, opt_out_text
 from copyloom.genai.types import GenerationRequest, RefineOperation, RefineRequest
 from copyloom.prompts import DataFence, RenderedPrompt, get_prompt, render_chat
 from copyloom.retrieval.facts import FactsBundle
@@ -29,7 +29,9 @@ def _limit_vars(channel: Channel, brand: BrandKitSpec, locale: str, goal: str) -
             "chars_hint": "about 130 characters in Chinese" if unicode_text else "about 300 plain-ASCII characters",
             "opt_out": opt_out_text(locale),
         }
-    limits: dict[str, Any] = dict(FIELD_LIMITS[channel])
+    limits: dict[str, Any] = {
+        name: _in_characters(channel, name, limit, locale) for name, limit in FIELD_LIMITS[channel].items()
+    }
     if channel is Channel.EMAIL:
         limits["cta"] = limits["cta_text"]
         limits["preheader_min"] = PREHEADER_MIN
@@ -53,7 +55,15 @@ def channel_rules(channel: Channel, brand: BrandKitSpec, locale: str, whatsapp_t
         if whatsapp_template_only:
             return ["template only: text empty, template_name and template_variables set"]
         return [f"text at most {FIELD_LIMITS[channel]['text']} characters, ends with {opt_out_text(locale)!r}"]
-    return [f"{name} at most {limit} characters" for name, limit in FIELD_LIMITS[channel].items()]
+    return [
+        f"{name} at most {_in_characters(channel, name, limit, locale)} characters"
+        for name, limit in FIELD_LIMITS[channel].items()
+    ]
+
+
+def _in_characters(channel: Channel, name: str, limit: int, locale: str) -> int:
+    """A limit as the prompt states it, in characters: a screen slot's columns hold half as many Chinese ones."""
+    return limit // 2 if locale.lower().startswith("zh") and name in WIDTH_FIELDS.get(channel, ()) else limit
 
 
 def _variables(

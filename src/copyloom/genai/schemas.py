@@ -25,10 +25,15 @@ class _Content(BaseModel):
 
 class EmailContent(_Content):
     channel: Literal["email"] = "email"
-    subject: str = Field(description="Subject line, at most 50 characters, honest: no fake RE:/FWD:, no false urgency.")
-    preheader: str = Field(description="Preview text shown after the subject, 50-85 characters.")
+    subject: str = Field(
+        description="Subject line, at most 50 columns (50 Latin or 25 Chinese characters), honest: no fake "
+        "RE:/FWD:, no false urgency."
+    )
+    preheader: str = Field(
+        description="Preview text shown after the subject, 50-85 columns (a Chinese character takes two)."
+    )
     body: str = Field(description="Plain-text body with one clear call to action; no footer (added later).")
-    cta_text: str = Field(description="Button label, at most 20 characters.")
+    cta_text: str = Field(description="Button label, at most 20 columns (20 Latin or 10 Chinese characters).")
 
 
 class SmsContent(_Content):
@@ -41,15 +46,15 @@ class SmsContent(_Content):
 
 class PushContent(_Content):
     channel: Literal["push"] = "push"
-    title: str = Field(description="At most 40 characters.")
-    body: str = Field(description="At most 130 characters.")
+    title: str = Field(description="At most 40 columns: 40 Latin or 20 Chinese characters.")
+    body: str = Field(description="At most 130 columns: 130 Latin or 65 Chinese characters.")
 
 
 class InAppContent(_Content):
     channel: Literal["in_app"] = "in_app"
-    title: str = Field(description="At most 40 characters.")
-    body: str = Field(description="At most 140 characters.")
-    cta_text: str = Field(description="At most 20 characters.")
+    title: str = Field(description="At most 40 columns: 40 Latin or 20 Chinese characters.")
+    body: str = Field(description="At most 140 columns: 140 Latin or 70 Chinese characters.")
+    cta_text: str = Field(description="At most 20 columns: 20 Latin or 10 Chinese characters.")
 
 
 class WhatsAppContent(_Content):
@@ -63,9 +68,9 @@ class WhatsAppContent(_Content):
 
 class WebContent(_Content):
     channel: Literal["web"] = "web"
-    headline: str = Field(description="At most 40 characters.")
-    subhead: str = Field(description="At most 140 characters.")
-    cta_text: str = Field(description="At most 20 characters.")
+    headline: str = Field(description="At most 40 columns: 40 Latin or 20 Chinese characters.")
+    subhead: str = Field(description="At most 140 columns: 140 Latin or 70 Chinese characters.")
+    cta_text: str = Field(description="At most 20 columns: 20 Latin or 10 Chinese characters.")
 
 
 ChannelContent = Annotated[

@@ -18,7 +18,7 @@ from copyloom.genai.schemas import (
 )
 from copyloom.guardrails.context import ChannelLimits, CheckContext
 from copyloom.guardrails.sms import count_segments, normalize_sms
-from copyloom.guardrails.text import display_width, passed, result, worst
+from copyloom.guardrails.text import display_width, passed, result, width_cut, worst
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "channel"
@@ -37,15 +37,22 @@ def render_email_footer(brand: BrandKitSpec) -> str:
     return "\n".join(lines)
 
 
-def _too_long(field: str, text: str, limit: int, code: str = "too_long") -> CheckResult | None:
-    if len(text) <= limit:
+def _too_long(
+    field: str, text: str, limit: int, code: str = "too_long", *, by_width: bool = True
+) -> CheckResult | None:
+    """A field over its limit. Screen slots are measured in display columns (a CJK character takes two);
+    WhatsApp's limits are the platform's own, in characters."""
+    size = display_width(text) if by_width else len(text)
+    if size <= limit:
         return None
+    cut = width_cut(text, limit) if by_width else limit
+    unit = "columns (a CJK character takes two)" if by_width and size != len(text) else "characters"
     return result(
         NAME,
         Verdict.BLOCK,
         code,
-        f"{field} is {len(text)} characters; the limit is {limit}.",
-        [Evidence(field=field, start=limit, end=len(text), text=text[limit:], expected=f"≤ {limit}", reason_code=code)],
+        f"{field} is {size} {unit}; the limit is {limit}.",
+        [Evidence(field=field, start=cut, end=len(text), text=text[cut:], expected=f"≤ {limit}", reason_code=code)],
         repairable=True,
     )
 
@@ -129,13 +136,13 @@ def _email(c: EmailContent, ctx: CheckContext) -> list[CheckResult | None]:
         _too_long("preheader", c.preheader, lim.email_preheader_max),
         _too_long("cta_text", c.cta_text, lim.email_cta_max),
     ]
-    if lim.email_subject_mobile < len(c.subject) <= lim.email_subject_max:
+    if lim.email_subject_mobile < display_width(c.subject) <= lim.email_subject_max:
         out.append(
             result(
                 NAME,
                 Verdict.FLAG,
                 "subject_truncated_on_mobile",
-                f"Subject is {len(c.subject)} characters; over {lim.email_subject_mobile} is cut on phones.",
+                f"Subject is {display_width(c.subject)} columns wide; over {lim.email_subject_mobile} is cut on phones.",
                 repairable=True,
             )
         )
@@ -190,13 +197,13 @@ def _whatsapp(c: WhatsAppContent, ctx: CheckContext) -> list[CheckResult | None]
                 "Outside the 24 h window only an approved template may be sent.",
             )
         ]
-    out: list[CheckResult | None] = [_too_long("text", c.text, lim.whatsapp_free_form_max)]
+    out: list[CheckResult | None] = [_too_long("text", c.text, lim.whatsapp_free_form_max, by_width=False)]
     if c.template_name:
         v = c.template_variables
         out += [
-            _too_long("template_variables.header", v.get("header", ""), lim.whatsapp_header_max),
-            _too_long("template_variables.body", v.get("body", ""), lim.whatsapp_body_max),
-            _too_long("template_variables.footer", v.get("footer", ""), lim.whatsapp_footer_max),
+            _too_long("template_variables.header", v.get("header", ""), lim.whatsapp_header_max, by_width=False),
+            _too_long("template_variables.body", v.get("body", ""), lim.whatsapp_body_max, by_width=False),
+            _too_long("template_variables.footer", v.get("footer", ""), lim.whatsapp_footer_max, by_width=False),
         ]
         buttons = [val for key, val in v.items() if key.startswith("button")]
         if len(buttons) > lim.whatsapp_buttons_max:
@@ -206,7 +213,8 @@ def _whatsapp(c: WhatsAppContent, ctx: CheckContext) -> list[CheckResult | None]
                 )
             )
         out += [
-            _too_long(f"template_variables.button{i}", b, lim.whatsapp_button_text_max) for i, b in enumerate(buttons)
+            _too_long(f"template_variables.button{i}", b, lim.whatsapp_button_text_max, by_width=False)
+            for i, b in enumerate(buttons)
         ]
     elif not c.text.strip():
         out.append(result(NAME, Verdict.BLOCK, "empty_message", "WhatsApp message has no text and no template."))

@@ -101,6 +101,22 @@ def worst(check: str, results: list[CheckResult]) -> CheckResult:
     )
 
 
+def char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
 def display_width(text: str) -> int:
-    """Columns the text takes on screen: East Asian wide and fullwidth characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    """Columns the text takes on screen: East Asian wide and fullwidth characters count two. Lock screens, inbox
+    lines and banner slots cut text by its width, so a 40-character Chinese title is cut where a 40-letter
+    English one fits."""
+    return sum(char_width(ch) for ch in text)
+
+
+def width_cut(text: str, columns: int) -> int:
+    """Index of the first character that does not fit in ``columns``."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += char_width(ch)
+        if used > columns:
+            return i
+    return len(text)

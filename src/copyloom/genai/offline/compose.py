@@ -22,6 +22,7 @@ from copyloom.genai.schemas import (
     WhatsAppContent,
     _Content,
 )
+from copyloom.guardrails.text import display_width
 
 __all__ = ["Copy", "Style", "compose", "parse_copy"]
 
@@ -128,6 +129,11 @@ def _fit_len(limit: int) -> Callable[[str], bool]:
     return lambda s: len(s) <= limit
 
 
+def _fit_width(limit: int) -> Callable[[str], bool]:
+    """For screen slots, measured in display columns as the guardrail does (a Chinese character takes two)."""
+    return lambda s: display_width(s) <= limit
+
+
 def _sms(copy: Copy, style: Style) -> SmsContent:
     prefix = f"【{style.brand}】" if style.zh else f"{style.brand}: "
     tail = opt_out_text(style.locale)
@@ -174,29 +180,29 @@ def compose(channel: Channel, copy: Copy, style: Style, *, whatsapp_template_onl
         sms = _sms(copy, style)
         return SmsContent(text=ex(sms.text))
     if channel is Channel.EMAIL:
-        subject = _choose(_titles(copy), _fit_len(lim["subject"]), style)
-        preheader = _choose([copy.get("line"), *copy.facts[:1]], _fit_len(lim["preheader"]), style)
+        subject = _choose(_titles(copy), _fit_width(lim["subject"]), style)
+        preheader = _choose([copy.get("line"), *copy.facts[:1]], _fit_width(lim["preheader"]), style)
         paragraphs = [
             [copy.get("greeting"), _join([copy.get("line")], zh), _join(copy.facts, zh), copy.get("signoff")],
             [copy.get("greeting"), _join([copy.get("line"), *copy.facts[:1]], zh), copy.get("signoff")],
         ]
         bodies = ["\n\n".join(p for p in ps if p) for ps in paragraphs]
         body = _choose(bodies, _fit_len(lim["body"]), style)
-        cta = _choose([copy.get("cta")], _fit_len(lim["cta_text"]), style)
+        cta = _choose([copy.get("cta")], _fit_width(lim["cta_text"]), style)
         return EmailContent(subject=ex(subject), preheader=ex(preheader), body=ex(body), cta_text=ex(cta))
     if channel is Channel.PUSH:
-        title = _choose(_titles(copy), _fit_len(lim["title"]), style)
+        title = _choose(_titles(copy), _fit_width(lim["title"]), style)
         emoji = _EMOJI.get(style.goal)
-        if style.emoji and emoji and len(title) + 2 <= lim["title"]:
+        if style.emoji and emoji and display_width(title) + 2 <= lim["title"]:
             title = f"{title} {emoji}"
-        body = _choose(_short_bodies(copy, zh), _fit_len(lim["body"]), style)
+        body = _choose(_short_bodies(copy, zh), _fit_width(lim["body"]), style)
         return PushContent(title=ex(title), body=ex(body))
     if channel in (Channel.IN_APP, Channel.WEB):
         title_limit = lim["title"] if channel is Channel.IN_APP else lim["headline"]
         body_limit = lim["body"] if channel is Channel.IN_APP else lim["subhead"]
-        title = _choose(_titles(copy), _fit_len(title_limit), style)
-        body = _choose(_short_bodies(copy, zh), _fit_len(body_limit), style)
-        cta = _choose([copy.get("cta")], _fit_len(lim["cta_text"]), style)
+        title = _choose(_titles(copy), _fit_width(title_limit), style)
+        body = _choose(_short_bodies(copy, zh), _fit_width(body_limit), style)
+        cta = _choose([copy.get("cta")], _fit_width(lim["cta_text"]), style)
         if channel is Channel.IN_APP:
             return InAppContent(title=ex(title), body=ex(body), cta_text=ex(cta))
         return WebContent(headline=ex(title), subhead=ex(body), cta_text=ex(cta))
