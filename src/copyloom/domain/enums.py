@@ -44,3 +44,4 @@ class Goal(StrEnum):
 class OrderStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    REFUNDED = "refunded"

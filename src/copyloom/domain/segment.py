@@ -6,6 +6,10 @@
   other trait is merged into ``attributes``.
 - ``track`` "Order Completed" → an order (``properties.order_id``, ``products[]`` with ``product_id``/``sku``,
   ``name``, ``price``, ``quantity``; ``currency``; ``total``, else ``revenue``, else the sum of the lines).
+- ``track`` "Order Cancelled" / "Order Refunded" → an event (a refund is sensitive context for the consent gate)
+  and the order's status becomes cancelled / refunded, so it is never cited as a purchase again. A refund that
+  lists only some of the order's products is partial: the order stays completed. A later "Order Completed" for
+  the same order (a retry, or messages out of order) does not revive it.
 - any other ``track`` → an event named after it; ``page``/``screen`` → "Page Viewed"/"Screen Viewed" events.
   The event's identity is the ``messageId``, so a retried batch stores nothing twice.
 - A ``track``/``page``/``screen`` for an unknown ``userId`` creates a minimal customer (Segment does not order
@@ -20,14 +24,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.activity import EventIn, OrderIn, record_event, upsert_order
 from copyloom.domain.customers import CustomerIn, ensure_customer, upsert_customer
+from copyloom.domain.enums import OrderStatus
 from copyloom.domain.imports import ImportReport, Outcome, describe_validation_error
 from copyloom.errors import CopyloomError, InvalidInput
+from copyloom.models import Customer, Order
 
 ORDER_COMPLETED = "Order Completed"
+ORDER_ENDED = {"Order Cancelled": OrderStatus.CANCELLED, "Order Refunded": OrderStatus.REFUNDED}
 _IDENTITY_TRAITS = {"name", "firstName", "lastName", "email", "phone", "locale", "timezone", "address", "country"}
 _OTHER_MAPPED = {"birthday", "id", "userId"}
 
@@ -130,12 +138,43 @@ def _order(message: dict[str, Any], user_id: str) -> dict[str, Any]:
     return order
 
 
+def _existing_order(session: Session, workspace_id: str, customer: Customer, order_id: object) -> Order | None:
+    if order_id is None or not str(order_id).strip():
+        return None
+    return session.scalars(
+        select(Order).where(
+            Order.workspace_id == workspace_id, Order.external_id == str(order_id), Order.customer_id == customer.id
+        )
+    ).first()
+
+
+def _end_order(session: Session, workspace_id: str, customer: Customer, message: dict[str, Any]) -> None:
+    """Cancel or refund the order an "Order Cancelled"/"Order Refunded" names, if it is known."""
+    props = message.get("properties") or {}
+    order = _existing_order(session, workspace_id, customer, props.get("order_id"))
+    if order is None:
+        return  # unknown (or another customer's) order: the event alone is kept
+    status = ORDER_ENDED[str(message.get("event"))]
+    if status is OrderStatus.REFUNDED:
+        listed = props.get("products")
+        refunded = {str(p.get("sku") or p.get("product_id") or "") for p in listed or [] if isinstance(p, dict)}
+        if listed and not {line.sku for line in order.lines} <= refunded:
+            return  # a partial refund: the rest was still bought
+    if order.status == OrderStatus.COMPLETED:
+        order.status = status.value
+        session.flush()
+
+
 def _activity(session: Session, workspace_id: str, message: dict[str, Any]) -> tuple[Outcome, bool]:
     user_id = _user_id(message)
     kind = message["type"]
     customer, created = ensure_customer(session, workspace_id, user_id)
     if kind == "track" and message.get("event") == ORDER_COMPLETED:
-        data = _validated(OrderIn, _order(message, user_id), "properties")
+        payload = _order(message, user_id)
+        known = _existing_order(session, workspace_id, customer, payload["id"])
+        if known is not None and known.status != OrderStatus.COMPLETED:
+            payload["status"] = known.status  # cancelled or refunded stays so
+        data = _validated(OrderIn, payload, "properties")
         return upsert_order(session, workspace_id, data, customer)[1], created
     properties = message.get("properties") or {}
     if kind == "track":
@@ -151,7 +190,10 @@ def _activity(session: Session, workspace_id: str, message: dict[str, Any]) -> t
         "message_id": message.get("messageId"),
     }
     event = _validated(EventIn, {k: v for k, v in payload.items() if v is not None}, "message")
-    return record_event(session, workspace_id, event, customer)[1], created
+    outcome = record_event(session, workspace_id, event, customer)[1]
+    if kind == "track" and name in ORDER_ENDED:
+        _end_order(session, workspace_id, customer, message)
+    return outcome, created
 
 
 def ingest_segment_batch(session: Session, workspace_id: str, messages: list[object]) -> SegmentReport:

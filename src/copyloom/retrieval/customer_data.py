@@ -98,12 +98,12 @@ def _completed(workspace_id: str, customer_id: int) -> list[object]:
     return [
         Order.workspace_id == workspace_id,
         Order.customer_id == customer_id,
-        Order.status != OrderStatus.CANCELLED.value,
+        Order.status == OrderStatus.COMPLETED.value,  # a cancelled or refunded order is not a purchase
     ]
 
 
 def load_personal_data(session: Session, customer: Customer) -> CustomerData:
-    """Purchases (cancelled orders excluded), events, contact history and notes of one customer."""
+    """Purchases (cancelled and refunded orders excluded), events, contact history and notes of one customer."""
     ws, cid = customer.workspace_id, customer.id
     data = CustomerData()
     agg = session.execute(
