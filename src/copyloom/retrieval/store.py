@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,10 @@ __all__ = ["CopyloomEmbeddingFunction", "Hit", "VectorStore", "collection_name",
 
 Metadata = Mapping[str, str | int | float | bool]
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
+# Stored vectors read back by id (knowledge, notes, the products a customer buys) are kept this long in the
+# process: they change only when the indexer re-embeds a document, which in this process drops them at once.
+VECTOR_TTL_S = 60.0
+VECTOR_CACHE_MAX = 100_000
 
 
 def collection_name(workspace_id: str, prefix: str = "") -> str:
@@ -106,6 +112,16 @@ class VectorStore:
         self.embedder = embedder
         self._function = CopyloomEmbeddingFunction(embedder)
         self._collections: dict[str, Any] = {}
+        self._vectors: dict[tuple[str, str], tuple[float, npt.NDArray[np.float32]]] = {}
+        self._vectors_lock = threading.Lock()
+
+    def _forget(self, workspace_id: str, ids: Sequence[str] | None = None) -> None:
+        with self._vectors_lock:
+            if ids is None:
+                self._vectors = {k: v for k, v in self._vectors.items() if k[0] != workspace_id}
+            else:
+                for i in ids:
+                    self._vectors.pop((workspace_id, i), None)
 
     def collection(self, workspace_id: str) -> Any:
         col = self._collections.get(workspace_id)
@@ -118,6 +134,7 @@ class VectorStore:
         )
         if (col.metadata or {}).get("embedder") != self.embedder.name:
             self.client.delete_collection(name)
+            self._forget(workspace_id)
             col = self.client.create_collection(
                 name, metadata=meta, embedding_function=self._function, configuration={"hnsw": {"space": "cosine"}}
             )
@@ -134,6 +151,7 @@ class VectorStore:
     ) -> None:
         if not ids:
             return
+        self._forget(workspace_id, ids)
         self.collection(workspace_id).upsert(
             ids=list(ids),
             embeddings=np.asarray(embeddings, dtype=np.float32),
@@ -143,20 +161,44 @@ class VectorStore:
 
     def delete(self, workspace_id: str, ids: Sequence[str]) -> None:
         if ids:
+            self._forget(workspace_id, ids)
             self.collection(workspace_id).delete(ids=list(ids))
 
     def count(self, workspace_id: str) -> int:
         return int(self.collection(workspace_id).count())
 
     def get_embeddings(self, workspace_id: str, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
-        """Vectors of the given documents (those that exist), by id. Never a metadata filter: see module doc."""
+        """Vectors of the given documents (those that exist), by id. Never a metadata filter: see module doc.
+
+        Read back from Chroma once per VECTOR_TTL_S and kept in the process: every draft asks for the same
+        knowledge items and popular products. Documents another process re-indexes are seen within the TTL."""
         if not ids:
             return {}
-        got = self.collection(workspace_id).get(ids=list(ids), include=["embeddings"])
+        now = time.monotonic()
+        out: dict[str, npt.NDArray[np.float32]] = {}
+        with self._vectors_lock:
+            for i in ids:
+                hit = self._vectors.get((workspace_id, i))
+                if hit is not None and now - hit[0] < VECTOR_TTL_S:
+                    out[i] = hit[1]
+        missing = [i for i in dict.fromkeys(ids) if i not in out]
+        if not missing:
+            return out
+        got = self.collection(workspace_id).get(ids=missing, include=["embeddings"])
         vectors = got["embeddings"]
         if vectors is None:
-            return {}
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors, strict=True)}
+            return out
+        fetched = {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors, strict=True)}
+        for v in fetched.values():
+            v.setflags(write=False)  # shared by every caller from now on
+        with self._vectors_lock:
+            if len(self._vectors) + len(fetched) > VECTOR_CACHE_MAX:
+                self._vectors = {k: v for k, v in self._vectors.items() if now - v[0] < VECTOR_TTL_S}
+                if len(self._vectors) + len(fetched) > VECTOR_CACHE_MAX:
+                    self._vectors.clear()
+            for i, v in fetched.items():
+                self._vectors[(workspace_id, i)] = (now, v)
+        return out | fetched
 
     def query(self, workspace_id: str, embedding: Sequence[float], n_results: int) -> list[Hit]:
         """Nearest documents of any kind in the workspace, best first."""
@@ -175,6 +217,7 @@ class VectorStore:
 
     def drop_workspace(self, workspace_id: str) -> None:
         self._collections.pop(workspace_id, None)
+        self._forget(workspace_id)
         try:
             self.client.delete_collection(collection_name(workspace_id, self.prefix))
         except Exception:
