@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -120,7 +121,7 @@ def test_workers_share_connections_restart_when_killed_and_stop_on_sigterm(tmp_p
         "--port",
         str(port),
     ]
-    server = subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     clients: list[http.client.HTTPConnection] = []
     try:
         _wait_until(lambda: len(_workers(server.pid)) == 2 and _get(port, "/healthz", timeout=2) == 200, 60)
@@ -158,6 +159,51 @@ def test_workers_share_connections_restart_when_killed_and_stop_on_sigterm(tmp_p
     finally:
         for c in clients:
             c.close()
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+        _kill_group(server)
+
+
+def _kill_group(server: subprocess.Popen[bytes]) -> None:
+    """Whatever happened, leave no process of this server behind (it runs in a session of its own)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+
+
+def test_workers_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    chroma_url = os.environ.get("COPYLOOM_TEST_CHROMA_URL")
+    if not chroma_url:
+        pytest.skip("COPYLOOM_TEST_CHROMA_URL is not set (.ci/run starts a Chroma server and sets it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPYLOOM_")}
+    env |= {"COPYLOOM_DATA_DIR": str(tmp_path), "COPYLOOM_CHROMA_URL": chroma_url}
+    cli = [
+        sys.executable,
+        "-c",
+        "from copyloom.cli import main; main()",
+        "serve",
+        "--workers",
+        "2",
+        "--port",
+        str(port),
+    ]
+    server = subprocess.Popen(
+        cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        _wait_until(lambda: len(_workers(server.pid)) == 2 and _get(port, "/healthz", timeout=2) == 200, 60)
+        workers = _workers(server.pid)
+        server.kill()  # SIGKILL: no chance to stop its workers itself
+        server.wait()
+        _wait_until(lambda: not any(_alive(w) for w in workers), 30)
+    finally:
+        _kill_group(server)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper has finished)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

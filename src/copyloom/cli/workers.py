@@ -12,11 +12,14 @@ shared folder for Prometheus metrics (``PROMETHEUS_MULTIPROC_DIR``), so that ``/
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -69,6 +72,29 @@ def reuse_port_sockets(host: str, port: int, count: int, backlog: int = 2048) ->
     return sockets
 
 
+class _Worker(Process):
+    """uvicorn's worker process, which also ends when the supervisor dies (SIGKILL, out of memory): without
+    this, its workers would keep serving, unsupervised, and hold the port."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        super().__init__(config, sockets)
+        self.supervisor_pid = os.getpid()
+
+    def target(self, sockets: list[socket.socket] | None = None) -> None:  # pragma: no cover - runs in the child
+        _die_with_parent(self.supervisor_pid)
+        super().target(sockets)
+
+
+def _die_with_parent(supervisor_pid: int) -> None:
+    """Linux: ask for SIGTERM when the parent process ends (prctl PR_SET_PDEATHSIG); elsewhere do nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != supervisor_pid:  # the supervisor died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 class BalancedWorkers:
     """Run ``config.workers`` uvicorn processes, one socket each, until SIGINT or SIGTERM."""
 
@@ -79,7 +105,7 @@ class BalancedWorkers:
         self.should_exit = threading.Event()
 
     def _start(self, sock: socket.socket) -> Process:
-        process = Process(self.config, [sock])
+        process = _Worker(self.config, [sock])
         process.start()
         return process
 
