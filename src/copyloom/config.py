@@ -92,7 +92,8 @@ class Settings(BaseSettings):
     def effective_decision_db_threads(self) -> int:
         if self.decision_db_threads is not None:
             return self.decision_db_threads
-        return 1 if self.effective_database_url.startswith("sqlite") else 40
+        # database_url unset means the SQLite default (effective_database_url resolves a path: not on a hot path)
+        return 1 if (self.database_url or "sqlite").startswith("sqlite") else 40
 
     @property
     def chroma_path(self) -> Path:
