@@ -205,9 +205,11 @@ def persist_generated(
     """Store every variant with its provenance and audit trail; flushes, never commits."""
     policy = prepared.review_policy
     drafts: list[Draft] = []
+    brief = req.brief.model_dump(mode="json")
     for outcome in outcomes:
         result, plan = outcome.result, outcome.plan
         generator = result.generator.model_dump(mode="json")
+        bundle = plan.bundle.model_dump(mode="json")  # the facts every variant of this channel was written from
         n = len(result.variants)
         usage = result.usage.model_dump(mode="json") | {"attempts": result.attempts, "shared_by_variants": n}
         for index, (variant, report) in enumerate(zip(result.variants, outcome.reports, strict=True)):
@@ -223,13 +225,13 @@ def persist_generated(
                 variant_index=index,
                 angle=variant.angle,
                 goal=req.brief.goal.value,
-                brief=req.brief.model_dump(mode="json"),
+                brief=brief,
                 content=variant.content.model_dump(mode="json"),
                 status=routing.status,
                 verdict=report.verdict.value,
                 guardrail_report=report.model_dump(mode="json"),
                 cited_fact_ids=list(variant.fact_ids),
-                bundle=plan.bundle.model_dump(mode="json"),
+                bundle=bundle,
                 generator=generator,
                 usage=usage,
                 latency_ms=result.latency_ms,
@@ -238,7 +240,6 @@ def persist_generated(
                 send_at=req.send_at,
             )
             session.add(draft)
-            session.flush()
             metrics.DRAFTS.labels(draft.channel, draft.verdict).inc()
             for r in report.results:
                 if r.verdict.value != "pass":
@@ -246,6 +247,7 @@ def persist_generated(
             _audit_new(session, draft, actor, report, routing.status, routing.reason)
             drafts.append(draft)
         record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value)
+    session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
 
 
