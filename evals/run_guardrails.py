@@ -1,7 +1,8 @@
 """Guardrail evaluation: the labelled drafts and gate cases in this folder, plus public prompt-injection sets.
 
 Run: ``python evals/run_guardrails.py [--strict]``. Prints, per check, caught / total bad and wrongly blocked /
-total good, the median latency of the whole post-generation suite per draft, the consent gate's numbers and
+total good (for the labelled drafts the checks were developed against, then for ``holdout.jsonl``, drafts written
+later and never used to tune a check: the honest estimate; ``--strict`` judges the first set only), the median latency of the whole post-generation suite per draft, the consent gate's numbers and
 the injection detector's rates on CyberSecEval / BIPIA attacks and benign BIPIA emails planted into notes
 (skipped when ../shared/data/prompt_injection is absent). ``--strict`` exits 1 when a target is missed.
 """
@@ -41,12 +42,12 @@ class CheckStats:
     false_blocks: list[str] = field(default_factory=list)
 
 
-def load_cases() -> tuple[list[tuple[dict[str, Any], Variant, CheckContext]], int]:
+def load_cases(name: str = "drafts.jsonl") -> tuple[list[tuple[dict[str, Any], Variant, CheckContext]], int]:
     spec = json.loads((HERE / "bundles.json").read_text(encoding="utf-8"))
     context = spec["context"]
     bundles = {name: FactsBundle.model_validate(b) for name, b in spec["bundles"].items()}
     cases = []
-    for line in (HERE / "drafts.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (HERE / name).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         bundle = bundles[row["bundle"]]
         if "bundle_facts" in row:
@@ -66,8 +67,8 @@ def load_cases() -> tuple[list[tuple[dict[str, Any], Variant, CheckContext]], in
     return cases, len(bundles)
 
 
-def eval_drafts(repeats: int = 20) -> dict[str, Any]:
-    cases, _ = load_cases()
+def eval_drafts(repeats: int = 20, name: str = "drafts.jsonl") -> dict[str, Any]:
+    cases, _ = load_cases(name)
     stats = {name: CheckStats() for name in CHECKS}
     for _, variant, ctx in cases:
         run_checks(variant, ctx)  # warm caches (profanity model, compiled lexicons)
@@ -188,13 +189,7 @@ def _say(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--repeats", type=int, default=20)
-    args = parser.parse_args(argv)
-    d = eval_drafts(args.repeats)
-    _say(f"labelled drafts: {d['drafts']} ({d['good']} good)")
+def _table(d: dict[str, Any]) -> None:
     _say(f"{'check':<11} {'caught/bad':>11} {'blocked good':>13} {'flagged good':>13}  missed / wrongly blocked")
     for name, st in d["stats"].items():
         _say(
@@ -205,7 +200,20 @@ def main(argv: list[str] | None = None) -> int:
         f"overall: bad drafts caught {d['overall_bad_caught']}/{d['drafts'] - d['good']}, "
         f"good drafts not blocked {d['overall_good_not_blocked']}/{d['good']}"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args(argv)
+    d = eval_drafts(args.repeats)
+    _say(f"labelled drafts: {d['drafts']} ({d['good']} good)")
+    _table(d)
     _say(f"latency per draft (whole post-generation suite): p50 {d['p50_ms']:.3f} ms, p95 {d['p95_ms']:.3f} ms")
+    h = eval_drafts(1, "holdout.jsonl")
+    _say(f"held-out drafts (written after the checks and never tuned on): {h['drafts']} ({h['good']} good)")
+    _table(h)
     g = eval_gate()
     _say(
         f"consent gate: caught {g['caught']}/{g['bad']}, wrongly blocked {g['wrongly_blocked']}/{g['good']}, "
