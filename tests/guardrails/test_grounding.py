@@ -83,6 +83,27 @@ def test_tonight_claim_false_the_day_before_the_offer_ends() -> None:
     assert r.reason_code == "time_claim_unsupported"
 
 
+# Sent 2025-12-30 15:00 UTC; WINTER20 ends 2025-12-31 23:59 UTC: 33 hours left. (zh: NY2026 ends 15:59, 25 h.)
+@pytest.mark.parametrize(
+    ("text", "zh", "holds"),
+    [
+        ("Northwind: last days of WINTER20, 20% off socks.", False, True),  # not "last day"
+        ("Northwind: last day of WINTER20, 20% off socks.", False, False),
+        ("Northwind: 2 days left for 20% off socks with WINTER20.", False, True),
+        ("Northwind: one day left for 20% off socks with WINTER20.", False, True),  # rounded down by one unit
+        ("Northwind: only 2 hours left for 20% off socks with WINTER20.", False, False),
+        ("Northwind: WINTER20 ends in 3 days.", False, False),
+        ("Northwind: 48 hours left for WINTER20.", False, False),
+        ("【Northwind】新年85折仅剩2小时！", True, False),
+        ("【Northwind】新年85折还剩两天。", True, True),
+    ],
+)
+def test_time_left_claims_must_match_the_offer_end(text: str, zh: bool, holds: bool) -> None:
+    r = check_grounding(sms(text), ctx(bundle("zh")) if zh else ctx())
+    unsupported = "time_claim_unsupported" in {e.reason_code for e in r.evidence}
+    assert unsupported is not holds, r.message
+
+
 def test_deadline_already_past_at_send_time_blocks() -> None:
     r = check_grounding(sms("Northwind: WINTER20 ends Dec 31."), ctx(send_at=datetime(2026, 1, 2, 15, tzinfo=UTC)))
     assert r.reason_code == "date_in_past"

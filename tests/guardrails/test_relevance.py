@@ -60,3 +60,12 @@ def test_brief_offer_not_used_flags() -> None:
     r = check_relevance(sms(OFFER, ["profile:c1"]), c)
     assert r.reason_code == "brief_offer_missing"
     assert check_relevance(sms(OFFER, ["profile:c1", "offer:WINTER20"]), c).reason_code != "brief_offer_missing"
+
+
+def test_a_cross_sell_citing_a_catalogue_product_is_on_brief_whatever_its_words() -> None:
+    text = "Northwind: Merino Crew Socks are $18.50 now. Reply STOP to opt out"
+    cross_sell = ctx(brief=Brief(goal=Goal.CROSS_SELL))
+    with_product = check_relevance(sms(text, ["profile:c1", "product:SOCK1"]), cross_sell)
+    assert "off_brief" not in {with_product.reason_code} | {e.reason_code for e in with_product.evidence}
+    without = check_relevance(sms("Northwind: warm wishes, Anna. Reply STOP to opt out", ["profile:c1"]), cross_sell)
+    assert "off_brief" in without.message or without.reason_code == "off_brief"

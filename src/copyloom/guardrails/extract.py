@@ -81,11 +81,59 @@ DATE_RES = (
     re.compile(r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])"),
 )
 TODAY_CLAIMS = re.compile(
-    r"tonight only|today only|ends (?:today|tonight)|expires (?:today|tonight)|last day|final day|"
-    r"until midnight|today'?s the last|今晚|今天截止|今日截止|仅限今天|仅限今日|今天结束|今日结束|最后一天",
+    r"\b(?:tonight only|today only|ends (?:today|tonight)|expires (?:today|tonight)|last day|final day|"
+    r"until midnight|today'?s the last)\b|今晚|今天截止|今日截止|仅限今天|仅限今日|今天结束|今日结束|最后一天",
     re.IGNORECASE,
+)  # whole words: "last days of the sale" is not "last day"
+TOMORROW_CLAIMS = re.compile(r"\b(?:ends|expires) tomorrow\b|明天截止|明日截止|明天结束", re.IGNORECASE)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_NUMBER_WORDS |= {"ten": 10, "twelve": 12, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7}
+_NUMBER_WORDS |= {"八": 8, "九": 9, "十": 10}
+_UNIT_HOURS = {
+    "minute": 1 / 60,
+    "min": 1 / 60,
+    "hour": 1.0,
+    "hr": 1.0,
+    "day": 24.0,
+    "分钟": 1 / 60,
+    "小时": 1.0,
+    "天": 24.0,
+}
+# "Only 2 hours left", "ends in 3 days", "仅剩2小时": how long the offer still runs, checked against the facts.
+REMAINING_CLAIMS = (
+    re.compile(
+        r"\b(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<unit>minute|min|hour|hr|day)s?"
+        r"\s+(?:left|to go|remaining)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:ends|expires|over) in (?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
+        r"(?P<unit>minute|min|hour|hr|day)s?\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?:仅剩|只剩|还剩|剩余|倒计时)\s?(?P<n>\d{1,3}|[一两二三四五六七八九十])\s?(?:个)?(?P<unit>分钟|小时|天)"
+    ),
 )
-TOMORROW_CLAIMS = re.compile(r"ends tomorrow|expires tomorrow|明天截止|明日截止|明天结束", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Remaining:
+    start: int
+    end: int
+    text: str
+    hours: float  # the time left the text claims
+    unit_hours: float  # its unit: a claim is read to the nearest whole unit
+
+
+def find_remaining(text: str) -> list[Remaining]:
+    out: list[Remaining] = []
+    for pattern in REMAINING_CLAIMS:
+        for m in pattern.finditer(text):
+            raw, unit = m.group("n").lower(), _UNIT_HOURS[m.group("unit").lower()]
+            n = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+            out.append(Remaining(m.start(), m.end(), m.group(0), n * unit, unit))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ Also checks that cited fact ids exist and that time claims ("tonight only", "今
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 from copyloom.genai.schemas import Variant
@@ -16,6 +17,7 @@ from copyloom.guardrails.extract import (
     find_dates,
     find_percents,
     find_prices,
+    find_remaining,
     find_urls,
     mention_dates,
     normalize_url,
@@ -102,7 +104,28 @@ def _dates(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Ev
                         f"no offer ends on {target}",
                     )
                 )
+    for left_claim in find_remaining(text):
+        left = [(w.end - ctx.send_at).total_seconds() / 3600 for w in idx.windows if w.end and w.end >= ctx.send_at]
+        unit = left_claim.unit_hours
+        if not any(_remaining_holds(left_claim.hours / unit, h / unit) for h in left):
+            known = ", ".join(f"{h:.0f} h" for h in left) or "no offer end"
+            out.append(
+                _ev(
+                    field,
+                    left_claim.start,
+                    left_claim.end,
+                    left_claim.text,
+                    "time_claim_unsupported",
+                    f"time left: {known}",
+                )
+            )
     return out
+
+
+def _remaining_holds(claimed: float, actual: float) -> bool:
+    """ "2 days left" holds for 25 to 48 hours left: the time left rounded up to whole units, or one unit less
+    (a common, harmless rounding down). Anything else under- or overstates it."""
+    return math.ceil(actual) in (round(claimed), round(claimed) + 1)
 
 
 def _links_and_products(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Evidence]:

@@ -78,7 +78,9 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
         )
     if ctx.brief is not None:
         goal = ctx.brief.goal
-        if not GOAL_WORDS[goal].search(text.lower()):
+        # A cross-sell that cites a catalogue product proposes it, whatever its wording.
+        proposes = goal is Goal.CROSS_SELL and any(fid.startswith("product:") for fid in variant.fact_ids)
+        if not proposes and not GOAL_WORDS[goal].search(text.lower()):
             parts.append(
                 result(NAME, Verdict.FLAG, "off_brief", f"Nothing in the draft speaks to the goal '{goal.value}'.")
             )
