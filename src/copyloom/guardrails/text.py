@@ -109,7 +109,10 @@ def display_width(text: str) -> int:
     """Columns the text takes on screen: East Asian wide and fullwidth characters count two. Lock screens, inbox
     lines and banner slots cut text by its width, so a 40-character Chinese title is cut where a 40-letter
     English one fits."""
-    return sum(char_width(ch) for ch in text)
+    if text.isascii():  # most copy, and every candidate the offline composer sizes: no per-character work
+        return len(text)
+    eaw = unicodedata.east_asian_width
+    return len(text) + sum(1 for ch in text if eaw(ch) in ("W", "F"))
 
 
 def width_cut(text: str, columns: int) -> int:
