@@ -14,7 +14,7 @@ from copyloom.guardrails.text import display_width, width_cut
 def test_display_width_counts_wide_and_fullwidth_characters_twice(text: str) -> None:
     expected = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
     assert display_width(text) == expected
-    for columns in range(0, expected + 2):
+    for columns in range(expected + 2):
         cut = width_cut(text, columns)
         assert display_width(text[:cut]) <= columns
         assert cut == len(text) or display_width(text[: cut + 1]) > columns
