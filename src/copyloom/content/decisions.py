@@ -48,9 +48,9 @@ from copyloom.models import ContactRecord, Customer, Decision, Draft, new_id, ut
 
 _D = TypeVar("_D", Draft, Row[Any])
 T = TypeVar("T")
-SAFETY_MARGIN_S = 0.02
+SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
 DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
-CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]  # leave time to store the answer after generation
+CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
