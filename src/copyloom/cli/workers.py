@@ -89,7 +89,11 @@ def _die_with_parent(supervisor_pid: int) -> None:
     """Linux: ask for SIGTERM when the parent process ends (prctl PR_SET_PDEATHSIG); elsewhere do nothing."""
     if not sys.platform.startswith("linux"):
         return
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:  # an unusual libc: the supervisor still stops its workers on SIGINT/SIGTERM
+        log.warning("could not load libc: workers will not stop by themselves if the supervisor is killed")
+        return
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     if os.getppid() != supervisor_pid:  # the supervisor died before the request took effect
         os.kill(os.getpid(), signal.SIGTERM)
