@@ -95,22 +95,16 @@ def _wait_until(check: Callable[[], bool], seconds: float) -> None:
     raise AssertionError("condition not met in time")
 
 
-def test_workers_share_connections_restart_when_killed_and_stop_on_sigterm(tmp_path: Path) -> None:
+def _serve_two_workers(tmp_path: Path, **extra_env: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``copyloom serve --workers 2`` on a free port, in a session of its own; started, both workers up."""
     chroma_url = os.environ.get("COPYLOOM_TEST_CHROMA_URL")
     if not chroma_url:
         pytest.skip("COPYLOOM_TEST_CHROMA_URL is not set (.ci/run starts a Chroma server and sets it)")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    (metrics_dir / "counter_999999.db").write_bytes(b"from an earlier run")
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYLOOM_")}
-    env |= {
-        "COPYLOOM_DATA_DIR": str(tmp_path / "data"),
-        "COPYLOOM_CHROMA_URL": chroma_url,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
+    env |= {"COPYLOOM_DATA_DIR": str(tmp_path / "data"), "COPYLOOM_CHROMA_URL": chroma_url} | extra_env
     cli = [
         sys.executable,
         "-c",
@@ -122,9 +116,21 @@ def test_workers_share_connections_restart_when_killed_and_stop_on_sigterm(tmp_p
         str(port),
     ]
     server = subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    clients: list[http.client.HTTPConnection] = []
     try:
         _wait_until(lambda: len(_workers(server.pid)) == 2 and _get(port, "/healthz", timeout=2) == 200, 60)
+    except BaseException:
+        _kill_group(server)
+        raise
+    return server, port
+
+
+def test_workers_share_connections_restart_when_killed_and_stop_on_sigterm(tmp_path: Path) -> None:
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_999999.db").write_bytes(b"from an earlier run")
+    server, port = _serve_two_workers(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    clients: list[http.client.HTTPConnection] = []
+    try:
         workers = _workers(server.pid)
 
         # 16 keep-alive connections opened at once, as a journey engine's pool does: both workers get some.
@@ -170,29 +176,8 @@ def _kill_group(server: subprocess.Popen[bytes]) -> None:
 
 
 def test_workers_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
-    chroma_url = os.environ.get("COPYLOOM_TEST_CHROMA_URL")
-    if not chroma_url:
-        pytest.skip("COPYLOOM_TEST_CHROMA_URL is not set (.ci/run starts a Chroma server and sets it)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COPYLOOM_")}
-    env |= {"COPYLOOM_DATA_DIR": str(tmp_path), "COPYLOOM_CHROMA_URL": chroma_url}
-    cli = [
-        sys.executable,
-        "-c",
-        "from copyloom.cli import main; main()",
-        "serve",
-        "--workers",
-        "2",
-        "--port",
-        str(port),
-    ]
-    server = subprocess.Popen(
-        cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    server, _ = _serve_two_workers(tmp_path)
     try:
-        _wait_until(lambda: len(_workers(server.pid)) == 2 and _get(port, "/healthz", timeout=2) == 200, 60)
         workers = _workers(server.pid)
         server.kill()  # SIGKILL: no chance to stop its workers itself
         server.wait()

@@ -133,27 +133,15 @@ _LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_
 # What a response shows of a draft: every column but the stored facts bundle, the heaviest, which a decision
 # never needs.
 _DRAFT_COLUMNS = [c for c in Draft.__table__.c if c.name != "bundle"]
-_APPROVED = (
+_APPROVED_IN_CAMPAIGN = (
     select(*_DRAFT_COLUMNS)
     .where(
-        Draft.campaign_id == bindparam("campaign"),
-        Draft.channel == bindparam("channel"),
-        Draft.status == "approved",
-        Draft.is_control.is_(False),
-        Draft.customer_id == bindparam("pk"),
+        Draft.campaign_id == bindparam("campaign"), Draft.channel == bindparam("channel"), Draft.status == "approved"
     )
     .order_by(Draft.variant_index, Draft.created_at)
 )
-_APPROVED_CONTROLS = (
-    select(*_DRAFT_COLUMNS)
-    .where(
-        Draft.campaign_id == bindparam("campaign"),
-        Draft.channel == bindparam("channel"),
-        Draft.status == "approved",
-        Draft.is_control.is_(True),
-    )
-    .order_by(Draft.variant_index, Draft.created_at)
-)
+_APPROVED = _APPROVED_IN_CAMPAIGN.where(Draft.is_control.is_(False), Draft.customer_id == bindparam("pk"))
+_APPROVED_CONTROLS = _APPROVED_IN_CAMPAIGN.where(Draft.is_control.is_(True))
 
 
 def sent_since(conn: Connection, customer_pk: int, channel: str, since: datetime) -> bool:
