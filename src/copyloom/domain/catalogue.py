@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.fields import Currency, ExternalId, LongText, Money, Name, Sku, Title, Url, UtcDateTime
-from copyloom.domain.imports import ImportReport, Outcome, assign_changes, import_rows
+from copyloom.domain.imports import ImportReport, Outcome, import_rows, upsert_row
 from copyloom.models import Offer, Product
 
 
@@ -95,18 +95,6 @@ class OfferRecordIn(OfferIn):
     id: ExternalId
 
 
-def _upsert(session: Session, existing: Any, new_row: Any, values: dict[str, Any]) -> tuple[Any, Outcome]:
-    if existing is None:
-        assign_changes(new_row, values)
-        session.add(new_row)
-        session.flush()
-        return new_row, "inserted"
-    changed = assign_changes(existing, values)
-    if changed:
-        session.flush()
-    return existing, "updated" if changed else "unchanged"
-
-
 def find_product(session: Session, workspace_id: str, sku: str) -> Product | None:
     return session.scalars(select(Product).where(Product.workspace_id == workspace_id, Product.sku == sku)).first()
 
@@ -116,7 +104,7 @@ def upsert_product(session: Session, workspace_id: str, sku: str, data: ProductI
     existing = find_product(session, workspace_id, sku)
     fields = data.model_fields_set if existing is not None else set(ProductIn.model_fields)
     values = data.model_dump(include=(fields | {"name"}) - {"sku"})
-    return _upsert(session, existing, Product(workspace_id=workspace_id, sku=sku), values)
+    return upsert_row(session, existing, Product(workspace_id=workspace_id, sku=sku), values)
 
 
 def import_products(session: Session, workspace_id: str, rows: Iterable[object]) -> ImportReport:
@@ -141,7 +129,7 @@ def upsert_offer(session: Session, workspace_id: str, external_id: str, data: Of
     values = data.model_dump(include=(fields | {"title"}) - {"id"})
     if values.get("discount_value") is not None:
         values["discount_value"] = Decimal(values["discount_value"])
-    return _upsert(session, existing, Offer(workspace_id=workspace_id, external_id=external_id), values)
+    return upsert_row(session, existing, Offer(workspace_id=workspace_id, external_id=external_id), values)
 
 
 def import_offers(session: Session, workspace_id: str, rows: Iterable[object]) -> ImportReport:

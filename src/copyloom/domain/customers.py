@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.fields import Country, ExternalId, Locale, Name, ShortText, TimeZone, normalize_phone
-from copyloom.domain.imports import ImportReport, Outcome, assign_changes, import_rows
+from copyloom.domain.imports import ImportReport, Outcome, import_rows, upsert_row
 from copyloom.errors import NotFound
 from copyloom.models import Customer
 
@@ -148,17 +148,15 @@ def upsert_customer(
         values["suppressed"] = False
     if "attributes" in values and values["attributes"] is None:
         values["attributes"] = {}
-    row = find_customer(session, workspace_id, external_id)
-    if row is None:
-        row = Customer(workspace_id=workspace_id, external_id=external_id, attributes={})
-        assign_changes(row, {"locale": "en", "time_zone": "UTC", "suppressed": False} | values)
-        session.add(row)
-        session.flush()
-        return row, "inserted"
-    changed = assign_changes(row, values)
-    if changed:
-        session.flush()
-    return row, "updated" if changed else "unchanged"
+    new_row = Customer(
+        workspace_id=workspace_id,
+        external_id=external_id,
+        attributes={},
+        locale="en",
+        time_zone="UTC",
+        suppressed=False,
+    )
+    return upsert_row(session, find_customer(session, workspace_id, external_id), new_row, values)
 
 
 def import_customers(session: Session, workspace_id: str, rows: Iterable[object]) -> ImportReport:

@@ -20,6 +20,7 @@ from copyloom.errors import CopyloomError, InvalidInput
 
 Outcome = Literal["inserted", "updated", "unchanged"]
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 # Rows listed one by one in a report; past this only the count grows (a 500k-row file must not build a huge body).
 MAX_LISTED_SKIPS = 1000
@@ -135,6 +136,20 @@ def as_utc(value: datetime) -> datetime:
 def money(value: Decimal) -> Decimal:
     """Two decimals, as stored; comparing unrounded input with stored values would report false updates."""
     return value.quantize(Decimal("0.01"))
+
+
+def upsert_row(session: Session, existing: T | None, new_row: T, values: dict[str, Any]) -> tuple[T, Outcome]:
+    """Insert ``new_row`` with ``values``, or update ``existing`` with them: "inserted", "updated" or
+    "unchanged" (identical data writes nothing)."""
+    if existing is None:
+        assign_changes(new_row, values)
+        session.add(new_row)
+        session.flush()
+        return new_row, "inserted"
+    changed = assign_changes(existing, values)
+    if changed:
+        session.flush()
+    return existing, "updated" if changed else "unchanged"
 
 
 def assign_changes(row: Any, values: dict[str, Any]) -> bool:

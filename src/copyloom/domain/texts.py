@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from copyloom.domain.brand import BrandKitSpec
 from copyloom.domain.customers import get_customer
 from copyloom.domain.fields import ExternalId, Locale, LongText, Title, UtcDateTime
-from copyloom.domain.imports import ImportReport, Outcome, assign_changes, import_rows
+from copyloom.domain.imports import ImportReport, Outcome, assign_changes, import_rows, upsert_row
 from copyloom.errors import NotFound
 from copyloom.models import BrandKit, KnowledgeItem, Note
 
@@ -60,16 +60,7 @@ def upsert_note(
     values: dict[str, object] = {"customer_id": customer.id, "kind": data.kind, "text": data.text}
     if data.created_at is not None:
         values["created_at"] = data.created_at
-    if row is None:
-        row = Note(workspace_id=workspace_id, external_id=note_id)
-        assign_changes(row, values)
-        session.add(row)
-        session.flush()
-        return row, "inserted"
-    changed = assign_changes(row, values)
-    if changed:
-        session.flush()
-    return row, "updated" if changed else "unchanged"
+    return upsert_row(session, row, Note(workspace_id=workspace_id, external_id=note_id), values)
 
 
 def import_notes(session: Session, workspace_id: str, rows: Iterable[object]) -> ImportReport:
@@ -90,17 +81,8 @@ def upsert_knowledge(
             KnowledgeItem.workspace_id == workspace_id, KnowledgeItem.external_id == external_id
         )
     ).first()
-    values = data.model_dump()
-    if row is None:
-        row = KnowledgeItem(workspace_id=workspace_id, external_id=external_id)
-        assign_changes(row, values)
-        session.add(row)
-        session.flush()
-        return row, "inserted"
-    changed = assign_changes(row, values)
-    if changed:
-        session.flush()
-    return row, "updated" if changed else "unchanged"
+    new_row = KnowledgeItem(workspace_id=workspace_id, external_id=external_id)
+    return upsert_row(session, row, new_row, data.model_dump())
 
 
 def _spec_of(row: BrandKit) -> BrandKitSpec:

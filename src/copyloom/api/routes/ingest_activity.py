@@ -6,15 +6,34 @@ unknown customer a 404) or a JSON array / NDJSON batch (bad rows are skipped and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from copyloom.api.deps import AdminPrincipal, DbSession, JourneyPrincipal
 from copyloom.api.routes.ingest_body import Rows
 from copyloom.domain.activity import EventIn, OrderIn, import_events, import_orders, record_event, upsert_order
 from copyloom.domain.consents import ConsentIn, import_consents, record_consent
-from copyloom.domain.imports import ImportReport, validate
+from copyloom.domain.imports import ImportReport, Outcome, validate
 
 router = APIRouter(prefix="/v1", tags=["ingestion"])
+M = TypeVar("M", bound=BaseModel)
+
+
+def _single_or_batch(
+    body: Rows,
+    schema: type[M],
+    one: Callable[[M], tuple[object, Outcome]],
+    many: Callable[[list[object]], ImportReport],
+) -> ImportReport:
+    """One object: validated strictly (422 or 404 on error). A batch: bad rows are skipped and reported."""
+    if not body.single:
+        return many(body.rows)
+    report = ImportReport()
+    report.count(one(validate(schema, body.rows[0]))[1])
+    return report
 
 
 def _one_or_many(schema_doc: str) -> dict[str, object]:
@@ -40,12 +59,10 @@ def _one_or_many(schema_doc: str) -> dict[str, object]:
     openapi_extra=_one_or_many("A ConsentIn object, or a list of them."),
 )
 def post_consents(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
-    if body.single:
-        _, outcome = record_consent(db, principal.workspace_id, validate(ConsentIn, body.rows[0]))
-        report = ImportReport()
-        report.count(outcome)
-        return report
-    return import_consents(db, principal.workspace_id, body.rows)
+    ws = principal.workspace_id
+    return _single_or_batch(
+        body, ConsentIn, lambda r: record_consent(db, ws, r), lambda rows: import_consents(db, ws, rows)
+    )
 
 
 @router.post(
@@ -54,12 +71,8 @@ def post_consents(principal: AdminPrincipal, body: Rows, db: DbSession) -> Impor
     openapi_extra=_one_or_many("An EventIn object, or a list of them."),
 )
 def post_events(principal: JourneyPrincipal, body: Rows, db: DbSession) -> ImportReport:
-    if body.single:
-        _, outcome = record_event(db, principal.workspace_id, validate(EventIn, body.rows[0]))
-        report = ImportReport()
-        report.count(outcome)
-        return report
-    return import_events(db, principal.workspace_id, body.rows)
+    ws = principal.workspace_id
+    return _single_or_batch(body, EventIn, lambda r: record_event(db, ws, r), lambda rows: import_events(db, ws, rows))
 
 
 @router.post(
@@ -68,9 +81,5 @@ def post_events(principal: JourneyPrincipal, body: Rows, db: DbSession) -> Impor
     openapi_extra=_one_or_many("An OrderIn object, or a list of them."),
 )
 def post_orders(principal: JourneyPrincipal, body: Rows, db: DbSession) -> ImportReport:
-    if body.single:
-        _, outcome = upsert_order(db, principal.workspace_id, validate(OrderIn, body.rows[0]))
-        report = ImportReport()
-        report.count(outcome)
-        return report
-    return import_orders(db, principal.workspace_id, body.rows)
+    ws = principal.workspace_id
+    return _single_or_batch(body, OrderIn, lambda r: upsert_order(db, ws, r), lambda rows: import_orders(db, ws, rows))
