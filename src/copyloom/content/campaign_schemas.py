@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from copyloom.content.schemas import Channels
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Channel
 
@@ -61,20 +62,13 @@ class CampaignCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     brief: Brief
-    channels: list[Channel] = Field(min_length=1, max_length=6)
+    channels: Channels
     audience: Audience
     variants: int = Field(default=2, ge=1, le=5)
     control: dict[Channel, dict[str, Any]] = Field(
         default_factory=dict, description="Per channel, non-personalized content in that channel's schema."
     )
     approval: Approval = Field(default_factory=Approval)
-
-    @field_validator("channels")
-    @classmethod
-    def _unique(cls, value: list[Channel]) -> list[Channel]:
-        if len(set(value)) != len(value):
-            raise ValueError("channels must not repeat")
-        return value
 
 
 class CampaignProgress(BaseModel):

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Channel
 from copyloom.genai.types import RefineOperation
 
 DraftStatus = Literal["pending_review", "approved", "blocked", "rejected"]
+
+
+def _distinct(value: list[Channel]) -> list[Channel]:
+    if len(set(value)) != len(value):
+        raise ValueError("channels must not repeat")
+    return value
+
+
+# One to six channels, each once: what a draft request and a campaign ask for.
+Channels = Annotated[list[Channel], Field(min_length=1, max_length=6), AfterValidator(_distinct)]
 
 
 class DraftRequest(BaseModel):
@@ -32,18 +42,11 @@ class DraftRequest(BaseModel):
     )
 
     customer_id: str = Field(min_length=1, max_length=128)
-    channels: list[Channel] = Field(min_length=1, max_length=6)
+    channels: Channels
     brief: Brief
     variants: int = Field(default=2, ge=1, le=5)
     locale: str | None = Field(default=None, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     send_at: AwareDatetime | None = None
-
-    @field_validator("channels")
-    @classmethod
-    def _unique(cls, value: list[Channel]) -> list[Channel]:
-        if len(set(value)) != len(value):
-            raise ValueError("channels must not repeat")
-        return value
 
 
 class RefineBody(BaseModel):

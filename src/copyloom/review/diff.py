@@ -16,7 +16,8 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def _flatten(content: dict[str, Any]) -> dict[str, str]:
+def text_fields(content: dict[str, Any]) -> dict[str, str]:
+    """A stored draft content's visible strings by field name (nested values as ``name.key``)."""
     out: dict[str, str] = {}
     for name, value in content.items():
         if name == "channel":
@@ -58,7 +59,7 @@ def phrase_changes(before: str, after: str) -> list[dict[str, str]]:
 
 def content_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     """Per changed field: ``{"field", "changes": [{"before", "after"}]}``."""
-    old, new = _flatten(before), _flatten(after)
+    old, new = text_fields(before), text_fields(after)
     out: list[dict[str, Any]] = []
     for field in sorted(old.keys() | new.keys()):
         a, b = old.get(field, ""), new.get(field, "")

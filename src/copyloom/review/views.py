@@ -12,7 +12,7 @@ from typing import Any
 
 from copyloom.guardrails.sms import SegmentInfo, count_segments
 from copyloom.models import Draft
-from copyloom.review.diff import content_diff
+from copyloom.review.diff import content_diff, text_fields
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,6 @@ class DraftView:
     customer_first_name: str | None = None
     brand_name: str = ""
     notes: list[str] = field(default_factory=list)
-
-
-def text_fields(content: dict[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in content.items():
-        if name == "channel":
-            continue
-        if isinstance(value, dict):
-            out.update({f"{name}.{k}": str(v) for k, v in value.items()})
-        elif isinstance(value, str):
-            out[name] = value
-    return out
 
 
 def _locate(text: str, ev: dict[str, Any]) -> tuple[int, int] | None:
