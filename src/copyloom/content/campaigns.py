@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.content.campaign_schemas import Approval, CampaignCreate, CampaignOut, CampaignProgress
 from copyloom.content.control import control_bundle
 from copyloom.content.engine import ContentEngine
-from copyloom.content.pipeline import Generated, generate_all, persist_generated, prepare
+from copyloom.content.pipeline import Generated, audit_new_draft, generate_all, persist_generated, prepare
 from copyloom.content.schemas import DraftRequest
 from copyloom.content.tasks import TaskContext, TaskRunner, task
 from copyloom.db import read_scope, session_scope
@@ -33,7 +33,6 @@ from copyloom.genai.schemas import CONTENT_MODELS, Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Campaign, CampaignTarget, Customer, Draft, new_id, utcnow
-from copyloom.review.audit import record_event
 from copyloom.review.routing import route
 
 log = logging.getLogger("copyloom.campaigns")
@@ -137,30 +136,7 @@ def _control_drafts(
         )
         session.add(draft)
         session.flush()
-        record_event(
-            session,
-            workspace_id=draft.workspace_id,
-            draft_id=draft.id,
-            kind="generated",
-            actor="system",
-            data={"control": True},
-        )
-        record_event(
-            session,
-            workspace_id=draft.workspace_id,
-            draft_id=draft.id,
-            kind="checked",
-            actor="system",
-            data={"verdict": report.verdict.value},
-        )
-        record_event(
-            session,
-            workspace_id=draft.workspace_id,
-            draft_id=draft.id,
-            kind="blocked" if routing.status == "blocked" else "queued",
-            actor="system",
-            data={"reason": routing.reason},
-        )
+        audit_new_draft(session, draft, "system", report, routing.status, routing.reason)
         ids[channel.value] = draft.id
     return ids
 

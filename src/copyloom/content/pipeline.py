@@ -244,16 +244,17 @@ def persist_generated(
             for r in report.results:
                 if r.verdict.value != "pass":
                     metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
-            _audit_new(session, draft, actor, report, routing.status, routing.reason)
+            audit_new_draft(session, draft, actor, report, routing.status, routing.reason)
             drafts.append(draft)
         record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value)
     session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
 
 
-def _audit_new(
+def audit_new_draft(
     session: Session, draft: Draft, actor: str, report: GuardrailReport, status: str, reason: str | None
 ) -> None:
+    """The audit trail's first entries for a new draft: generated, checked, and queued / approved / blocked."""
     ws = draft.workspace_id
     record_event(
         session,
