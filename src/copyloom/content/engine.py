@@ -26,9 +26,10 @@ from copyloom.retrieval.bundle import load_brand_spec
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.store import VectorStore
 
-T = TypeVar("T")
+V = TypeVar("V")
 
 LOOKUP_TTL_S = 60.0
+CACHE_MAX_KEYS = 4096
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,21 @@ class ContentEngine:
     _campaigns: dict[str, tuple[float, CampaignTerms]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _cached(self, cache: dict[str, tuple[float, T]], workspace_id: str, build: Callable[[], T]) -> T:
+    def _cached(self, cache: dict[str, tuple[float, V]], key: str, build: Callable[[], V | None]) -> V | None:
+        """``build()`` at most once per LOOKUP_TTL_S per key; a None (not found) is not remembered."""
         now = time.monotonic()
         with self._lock:
-            hit = cache.get(workspace_id)
+            hit = cache.get(key)
             if hit is not None and now - hit[0] < LOOKUP_TTL_S:
                 return hit[1]
         value = build()
+        if value is None:
+            return None
         with self._lock:
-            cache[workspace_id] = (now, value)
+            if len(cache) >= CACHE_MAX_KEYS:  # a long-running process meets many campaigns: keep the live ones
+                for stale in [k for k, (at, _) in cache.items() if now - at >= LOOKUP_TTL_S]:
+                    del cache[stale]
+            cache[key] = (now, value)
         return value
 
     def invalidate(self, workspace_id: str) -> None:
@@ -98,30 +105,28 @@ class ContentEngine:
             with Session(bind=db) as session:
                 return load_brand_spec(session, workspace_id)
 
-        return self._cached(self._brands, workspace_id, load)
+        brand = self._cached(self._brands, workspace_id, load)
+        assert brand is not None  # load_brand_spec always answers (a bare kit when none was uploaded)
+        return brand
 
     def campaign(self, conn: Connection, campaign_id: str) -> CampaignTerms | None:
         """A campaign's fixed terms, read once per minute at most: every decision names its campaign. An unknown
         id is not remembered (the campaign may be created a moment later)."""
-        with self._lock:
-            hit = self._campaigns.get(campaign_id)
-        if hit is not None and time.monotonic() - hit[0] < LOOKUP_TTL_S:
-            return hit[1]
-        row = conn.execute(_CAMPAIGN, {"id": campaign_id}).first()
-        if row is None:
-            return None
-        terms = CampaignTerms(row.id, row.workspace_id, row.brief, Approval.model_validate(row.approval))
-        now = time.monotonic()
-        with self._lock:
-            if len(self._campaigns) >= 4096:  # a long-running process meets many campaigns: keep the live ones
-                self._campaigns = {k: v for k, v in self._campaigns.items() if now - v[0] < LOOKUP_TTL_S}
-            self._campaigns[campaign_id] = (now, terms)
-        return terms
+
+        def load() -> CampaignTerms | None:
+            row = conn.execute(_CAMPAIGN, {"id": campaign_id}).first()
+            if row is None:
+                return None
+            return CampaignTerms(row.id, row.workspace_id, row.brief, Approval.model_validate(row.approval))
+
+        return self._cached(self._campaigns, campaign_id, load)
 
     def lookups(self, session: Session, workspace_id: str) -> WorkspaceLookups:
         """Catalogue names and every customer's identifiers, at most a minute old: what the checks of a draft need
         (decisions do not, so they never pay for building this)."""
-        return self._cached(self._lookups, workspace_id, lambda: _build_lookups(session, workspace_id))
+        lookups = self._cached(self._lookups, workspace_id, lambda: _build_lookups(session, workspace_id))
+        assert lookups is not None
+        return lookups
 
 
 def _build_lookups(session: Session, workspace_id: str) -> WorkspaceLookups:
