@@ -25,7 +25,7 @@ def _counting(vector_store: VectorStore, workspace: str) -> list[list[str]]:
     return calls
 
 
-def test_vectors_come_from_chroma_once_then_from_memory(vector_store: VectorStore) -> None:
+def _index_two(vector_store: VectorStore) -> None:
     vector_store.upsert(
         "acme",
         ["a", "b"],
@@ -33,6 +33,10 @@ def test_vectors_come_from_chroma_once_then_from_memory(vector_store: VectorStor
         ["doc a", "doc b"],
         [{"kind": "knowledge"}, {"kind": "knowledge"}],
     )
+
+
+def test_vectors_come_from_chroma_once_then_from_memory(vector_store: VectorStore) -> None:
+    _index_two(vector_store)
     calls = _counting(vector_store, "acme")
     first = vector_store.get_embeddings("acme", ["a", "b", "missing"])
     second = vector_store.get_embeddings("acme", ["b", "a"])
@@ -44,13 +48,7 @@ def test_vectors_come_from_chroma_once_then_from_memory(vector_store: VectorStor
 
 
 def test_reindexing_or_deleting_in_this_process_drops_the_kept_vector(vector_store: VectorStore) -> None:
-    vector_store.upsert(
-        "acme",
-        ["a", "b"],
-        [[1.0, 0, 0], [0, 1.0, 0]],
-        ["doc a", "doc b"],
-        [{"kind": "knowledge"}, {"kind": "knowledge"}],
-    )
+    _index_two(vector_store)
     vector_store.get_embeddings("acme", ["a", "b"])
     vector_store.upsert("acme", ["a"], [[0, 0, 1.0]], ["doc a, edited"], [{"kind": "knowledge"}])
     vector_store.delete("acme", ["b"])
