@@ -68,6 +68,34 @@ class Settings(BaseSettings):
     campaign_max_targets_per_s: float | None = Field(
         default=None, gt=0, description="Throttle for background campaign generation; None means as fast as it goes."
     )
+    campaign_chunk_size: int = Field(
+        default=32, ge=1, le=1000, description="Customers a worker leases at once and generates concurrently."
+    )
+    campaign_lease_s: float = Field(
+        default=30.0,
+        ge=2,
+        le=3600,
+        description="How long a leased chunk stays a worker's without a heartbeat (renewed every third of it); a "
+        "chunk of a worker that died goes back to the other workers after it.",
+    )
+
+    model_concurrency: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="Model requests in flight per process and endpoint (halved on 429, grows back slowly).",
+    )
+    model_requests_per_min: float | None = Field(
+        default=None, gt=0, description="The provider's requests-per-minute limit; None means not enforced here."
+    )
+    model_tokens_per_min: float | None = Field(
+        default=None, gt=0, description="The provider's tokens-per-minute limit; None means not enforced here."
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (redis://host:6379/0): campaign chunks go to `copyloom worker` processes, and "
+        "the model rate limits are shared through it. Unset: the API process runs campaigns itself.",
+    )
     decision_deadline_ms: int = Field(default=300, ge=10, le=60_000, description="Default journey deadline.")
     decision_db_threads: int | None = Field(
         default=None,

@@ -71,7 +71,7 @@ def _counts(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, int,
             s.scalar(
                 select(func.count())
                 .select_from(CampaignTarget)
-                .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "pending")
+                .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status.in_(("pending", "leased")))
             )
             or 0
         )
@@ -82,9 +82,18 @@ def _counts(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, int,
 def _worker(data_dir: Path, campaign_id: str, rate: float | None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYLOOM_")}
     env["COPYLOOM_DATA_DIR"] = str(data_dir)
+    env["COPYLOOM_CAMPAIGN_LEASE_S"] = "3"  # the killed worker's chunk goes back to the queue 3 s after its death
     if rate:
         env["COPYLOOM_CAMPAIGN_MAX_TARGETS_PER_S"] = str(rate)
-    cli = [sys.executable, "-c", "from copyloom.cli import main; main()", "campaigns", "run", campaign_id]
+    cli = [
+        sys.executable,
+        "-c",
+        "from copyloom.cli import main; main()",
+        "campaigns",
+        "run",
+        campaign_id,
+        "--no-progress",
+    ]
     return subprocess.Popen(cli, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

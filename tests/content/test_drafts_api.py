@@ -123,7 +123,7 @@ def test_model_failure_on_one_channel_keeps_the_others(
     assert r.status_code == 201
     assert {d["channel"] for d in r.json()["drafts"]} == {"email"}
     assert r.json()["errors"] == [
-        {"channel": "sms", "code": "model_http_error", "message": "upstream 503 after retries"}
+        {"channel": "sms", "status": 502, "code": "model_http_error", "message": "upstream 503 after retries"}
     ]
     only_sms = _draft(client, keys[Role.MARKETER], channels=["sms"])
     assert only_sms.status_code == 502 and only_sms.json()["error"]["code"] == "model_http_error"

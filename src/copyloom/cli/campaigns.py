@@ -3,33 +3,88 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import threading
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from copyloom.cli._common import handle_errors, open_db
-from copyloom.content.campaigns import campaign_out, run_campaign
-from copyloom.content.engine import build_content_engine
-from copyloom.db import session_scope
-from copyloom.models import Campaign
+from copyloom.cli._common import console, handle_errors, open_db
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from copyloom.content.campaign_schemas import CampaignProgress
 
 campaigns_app = typer.Typer(help="Work on campaigns.", no_args_is_help=True)
 
 
 @campaigns_app.command("run")
 @handle_errors
-def run(campaign_id: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
-    """Generate the campaign's pending targets; safe to run again after a crash, or on several workers."""
+def run(
+    campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+    progress_bar: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Draft the campaign's unfinished customers in this process (chunks leased like any worker's); safe to run
+    beside other workers, and again after a crash. Ctrl-C stops after the customers being drafted."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from copyloom.content.campaigns import campaign_out, run_campaign
+    from copyloom.content.engine import build_content_engine
+    from copyloom.db import read_scope
+    from copyloom.models import Campaign
+
     settings, factory = open_db()
     engine = build_content_engine(settings)
-    run_campaign(engine, factory, campaign_id)
-    with session_scope(factory) as session:
+    with read_scope(factory) as session:
         campaign = session.get(Campaign, campaign_id)
-        assert campaign is not None
-        progress = campaign_out(session, campaign.workspace_id, campaign_id).progress
+        workspace = campaign.workspace_id if campaign is not None else ""
+    stop = threading.Event()
+    finished = threading.Event()
+
+    def progress_now() -> CampaignProgress:
+        with read_scope(factory) as session:
+            return campaign_out(session, workspace, campaign_id).progress
+
+    def watch(bar: Progress, task_id: TaskID) -> None:
+        while not finished.wait(1.0):
+            p = progress_now()
+            bar.update(
+                task_id,
+                completed=p.total - p.pending - p.leased,
+                total=p.total,
+                rate=f"{p.targets_per_s or 0:.1f}/s",
+                eta=f"{p.eta_s:.0f}s" if p.eta_s is not None else "—",
+                calls=p.model_calls,
+                cost=f"${p.cost_usd:.4f}",
+            )
+
+    bar = Progress(
+        TextColumn(f"campaign {campaign_id[:8]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "{task.fields[rate]} eta {task.fields[eta]} · {task.fields[calls]} model calls · {task.fields[cost]}"
+        ),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not progress_bar,
+    )
+    with bar:
+        task_id = bar.add_task("drafting", total=None, rate="—", eta="—", calls=0, cost="$0")
+        watcher = threading.Thread(target=watch, args=(bar, task_id), daemon=True)
+        watcher.start()
+        try:
+            run_campaign(engine, factory, campaign_id, stop=stop)
+        except KeyboardInterrupt:
+            stop.set()
+            console.print("stopping: the customers being drafted are stored, the rest stay pending")
+        finally:
+            finished.set()
+            watcher.join()
+    p = progress_now()
     typer.echo(
-        f"campaign {campaign_id}: {progress.done} done, {progress.suppressed} suppressed, "
-        f"{progress.failed} failed of {progress.total}"
+        f"campaign {campaign_id}: {p.done} done, {p.suppressed} suppressed, "
+        f"{p.failed} failed, {p.pending + p.leased} unfinished of {p.total}"
     )
 
 
@@ -39,6 +94,9 @@ def status(
     campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
     workspace: Annotated[str, typer.Option(help="The campaign's workspace.")],
 ) -> None:
+    from copyloom.content.campaigns import campaign_out
+    from copyloom.db import session_scope
+
     _, factory = open_db()
     with session_scope(factory) as session:
         typer.echo(json.dumps(campaign_out(session, workspace, campaign_id).model_dump(mode="json"), indent=2))

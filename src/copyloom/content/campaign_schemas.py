@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -77,15 +78,27 @@ class CampaignProgress(BaseModel):
     done: int
     suppressed: int
     failed: int
+    leased: int = Field(0, description="Targets a worker is drafting right now.")
+    cancelled: int = 0
     percent: float
     drafts_by_status: dict[str, int]
     suppressed_by_reason: dict[str, int]
+    failed_by_reason: dict[str, int] = Field(default_factory=dict)
+    targets_per_s: float | None = Field(
+        None, description="(customer, channel) targets finished per second over the last minute."
+    )
+    eta_s: float | None = Field(None, description="Seconds until the unfinished targets are done at that rate.")
+    model_calls: int = Field(0, description="Model requests so far (re-asks included).")
+    tokens: int = 0
+    cost_usd: Decimal = Decimal("0")
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class CampaignOut(BaseModel):
     id: str
     name: str
-    status: Literal["queued", "running", "completed", "failed"]
+    status: Literal["queued", "running", "paused", "cancelled", "completed", "failed"]
     channels: list[Channel]
     variants: int
     approval: Approval

@@ -1,42 +1,68 @@
-"""Campaigns: one brief, an audience, generated per (customer, channel) in the background.
+"""Campaigns: one brief and an audience, drafted per customer by workers that lease chunks of it.
 
-Each target is finished in one transaction that stores its drafts and marks it done (compare-and-set on its
-status), so a campaign killed at any moment resumes where it stopped: no finished draft lost, none duplicated.
+``create_campaign`` stores one target row per (customer, channel), ``pending``. The ``campaign.run`` task submits
+one ``campaign.chunk`` task per chunk, to threads of the API process or, with a broker, to Celery workers on any
+machine. A chunk task leases up to ``campaign_chunk_size`` customers with all their channels (``leased``, its worker
+id, an expiry renewed by a heartbeat; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, one atomic write on SQLite) and
+drafts them concurrently on the process's background loop: one consent gate and one facts bundle per customer, the
+channels' model calls concurrent, the model throttle bounding the requests in flight. Each customer is stored as it
+finishes, in one transaction that takes the customer's row lock, checks consent again and moves exactly the rows
+this worker still holds from ``leased`` to ``done`` / ``suppressed`` / ``failed``. A worker that dies leaves its
+lease to expire and another takes it; a result whose lease was lost is thrown away, so nothing is stored twice.
+One failed target never fails the campaign.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
+import math
+import os
 import random
+import socket
 import threading
 import time
+import uuid
 from collections import Counter
-from datetime import datetime
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaign_schemas import Approval, CampaignCreate, CampaignOut, CampaignProgress
 from copyloom.content.control import control_bundle
 from copyloom.content.engine import ContentEngine
-from copyloom.content.pipeline import Generated, audit_new_draft, generate_all, persist_generated, prepare
+from copyloom.content.pipeline import Failed, Generated, audit_new_draft, generate_all, persist_generated, prepare
 from copyloom.content.schemas import DraftRequest
 from copyloom.content.tasks import TaskContext, TaskRunner, task
 from copyloom.db import read_scope, session_scope
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel
-from copyloom.errors import InvalidInput, NotFound
+from copyloom.domain.enums import Channel, Purpose
+from copyloom.errors import Conflict, InvalidInput, NotFound
+from copyloom.genai.loop import background_loop
 from copyloom.genai.schemas import CONTENT_MODELS, Variant
 from copyloom.guardrails.context import CheckContext
+from copyloom.guardrails.gate import evaluate_gate
+from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Campaign, CampaignTarget, Customer, Draft, new_id, utcnow
 from copyloom.review.routing import route
 
 log = logging.getLogger("copyloom.campaigns")
-FINISHED = ("done", "suppressed", "failed")
+T = TypeVar("T")
+FINISHED = ("done", "suppressed", "failed", "cancelled")
+UNFINISHED = ("pending", "leased")
+ACTIVE = ("queued", "running")
+# Database work of chunks (gate, facts bundle, storing) runs here; it is CPU work under the GIL, so a few threads
+# keep the loop fed without fighting over it.
+_DB_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="copyloom-campaign-db")
+_RATE_WINDOW_S = 60.0
 
 
 def _audience(session: Session, workspace_id: str, body: CampaignCreate) -> list[int]:
@@ -173,69 +199,466 @@ def create_campaign(
     return campaign
 
 
-def _target_request(session: Session, campaign: Campaign, target: CampaignTarget) -> DraftRequest:
-    external = session.scalar(select(Customer.external_id).where(Customer.id == target.customer_id))
-    return DraftRequest(
-        customer_id=str(external),
-        channels=[Channel(target.channel)],
-        brief=Brief.model_validate(campaign.brief),
-        variants=campaign.variants,
+def _leasable(now: datetime) -> Any:
+    return or_(
+        CampaignTarget.status == "pending",
+        and_(CampaignTarget.status == "leased", CampaignTarget.lease_expires_at < now),
     )
 
 
-def _claim(
-    session: Session, target_id: int, status: str, reason: str | None = None, message: str | None = None
-) -> bool:
-    """Compare-and-set a pending target to a final status; False if another worker finished it first."""
-    result = session.execute(
-        update(CampaignTarget)
-        .where(CampaignTarget.id == target_id, CampaignTarget.status == "pending")
-        .values(status=status, reason_code=reason, message=message, updated_at=utcnow())
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def process_target(
-    engine: ContentEngine,
+@dataclass(frozen=True)
+class LeasedCustomer:
+    customer_pk: int
+    external_id: str
+    targets: dict[Channel, int]  # channel -> target row id
+
+
+def lease_chunk(
     factory: sessionmaker[Session],
     campaign: Campaign,
-    target: CampaignTarget,
-    rng: random.Random | None = None,
-) -> str:
-    now = utcnow()
-    approval = Approval.model_validate(campaign.approval)
-    with read_scope(factory) as session:  # gate and bundle only read: no write lock while the bundle is built
-        req = _target_request(session, campaign, target)
-        prepared = prepare(session, engine, campaign.workspace_id, req, now)
-    if prepared.suppressed:
-        s = prepared.suppressed[0]
-        with session_scope(factory) as session:
-            _claim(session, target.id, "suppressed", s.reason_code, s.message)
-        return "suppressed"
-    outcomes = asyncio.run(generate_all(engine, prepared, req))
-    generated = [o for o in outcomes if isinstance(o, Generated)]
+    worker_id: str,
+    size: int,
+    lease_s: float,
+    now: datetime | None = None,
+) -> list[LeasedCustomer]:
+    """Lease up to ``size`` customers' pending (or expired) targets for ``worker_id``, in one statement.
+
+    On PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so concurrent workers get disjoint chunks without
+    waiting on each other; on SQLite the statement runs under the database's single write lock."""
+    now = now or utcnow()
+    rows_per_customer = max(1, len(campaign.channels))
+    pick = (
+        select(CampaignTarget.id)
+        .where(CampaignTarget.campaign_id == campaign.id, _leasable(now))
+        .order_by(CampaignTarget.customer_id, CampaignTarget.id)
+        .limit(size * rows_per_customer)
+        .with_for_update(skip_locked=True)
+    )
     with session_scope(factory) as session:
-        if not generated:
-            error = outcomes[0].error if outcomes and not isinstance(outcomes[0], Generated) else None
-            _claim(session, target.id, "failed", getattr(error, "code", "no_output"), getattr(error, "message", None))
-            return "failed"
-        if not _claim(session, target.id, "done"):
-            session.rollback()
-            return "skipped"
-        policy = prepared.review_policy.model_copy(update={"sample_rate": approval.sample_rate})
-        persist_generated(
-            session,
-            campaign.workspace_id,
-            dataclasses.replace(prepared, review_policy=policy),
-            generated,
-            req,
-            request_id=campaign.id,
-            actor="system",
-            campaign_id=campaign.id,
-            campaign_mode=approval.mode,
-            rng=rng,
+        rows = session.execute(
+            update(CampaignTarget)
+            .where(CampaignTarget.id.in_(pick.scalar_subquery()), _leasable(now))
+            .values(
+                status="leased",
+                lease_owner=worker_id,
+                lease_expires_at=now + timedelta(seconds=lease_s),
+                updated_at=now,
+            )
+            .returning(CampaignTarget.id, CampaignTarget.customer_id, CampaignTarget.channel)
+        ).all()
+        if not rows:
+            return []
+        pks = sorted({r.customer_id for r in rows})
+        externals = dict(
+            session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(pks))).tuples().all()
         )
-    return "done"
+    by_customer: dict[int, dict[Channel, int]] = {}
+    for row in rows:
+        by_customer.setdefault(row.customer_id, {})[Channel(row.channel)] = row.id
+    order = {ch: i for i, ch in enumerate(campaign.channels)}
+    return [
+        LeasedCustomer(pk, externals[pk], dict(sorted(targets.items(), key=lambda kv: order.get(kv[0].value, 99))))
+        for pk, targets in sorted(by_customer.items())
+    ]
+
+
+def _release(factory: sessionmaker[Session], target_ids: list[int], worker_id: str, status: str = "pending") -> None:
+    """Give leased rows back (``pending``), or end them (``cancelled``), if this worker still holds them."""
+    if not target_ids:
+        return
+    with session_scope(factory) as session:
+        session.execute(
+            update(CampaignTarget)
+            .where(
+                CampaignTarget.id.in_(target_ids),
+                CampaignTarget.status == "leased",
+                CampaignTarget.lease_owner == worker_id,
+            )
+            .values(
+                status=status,
+                lease_owner=None,
+                lease_expires_at=None,
+                finished_at=utcnow() if status == "cancelled" else None,
+            )
+        )
+
+
+def _renew(factory: sessionmaker[Session], campaign_id: str, worker_id: str, lease_s: float) -> int:
+    with session_scope(factory) as session:
+        result = session.execute(
+            update(CampaignTarget)
+            .where(
+                CampaignTarget.campaign_id == campaign_id,
+                CampaignTarget.status == "leased",
+                CampaignTarget.lease_owner == worker_id,
+            )
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass
+class _Final:
+    status: str
+    reason: str | None = None
+    message: str | None = None
+    model_calls: int = 0
+    tokens: int = 0
+    cost: Decimal = Decimal("0")
+
+
+def _usage_of(outcome: Generated | Failed | None) -> tuple[int, int, Decimal]:
+    if isinstance(outcome, Generated):
+        usage = outcome.result.usage
+        calls = outcome.result.attempts if outcome.result.generator.kind == "llm" else 0
+        return calls, usage.total_tokens, Decimal(str(usage.cost_usd))
+    if isinstance(outcome, Failed):
+        details = outcome.error.details or {}
+        spent: dict[str, Any] = details.get("usage") or {}
+        tokens = int(spent.get("total_tokens") or 0)
+        return int(details.get("attempts") or 1), tokens, Decimal(str(spent.get("cost_usd") or "0"))
+    return 0, 0, Decimal("0")
+
+
+def _store_customer(
+    session: Session,
+    campaign: Campaign,
+    leased: LeasedCustomer,
+    worker_id: str,
+    finals: dict[Channel, _Final],
+    write: Callable[[Session, set[Channel]], None],
+    now: datetime,
+) -> bool:
+    """Re-check consent under the customer's row lock, then move this worker's rows to their final status and
+    store the drafts of the channels still allowed. False (and nothing stored) when the lease was lost."""
+    session.execute(select(Customer.id).where(Customer.id == leased.customer_pk).with_for_update())
+    gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now)
+    allowed: set[Channel] = set()
+    for channel, final in finals.items():
+        if final.status != "done":
+            continue
+        decision = evaluate_gate(gate_input, channel=channel, purpose=Purpose.MARKETING, now=now, realtime=False)
+        if decision.allowed:
+            allowed.add(channel)
+        else:  # consent withdrawn (or the customer suppressed) while the draft was being written
+            final.status, final.reason, final.message = "suppressed", str(decision.reason_code), decision.message
+    for channel, final in finals.items():
+        result = session.execute(
+            update(CampaignTarget)
+            .where(
+                CampaignTarget.id == leased.targets[channel],
+                CampaignTarget.status == "leased",
+                CampaignTarget.lease_owner == worker_id,
+            )
+            .values(
+                status=final.status,
+                reason_code=final.reason,
+                message=(final.message or "")[:500] or None,
+                lease_owner=None,
+                lease_expires_at=None,
+                finished_at=now,
+                model_calls=final.model_calls,
+                tokens=final.tokens,
+                cost_usd=final.cost,
+            )
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False  # the lease expired and another worker has this customer: its result will count
+    write(session, allowed)
+    return True
+
+
+@dataclass
+class ChunkReport:
+    customers: int = 0
+    stored: dict[str, int] = field(default_factory=Counter)
+    lost: int = 0
+    released: int = 0
+
+
+class _ChunkRun:
+    """One leased chunk, drafted concurrently on the background loop."""
+
+    def __init__(
+        self,
+        engine: ContentEngine,
+        factory: sessionmaker[Session],
+        campaign: Campaign,
+        worker_id: str,
+        rng: random.Random | None,
+        stop: threading.Event | None,
+    ) -> None:
+        self.engine = engine
+        self.factory = factory
+        self.campaign = campaign
+        self.worker_id = worker_id
+        self.rng = rng
+        self.stop = stop
+        self.approval = Approval.model_validate(campaign.approval)
+        self.brief = Brief.model_validate(campaign.brief)
+        self.report = ChunkReport()
+        self._status = ("running", 0.0)
+        self._pace_lock = asyncio.Lock()
+        self._next_start = 0.0
+
+    async def _db(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(_DB_POOL, fn)
+
+    async def _still_running(self) -> bool:
+        if self.stop is not None and self.stop.is_set():
+            return False
+        status, at = self._status
+        if time.monotonic() - at > 1.0:
+            with read_scope(self.factory) as session:
+                status = session.scalar(select(Campaign.status).where(Campaign.id == self.campaign.id)) or "missing"
+            self._status = (status, time.monotonic())
+        return status == "running"
+
+    async def _pace(self) -> None:
+        rate = self.engine.settings.campaign_max_targets_per_s
+        if not rate:
+            return
+        async with self._pace_lock:
+            now = time.monotonic()
+            wait = self._next_start - now
+            self._next_start = max(now, self._next_start) + 1.0 / rate
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def run(self, customers: list[LeasedCustomer]) -> ChunkReport:
+        lease_s = self.engine.settings.campaign_lease_s
+        heartbeat = asyncio.create_task(self._heartbeat(lease_s))
+        try:
+            await asyncio.gather(*(self._customer(c) for c in customers))
+        finally:
+            heartbeat.cancel()
+        return self.report
+
+    async def _heartbeat(self, lease_s: float) -> None:
+        while True:
+            await asyncio.sleep(lease_s / 3)
+            try:
+                await self._db(lambda: _renew(self.factory, self.campaign.id, self.worker_id, lease_s))
+            except Exception:  # a missed heartbeat only risks the lease; the store's compare-and-set stays safe
+                log.warning("campaigns.heartbeat_failed", exc_info=True, extra={"campaign_id": self.campaign.id})
+
+    async def _customer(self, leased: LeasedCustomer) -> None:
+        await self._pace()
+        if not await self._still_running():
+            status = "cancelled" if self._status[0] == "cancelled" else "pending"
+            ids = list(leased.targets.values())
+            await self._db(lambda: _release(self.factory, ids, self.worker_id, status))
+            self.report.released += 1
+            return
+        try:
+            outcome = await self._draft(leased)
+        except Exception as exc:  # a bug or a database error for one customer must not end the chunk
+            log.exception("campaigns.customer_failed", extra={"campaign_id": self.campaign.id})
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            finals = {ch: _Final("failed", "internal_error", error) for ch in leased.targets}
+            outcome = await self._db(lambda: self._store(leased, finals, None, [], utcnow()))
+        self.report.customers += 1
+        if outcome is None:
+            self.report.lost += 1
+        else:
+            for status in outcome:
+                self.report.stored[status] += 1
+
+    async def _draft(self, leased: LeasedCustomer) -> list[str] | None:
+        now = utcnow()
+        req = DraftRequest(
+            customer_id=leased.external_id,
+            channels=list(leased.targets),
+            brief=self.brief,
+            variants=self.campaign.variants,
+        )
+
+        def _prepare() -> Any:
+            with read_scope(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
+                return prepare(session, self.engine, self.campaign.workspace_id, req, now)
+
+        prepared = await self._db(_prepare)
+        finals: dict[Channel, _Final] = {}
+        for s in prepared.suppressed:
+            finals[s.channel] = _Final("suppressed", s.reason_code, s.message)
+        outcomes = await generate_all(self.engine, prepared, req) if prepared.plans else []
+        generated: list[Generated] = []
+        for o in outcomes:
+            calls, tokens, cost = _usage_of(o)
+            if isinstance(o, Generated):
+                generated.append(o)
+                finals[o.plan.channel] = _Final("done", None, None, calls, tokens, cost)
+            else:
+                finals[o.channel] = _Final("failed", o.error.code, o.error.message, calls, tokens, cost)
+        return await self._db(lambda: self._store(leased, finals, prepared, generated, utcnow()))
+
+    def _store(
+        self,
+        leased: LeasedCustomer,
+        finals: dict[Channel, _Final],
+        prepared: Any,
+        generated: list[Generated],
+        now: datetime,
+    ) -> list[str] | None:
+        campaign = self.campaign
+
+        def write(session: Session, allowed: set[Channel]) -> None:
+            keep = [g for g in generated if g.plan.channel in allowed]
+            if not keep:
+                return
+            policy = prepared.review_policy.model_copy(update={"sample_rate": self.approval.sample_rate})
+            req = DraftRequest(
+                customer_id=leased.external_id,
+                channels=[g.plan.channel for g in keep],
+                brief=self.brief,
+                variants=campaign.variants,
+            )
+            persist_generated(
+                session,
+                campaign.workspace_id,
+                replace(prepared, review_policy=policy),
+                keep,
+                req,
+                request_id=campaign.id,
+                actor="system",
+                campaign_id=campaign.id,
+                campaign_mode=self.approval.mode,
+                rng=self.rng,
+            )
+
+        with session_scope(self.factory) as session:
+            if not _store_customer(session, campaign, leased, self.worker_id, finals, write, now):
+                session.rollback()
+                return None
+        return [f.status for f in finals.values()]
+
+
+def _load_campaign(factory: sessionmaker[Session], campaign_id: str) -> Campaign:
+    with read_scope(factory) as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found", field="campaign_id")
+        return campaign
+
+
+def _start(factory: sessionmaker[Session], campaign_id: str) -> bool:
+    """queued -> running (with its start time); True while the campaign is running."""
+    with session_scope(factory) as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status == "queued")
+            .values(status="running", started_at=utcnow())
+        )
+        return session.scalar(select(Campaign.status).where(Campaign.id == campaign_id)) == "running"
+
+
+def run_chunk(
+    engine: ContentEngine,
+    factory: sessionmaker[Session],
+    campaign_id: str,
+    *,
+    worker_id: str | None = None,
+    rng: random.Random | None = None,
+    stop: threading.Event | None = None,
+) -> ChunkReport | None:
+    """Lease one chunk and draft it; None when there was nothing to lease (or the campaign is not running)."""
+    campaign = _load_campaign(factory, campaign_id)
+    if campaign.status != "running":
+        return None
+    worker_id = worker_id or new_worker_id()
+    settings = engine.settings
+    customers = lease_chunk(factory, campaign, worker_id, settings.campaign_chunk_size, settings.campaign_lease_s)
+    if not customers:
+        return None
+    chunk = _ChunkRun(engine, factory, campaign, worker_id, rng, stop)
+    report = background_loop().run(chunk.run(customers))
+    log.info(
+        "campaigns.chunk_done",
+        extra={
+            "campaign_id": campaign_id,
+            "worker": worker_id,
+            "customers": report.customers,
+            "stored": dict(report.stored),
+            "lost": report.lost,
+        },
+    )
+    return report
+
+
+def _remaining(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, int, datetime | None]:
+    """(pending, leased, the earliest lease expiry)."""
+    with read_scope(factory) as session:
+        pending = session.scalar(
+            select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "pending")
+        )
+        leased, earliest = session.execute(
+            select(func.count(), func.min(CampaignTarget.lease_expires_at)).where(
+                CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "leased"
+            )
+        ).one()
+    return int(pending or 0), int(leased or 0), earliest
+
+
+def _finish_if_done(factory: sessionmaker[Session], campaign_id: str) -> bool:
+    """Mark the campaign completed once no target is pending or leased; True if it has none left."""
+    with session_scope(factory) as session:
+        left = session.scalar(
+            select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status.in_(UNFINISHED))
+        )
+        if left:
+            return False
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status.in_(ACTIVE))
+            .values(status="completed", finished_at=utcnow())
+        )
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status == "cancelled", Campaign.finished_at.is_(None))
+            .values(finished_at=utcnow())
+        )
+        return True
+
+
+def drain(
+    engine: ContentEngine,
+    factory: sessionmaker[Session],
+    campaign_id: str,
+    *,
+    worker_id: str | None = None,
+    rng: random.Random | None = None,
+    stop: threading.Event | None = None,
+    max_chunks: int | None = None,
+    on_chunk: Callable[[ChunkReport], None] | None = None,
+) -> None:
+    """Lease and draft chunks until none is left (at most ``max_chunks``); then wait for the chunks other workers
+    hold to finish, or to expire and be taken here, and mark the campaign completed."""
+    done = 0
+    while not (stop and stop.is_set()):
+        if max_chunks is not None and done >= max_chunks:
+            return
+        report = run_chunk(engine, factory, campaign_id, worker_id=worker_id, rng=rng, stop=stop)
+        if report is not None:
+            done += 1
+            if on_chunk is not None:
+                on_chunk(report)
+            continue
+        if _load_campaign(factory, campaign_id).status != "running":
+            _finish_if_done(factory, campaign_id)
+            return
+        pending, leased, earliest = _remaining(factory, campaign_id)
+        if pending:
+            continue  # released by a paused/stopped worker a moment ago
+        if not leased:
+            _finish_if_done(factory, campaign_id)
+            return
+        # Others hold the last chunks: wait for them, or for a dead worker's lease to expire (then lease it here).
+        wait = (earliest - utcnow()).total_seconds() if earliest is not None else 1.0
+        time.sleep(min(max(wait, 0.05), 1.0))
 
 
 def run_campaign(
@@ -245,59 +668,129 @@ def run_campaign(
     *,
     stop: threading.Event | None = None,
     rng: random.Random | None = None,
+    on_chunk: Callable[[ChunkReport], None] | None = None,
 ) -> None:
-    """Work through the campaign's pending targets; safe to call again after a crash or on a second worker."""
-    rate = engine.settings.campaign_max_targets_per_s
-    with session_scope(factory) as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
-        campaign.status = "running"
-    try:
-        while not (stop and stop.is_set()):
-            with session_scope(factory) as session:
-                batch = list(
-                    session.scalars(
-                        select(CampaignTarget)
-                        .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "pending")
-                        .order_by(CampaignTarget.id)
-                        .limit(50)
-                    )
-                )
-            if not batch:
-                break
-            for target in batch:
-                if stop and stop.is_set():
-                    return
-                started = time.perf_counter()
-                process_target(engine, factory, campaign, target, rng)
-                if rate:
-                    time.sleep(max(0.0, 1.0 / rate - (time.perf_counter() - started)))
-        else:
-            return
-        with session_scope(factory) as session:
-            session.execute(update(Campaign).where(Campaign.id == campaign_id).values(status="completed"))
-    except Exception as exc:
-        with session_scope(factory) as session:
-            session.execute(
-                update(Campaign)
-                .where(Campaign.id == campaign_id)
-                .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+    """Work through the campaign in this process until it is finished (the foreground worker of
+    ``copyloom campaigns run``); safe beside other workers, and again after a crash."""
+    _load_campaign(factory, campaign_id)  # 404 first
+    if not _start(factory, campaign_id):
+        return
+    drain(engine, factory, campaign_id, worker_id=new_worker_id(), rng=rng, stop=stop, on_chunk=on_chunk)
+
+
+def submit_chunks(factory: sessionmaker[Session], runner: TaskRunner, campaign_id: str, chunk_size: int) -> int:
+    """One ``campaign.chunk`` task per chunk of unfinished customers; returns how many were submitted."""
+    with read_scope(factory) as session:
+        customers = session.scalar(
+            select(func.count(func.distinct(CampaignTarget.customer_id))).where(
+                CampaignTarget.campaign_id == campaign_id, CampaignTarget.status.in_(UNFINISHED)
             )
-        raise
+        )
+    chunks = max(1, math.ceil(int(customers or 0) / chunk_size))
+    for i in range(chunks):
+        runner.submit("campaign.chunk", {"campaign_id": campaign_id, "chunk": i})
+    return chunks
 
 
 @task("campaign.run")
 def _run_campaign_task(ctx: TaskContext, payload: dict[str, object]) -> None:
-    run_campaign(ctx.engine, ctx.session_factory, str(payload["campaign_id"]))
+    campaign_id = str(payload["campaign_id"])
+    if not _start(ctx.session_factory, campaign_id):
+        return
+    if ctx.runner is None:
+        drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id())
+        return
+    submit_chunks(ctx.session_factory, ctx.runner, campaign_id, ctx.engine.settings.campaign_chunk_size)
+
+
+@task("campaign.chunk")
+def _run_chunk_task(ctx: TaskContext, payload: dict[str, object]) -> None:
+    """Draft one chunk; the task that finds nothing left to lease sees the campaign to its end."""
+    campaign_id = str(payload["campaign_id"])
+    drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id(), max_chunks=1)
+    pending, _, _ = _remaining(ctx.session_factory, campaign_id)
+    if not pending:
+        drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id())
 
 
 def resume_unfinished(session: Session, runner: TaskRunner) -> list[str]:
     """Re-submit every campaign a previous process left queued or running."""
-    ids = list(session.scalars(select(Campaign.id).where(Campaign.status.in_(("queued", "running")))))
+    ids = list(session.scalars(select(Campaign.id).where(Campaign.status.in_(ACTIVE))))
     for campaign_id in ids:
         runner.submit("campaign.run", {"campaign_id": campaign_id})
     return ids
+
+
+def _campaign_for_update(session: Session, workspace_id: str, campaign_id: str) -> Campaign:
+    campaign = session.get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None or campaign.workspace_id != workspace_id:
+        raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found", field="campaign_id")
+    return campaign
+
+
+def _refuse(campaign: Campaign, action: str) -> Conflict:
+    return Conflict(
+        f"campaign {campaign.id} is {campaign.status}: it cannot be {action}",
+        code="campaign_state",
+        field="status",
+        details={"status": campaign.status},
+    )
+
+
+def pause_campaign(session: Session, workspace_id: str, campaign_id: str) -> bool:
+    """Stop leasing new chunks; customers being drafted finish. Idempotent."""
+    campaign = _campaign_for_update(session, workspace_id, campaign_id)
+    if campaign.status == "paused":
+        return False
+    if campaign.status not in ACTIVE:
+        raise _refuse(campaign, "paused")
+    campaign.status = "paused"
+    return True
+
+
+def resume_campaign(session: Session, workspace_id: str, campaign_id: str) -> bool:
+    """paused -> running; the caller submits ``campaign.run`` after the commit."""
+    campaign = _campaign_for_update(session, workspace_id, campaign_id)
+    if campaign.status in ACTIVE:
+        return False
+    if campaign.status != "paused":
+        raise _refuse(campaign, "resumed")
+    campaign.status = "running"
+    return True
+
+
+def cancel_campaign(session: Session, workspace_id: str, campaign_id: str) -> int:
+    """End the campaign: its pending targets become ``cancelled`` (leased ones when their worker notices);
+    drafts already made stay. Returns the targets cancelled now."""
+    campaign = _campaign_for_update(session, workspace_id, campaign_id)
+    if campaign.status == "cancelled":
+        return 0
+    if campaign.status == "completed":
+        raise _refuse(campaign, "cancelled")
+    campaign.status = "cancelled"
+    result = session.execute(
+        update(CampaignTarget)
+        .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "pending")
+        .values(status="cancelled", finished_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retry_failed(session: Session, workspace_id: str, campaign_id: str) -> int:
+    """Failed targets back to pending and the campaign running again; the caller submits ``campaign.run``."""
+    campaign = _campaign_for_update(session, workspace_id, campaign_id)
+    if campaign.status == "cancelled":
+        raise _refuse(campaign, "retried")
+    result = session.execute(
+        update(CampaignTarget)
+        .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "failed")
+        .values(status="pending", reason_code=None, message=None, finished_at=None)
+    )
+    count = int(result.rowcount)  # type: ignore[attr-defined]
+    if count and campaign.status in ("completed", "failed", "queued"):
+        campaign.status = "running"
+        campaign.finished_at = None
+    return count
 
 
 def campaign_out(session: Session, workspace_id: str, campaign_id: str) -> CampaignOut:
@@ -313,17 +806,31 @@ def campaign_out(session: Session, workspace_id: str, campaign_id: str) -> Campa
         .tuples()
         .all()
     )
-    reasons = Counter(
-        dict(
-            session.execute(
-                select(CampaignTarget.reason_code, func.count())
-                .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "suppressed")
-                .group_by(CampaignTarget.reason_code)
-            )
-            .tuples()
-            .all()
+    reasons: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    for status, reason, count in session.execute(
+        select(CampaignTarget.status, CampaignTarget.reason_code, func.count())
+        .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status.in_(("suppressed", "failed")))
+        .group_by(CampaignTarget.status, CampaignTarget.reason_code)
+    ):
+        (reasons if status == "suppressed" else failures)[str(reason)] += int(count)
+    calls, tokens, cost = session.execute(
+        select(
+            func.coalesce(func.sum(CampaignTarget.model_calls), 0),
+            func.coalesce(func.sum(CampaignTarget.tokens), 0),
+            func.coalesce(func.sum(CampaignTarget.cost_usd), 0),
+        ).where(CampaignTarget.campaign_id == campaign_id)
+    ).one()
+    now = utcnow()
+    window_start = now - timedelta(seconds=_RATE_WINDOW_S)
+    if campaign.started_at is not None and campaign.started_at > window_start:
+        window_start = campaign.started_at
+    recent = session.scalar(
+        select(func.count()).where(
+            CampaignTarget.campaign_id == campaign_id, CampaignTarget.finished_at >= window_start
         )
     )
+    elapsed = (now - window_start).total_seconds()
     drafts = dict(
         session.execute(
             select(Draft.status, func.count())
@@ -335,15 +842,27 @@ def campaign_out(session: Session, workspace_id: str, campaign_id: str) -> Campa
     )
     total = sum(by_status.values())
     finished = sum(by_status.get(s, 0) for s in FINISHED)
+    unfinished = total - finished
+    rate = (int(recent or 0) / elapsed) if campaign.started_at is not None and elapsed >= 1.0 else None
     progress = CampaignProgress(
         total=total,
         pending=by_status.get("pending", 0),
+        leased=by_status.get("leased", 0),
         done=by_status.get("done", 0),
         suppressed=by_status.get("suppressed", 0),
         failed=by_status.get("failed", 0),
+        cancelled=by_status.get("cancelled", 0),
         percent=round(100.0 * finished / total, 1) if total else 100.0,
         drafts_by_status={str(k): int(v) for k, v in drafts.items()},
-        suppressed_by_reason={str(k): int(v) for k, v in reasons.items()},
+        suppressed_by_reason=dict(reasons),
+        failed_by_reason=dict(failures),
+        targets_per_s=round(rate, 2) if rate is not None else None,
+        eta_s=round(unfinished / rate, 1) if rate and unfinished and campaign.status in ACTIVE else None,
+        model_calls=int(calls),
+        tokens=int(tokens),
+        cost_usd=Decimal(str(cost)),
+        started_at=campaign.started_at,
+        finished_at=campaign.finished_at,
     )
     return CampaignOut(
         id=campaign.id,

@@ -8,6 +8,7 @@ leaves nothing half-done, and a model failure on one channel does not lose the o
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from copyloom.review.audit import record_event
 from copyloom.review.routing import route
 
 T = TypeVar("T")
+log = logging.getLogger("copyloom.content")
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,10 @@ async def generate_channel(engine: ContentEngine, plan: ChannelPlan, req: DraftR
     except (ModelError, ModelTimeout) as exc:
         metrics.MODEL_ERRORS.labels(exc.code).inc()
         return Failed(plan.channel, exc)
+    except Exception as exc:  # whatever a model answer breaks must not cost the other channels (or be a 500)
+        log.exception("content.generate_channel.unexpected", extra={"channel": plan.channel.value})
+        metrics.MODEL_ERRORS.labels("model_error").inc()
+        return Failed(plan.channel, ModelError(f"generation failed: {type(exc).__name__}", code="model_error"))
     metrics.MODEL_LATENCY.labels(result.generator.kind).observe(result.latency_ms / 1000)
     metrics.TOKENS.labels("prompt").inc(result.usage.prompt_tokens)
     metrics.TOKENS.labels("completion").inc(result.usage.completion_tokens)
@@ -278,7 +284,7 @@ def audit_new_draft(
 
 def channel_errors(outcomes: list[Generated | Failed]) -> list[ChannelErrorOut]:
     return [
-        ChannelErrorOut(channel=o.channel, code=o.error.code, message=o.error.message)
+        ChannelErrorOut(channel=o.channel, status=o.error.status, code=o.error.code, message=o.error.message)
         for o in outcomes
         if isinstance(o, Failed)
     ]

@@ -97,8 +97,11 @@ class SuppressedOut(BaseModel):
 
 
 class ChannelErrorOut(BaseModel):
+    """A channel that produced no draft because the model failed; the other channels are unaffected."""
+
     channel: Channel
-    code: str
+    status: int = Field(description="The HTTP status this failure alone would have had: 502 or 504.")
+    code: str = Field(description="model_invalid_output, model_error, model_http_error, model_timeout, …")
     message: str
 
 

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,8 @@ log = logging.getLogger("copyloom.tasks")
 class TaskContext:
     engine: ContentEngine
     session_factory: sessionmaker[Session]
+    # Where a task submits the tasks it fans out to (a campaign's chunks): this process's runner, or the broker's.
+    runner: TaskRunner | None = None
 
 
 TaskFn = Callable[[TaskContext, dict[str, Any]], None]
@@ -51,7 +53,7 @@ class InProcessRunner:
     """Runs tasks on a small thread pool; a task submitted twice for the same key runs once at a time."""
 
     def __init__(self, ctx: TaskContext, workers: int = 2) -> None:
-        self.ctx = ctx
+        self.ctx = ctx if ctx.runner is not None else replace(ctx, runner=self)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copyloom-task")
         self._running: dict[str, Future[None]] = {}
         self._again: set[str] = set()
@@ -80,11 +82,14 @@ class InProcessRunner:
                 self._again.discard(key)
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until every submitted task finished (tests, CLI)."""
-        with self._lock:
-            futures = list(self._running.values())
-        for f in futures:
-            f.result(timeout=timeout)
+        """Block until every submitted task finished, the tasks those submitted included (tests, CLI)."""
+        while True:
+            with self._lock:
+                futures = [f for f in self._running.values() if not f.done()]
+            if not futures:
+                return
+            for f in futures:
+                f.result(timeout=timeout)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

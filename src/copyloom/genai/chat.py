@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from decimal import Decimal
 
+import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
 from copyloom.config import ModelPrice, Settings
 from copyloom.errors import InvalidInput
+from copyloom.genai.throttle import LocalRateLimiter, ModelThrottle, RateLimiter
 from copyloom.genai.types import Usage
 
-__all__ = ["bare_model_name", "build_chat_model", "cost_usd", "price_for"]
+__all__ = ["LoopChatModels", "bare_model_name", "build_chat_model", "cost_usd", "price_for", "throttle_for"]
 
 # Providers that speak the OpenAI chat-completions protocol (vLLM, Ollama, llama.cpp, … through base_url).
 _OPENAI_COMPATIBLE = {"openai", "openai_compatible", "vllm", "ollama", "llamacpp", "lmstudio"}
@@ -26,11 +31,13 @@ def bare_model_name(model: str) -> str:
     return model
 
 
-def build_chat_model(settings: Settings) -> BaseChatModel:
-    """A ``ChatOpenAI`` for ``settings.llm_model``, always with a timeout and a bounded retry count.
+def build_chat_model(settings: Settings, *, http_async_client: httpx.AsyncClient | None = None) -> BaseChatModel:
+    """A ``ChatOpenAI`` for ``settings.llm_model``, always with a timeout and ``max_retries=0``: the generator
+    retries 429, 5xx, timeouts and connection errors itself (jittered backoff, ``Retry-After``, the throttle).
 
-    The openai client retries connection errors, 408, 409, 429 and 5xx with exponential backoff (honouring
-    ``retry-after``) up to ``llm_max_retries`` times.
+    Its async connection pool belongs to the event loop that first uses it: build one per loop
+    (:class:`LoopChatModels`) and pass ``http_async_client`` so that langchain-openai's process-wide cached client
+    is never shared between loops.
     """
     if not settings.llm_model:
         raise InvalidInput("no language model configured (COPYLOOM_LLM_MODEL)", field="llm_model")
@@ -48,9 +55,68 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
         base_url=settings.llm_base_url,
         api_key=api_key,
         timeout=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
+        max_retries=0,
         temperature=0.7,
+        http_async_client=http_async_client,
     )
+
+
+class LoopChatModels:
+    """One chat model per event loop, each with its own pooled, kept-alive HTTP connections.
+
+    An ``httpx.AsyncClient`` (and so a ``ChatOpenAI``) may only be used on the loop it was first used on. A process
+    runs its model calls on long-lived loops (the server's, the background loop of workers and the CLI), so each
+    gets one client whose connections are reused call after call; a short-lived loop (``asyncio.run`` in a script)
+    gets its own and drops it with the loop.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._models: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BaseChatModel] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        build_chat_model(settings)  # validate the settings now (unsupported provider, no model), not on first call
+
+    def __call__(self) -> BaseChatModel:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            model = self._models.get(loop)
+            if model is None:
+                slots = self._settings.model_concurrency
+                client = httpx.AsyncClient(
+                    timeout=httpx.Timeout(
+                        self._settings.llm_timeout_s, connect=min(10.0, self._settings.llm_timeout_s)
+                    ),
+                    limits=httpx.Limits(max_connections=slots + 8, max_keepalive_connections=slots + 8),
+                )
+                model = build_chat_model(self._settings, http_async_client=client)
+                self._models[loop] = model
+            return model
+
+
+_THROTTLES: dict[tuple[str, str], ModelThrottle] = {}
+_THROTTLES_LOCK = threading.Lock()
+
+
+def throttle_for(settings: Settings) -> ModelThrottle:
+    """The process's one throttle for this model endpoint (base URL and model), shared by every loop and thread."""
+    key = (settings.llm_base_url or "https://api.openai.com/v1", bare_model_name(settings.llm_model or ""))
+    with _THROTTLES_LOCK:
+        throttle = _THROTTLES.get(key)
+        if throttle is None:
+            throttle = ModelThrottle(settings.model_concurrency, _rate_limiter(settings, key))
+            _THROTTLES[key] = throttle
+        return throttle
+
+
+def _rate_limiter(settings: Settings, key: tuple[str, str]) -> RateLimiter | None:
+    rpm, tpm = settings.model_requests_per_min, settings.model_tokens_per_min
+    if not rpm and not tpm:
+        return None
+    if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
+        from copyloom.genai.ratelimit_redis import RedisRateLimiter  # only processes with a broker need redis
+
+        return RedisRateLimiter(settings.broker_url, "|".join(key), rpm, tpm)
+    return LocalRateLimiter(rpm, tpm)
 
 
 def price_for(settings: Settings, model: str | None) -> ModelPrice | None:

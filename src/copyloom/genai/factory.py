@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from copyloom.config import Settings
-from copyloom.genai.chat import build_chat_model
+from copyloom.genai.chat import LoopChatModels, throttle_for
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.offline import OfflineGenerator
 from copyloom.genai.types import Generator
@@ -22,7 +22,10 @@ def _offline(settings: Settings) -> Generator:
 
 def _llm(settings: Settings) -> Generator:
     assert settings.llm_model is not None
-    return LlmGenerator(build_chat_model(settings), model_name=settings.llm_model, settings=settings)
+    # One chat model per event loop (connection pools are per loop), one throttle per endpoint for the process.
+    return LlmGenerator(
+        LoopChatModels(settings), model_name=settings.llm_model, settings=settings, throttle=throttle_for(settings)
+    )
 
 
 GENERATORS: dict[str, Callable[[Settings], Generator]] = {"offline": _offline, "llm": _llm}

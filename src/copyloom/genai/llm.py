@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import json
 import logging
+import random
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import openai
@@ -18,6 +22,7 @@ from copyloom.errors import ModelError, ModelTimeout
 from copyloom.genai.chat import bare_model_name, price_for, priced_usage
 from copyloom.genai.messages import render_generation_prompt, render_refine_prompt
 from copyloom.genai.structured import check_variants, describe_parse_error, to_variants, variants_model
+from copyloom.genai.throttle import ModelThrottle
 from copyloom.genai.types import GenerationRequest, GenerationResult, GeneratorInfo, RefineRequest, Usage
 from copyloom.prompts import RenderedPrompt
 from copyloom.retrieval.facts import FactsBundle
@@ -26,6 +31,44 @@ __all__ = ["LlmGenerator"]
 
 log = logging.getLogger(__name__)
 _MAX_ECHO = 4000  # characters of a bad answer echoed back in a re-ask and kept in error details
+_BACKOFF_BASE_S = 0.5
+_BACKOFF_CAP_S = 20.0
+# Statuses worth another try: the server was busy, failing or timed out; anything else 4xx will not get better.
+_RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+
+
+class _Malformed(Exception):
+    """The server answered, but not with a chat completion (no choices, no message, HTML, not JSON, …)."""
+
+
+def retry_after_s(exc: openai.APIStatusError) -> float | None:
+    """The server's ``Retry-After`` (seconds or an HTTP date) or ``retry-after-ms``, if it sent one."""
+    headers = exc.response.headers
+    millis = headers.get("retry-after-ms")
+    try:
+        if millis is not None:
+            return max(0.0, float(millis) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def backoff_s(retry: int, retry_after: float | None) -> float:
+    """Full jitter over an exponential step (AWS's recommendation), never less than the server asked for."""
+    step = random.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2 ** (retry - 1)))
+    return max(step, retry_after or 0.0)
+
+
+def _estimate_tokens(messages: list[BaseMessage], n: int) -> int:
+    """What a call will cost against a tokens-per-minute budget: ~4 characters a token in, ~300 out per variant."""
+    return sum(len(str(m.content)) for m in messages) // 4 + 300 * n
 
 
 def _to_langchain(prompt: RenderedPrompt) -> list[BaseMessage]:
@@ -58,11 +101,23 @@ class LlmGenerator:
     most ``llm_max_reasks`` times; then ``ModelError`` carries attempts, usage and the last output.
     """
 
-    def __init__(self, chat_model: BaseChatModel, *, model_name: str, settings: Settings) -> None:
+    def __init__(
+        self,
+        chat_model: BaseChatModel | Callable[[], BaseChatModel],
+        *,
+        model_name: str,
+        settings: Settings,
+        throttle: ModelThrottle | None = None,
+    ) -> None:
+        # A model, or a provider of the running loop's model (``LoopChatModels``: connection pools are per loop).
         self._chat = chat_model
         self._model = bare_model_name(model_name)
         self._settings = settings
         self._price = price_for(settings, model_name)
+        self.throttle = throttle or ModelThrottle(settings.model_concurrency)
+
+    def _chat_model(self) -> BaseChatModel:
+        return self._chat if isinstance(self._chat, BaseChatModel) else self._chat()
 
     @property
     def kind(self) -> Literal["offline", "llm"]:
@@ -107,7 +162,7 @@ class LlmGenerator:
         whatsapp_template_only: bool,
     ) -> GenerationResult:
         schema = variants_model(channel, n)
-        runnable = self._chat.with_structured_output(schema, method="function_calling", include_raw=True)
+        runnable = self._chat_model().with_structured_output(schema, method="function_calling", include_raw=True)
         base = _to_langchain(prompt)
         messages = list(base)
         usage = Usage()
@@ -115,27 +170,26 @@ class LlmGenerator:
         last_output = ""
         problems: list[str] = []
         max_attempts = self._settings.llm_max_reasks + 1
+        estimate = _estimate_tokens(base, n)
         for attempt in range(1, max_attempts + 1):
             details: dict[str, Any] = {"attempts": attempt, "model": self._model}
             try:
-                out: Any = await runnable.ainvoke(messages)
-            except openai.APITimeoutError as exc:
-                details["usage"] = usage.model_dump(mode="json")
-                raise ModelTimeout(
-                    f"the model did not answer within {self._settings.llm_timeout_s}s", details=details
-                ) from exc
-            except openai.APIStatusError as exc:
-                details |= {"usage": usage.model_dump(mode="json"), "status": exc.status_code}
-                code = "model_rate_limited" if exc.status_code == 429 else "model_http_error"
-                raise ModelError(
-                    f"the model server answered HTTP {exc.status_code}", code=code, details=details
-                ) from exc
-            except openai.APIConnectionError as exc:
-                details["usage"] = usage.model_dump(mode="json")
-                raise ModelError(
-                    "the model server could not be reached", code="model_unreachable", details=details
-                ) from exc
-            raw: AIMessage = out["raw"]
+                out = await self._invoke(runnable, messages, estimate, details, usage)
+            except _Malformed as exc:
+                last_output = str(exc)[:_MAX_ECHO]
+                problems = [f"the server's answer was not a usable chat completion: {last_output[:300]}"]
+                log.warning(
+                    "genai.llm.malformed_answer",
+                    extra={"model": self._model, "attempt": attempt, "channel": channel.value, "error": last_output},
+                )
+                messages = list(base)  # nothing the model said can be echoed back: ask again
+                continue
+            raw = out.get("raw") if isinstance(out, dict) else None
+            if not isinstance(raw, AIMessage):
+                last_output = repr(out)[:_MAX_ECHO]
+                problems = ["the server's answer had no message"]
+                messages = list(base)
+                continue
             usage = usage + self._usage(raw)
             last_output = _raw_output(raw)
             refusal = raw.additional_kwargs.get("refusal")
@@ -184,6 +238,53 @@ class LlmGenerator:
                 "last_output": last_output,
             },
         )
+
+    async def _invoke(
+        self, runnable: Any, messages: list[BaseMessage], tokens: int, details: dict[str, Any], usage: Usage
+    ) -> Any:
+        """One model answer: waits for a slot and the rate budget; retries 429, 5xx, timeouts and connection
+        errors ``llm_max_retries`` times with jittered backoff (and the server's ``Retry-After``); a 429 also
+        halves this process's requests in flight. Raises ``_Malformed`` for an answer that is no chat completion."""
+        retries = self._settings.llm_max_retries
+        for retry in range(retries + 1):
+            wait_after: float | None = None
+            await self.throttle.acquire(tokens)
+            ok = False
+            try:
+                out = await runnable.ainvoke(messages)
+                ok = True
+                return out
+            except openai.APITimeoutError as exc:
+                if retry == retries:
+                    details |= {"usage": usage.model_dump(mode="json"), "retries": retry}
+                    raise ModelTimeout(
+                        f"the model did not answer within {self._settings.llm_timeout_s}s", details=details
+                    ) from exc
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                if status == 429:
+                    wait_after = retry_after_s(exc)
+                    self.throttle.on_rate_limited(wait_after)
+                if status not in _RETRYABLE_STATUS or retry == retries:
+                    details |= {"usage": usage.model_dump(mode="json"), "status": status, "retries": retry}
+                    code = "model_rate_limited" if status == 429 else "model_http_error"
+                    raise ModelError(f"the model server answered HTTP {status}", code=code, details=details) from exc
+            except openai.APIConnectionError as exc:
+                if retry == retries:
+                    details |= {"usage": usage.model_dump(mode="json"), "retries": retry}
+                    raise ModelError(
+                        "the model server could not be reached", code="model_unreachable", details=details
+                    ) from exc
+            except (openai.APIResponseValidationError, ValueError, TypeError, LookupError, AttributeError) as exc:
+                # A 200 that is not a chat completion: empty or missing choices, message null, HTML, not JSON …
+                # (json.JSONDecodeError and pydantic's ValidationError are ValueErrors; IndexError/KeyError
+                # LookupErrors). The transport worked; the answer did not.
+                ok = True  # the server is not overloaded: do not count it against the throttle
+                raise _Malformed(f"{type(exc).__name__}: {exc}") from exc
+            finally:
+                self.throttle.release(ok=ok)
+            await asyncio.sleep(backoff_s(retry + 1, wait_after))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _reask_text(tool: str, n: int, problems: list[str], last_output: str) -> str:

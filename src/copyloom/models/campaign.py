@@ -23,7 +23,10 @@ class Campaign(Base):
     variants: Mapped[int] = mapped_column(default=1)
     control: Mapped[dict[str, Any]] = mapped_column(default=dict)
     approval: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | completed | failed
+    # queued | running | paused | cancelled | completed | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
     error: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
 from copyloom.content.campaign_schemas import CampaignCreate, CampaignOut, CampaignStats
-from copyloom.content.campaigns import campaign_out, create_campaign
+from copyloom.content.campaigns import (
+    campaign_out,
+    cancel_campaign,
+    create_campaign,
+    pause_campaign,
+    resume_campaign,
+    retry_failed,
+)
 from copyloom.content.stats import campaign_stats
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -37,3 +46,52 @@ def get_campaign(campaign_id: str, principal: MarketerPrincipal, db: DbSession) 
 def get_campaign_stats(campaign_id: str, principal: MarketerPrincipal, db: DbSession) -> CampaignStats:
     campaign_out(db, principal.workspace_id, campaign_id)  # 404 for another workspace's campaign
     return campaign_stats(db, campaign_id)
+
+
+_STATE: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The campaign is in a state that does not allow this (`campaign_state`)."}
+}
+
+
+@router.post(
+    "/{campaign_id}/pause",
+    summary="Pause: no new customers are leased; the ones being drafted finish",
+    responses=_STATE,
+)
+def post_pause(campaign_id: str, principal: MarketerPrincipal, db: DbSession) -> CampaignOut:
+    pause_campaign(db, principal.workspace_id, campaign_id)
+    db.commit()
+    return campaign_out(db, principal.workspace_id, campaign_id)
+
+
+@router.post("/{campaign_id}/resume", summary="Resume a paused campaign", responses=_STATE)
+def post_resume(campaign_id: str, principal: MarketerPrincipal, db: DbSession, services: AppServices) -> CampaignOut:
+    if resume_campaign(db, principal.workspace_id, campaign_id):
+        db.commit()
+        services.task_runner().submit("campaign.run", {"campaign_id": campaign_id})
+    return campaign_out(db, principal.workspace_id, campaign_id)
+
+
+@router.post(
+    "/{campaign_id}/cancel",
+    summary="Cancel: unstarted targets become `cancelled`; drafts already made stay",
+    responses=_STATE,
+)
+def post_cancel(campaign_id: str, principal: MarketerPrincipal, db: DbSession) -> CampaignOut:
+    cancel_campaign(db, principal.workspace_id, campaign_id)
+    db.commit()
+    return campaign_out(db, principal.workspace_id, campaign_id)
+
+
+@router.post(
+    "/{campaign_id}/retry-failed",
+    summary="Put the failed targets back in the queue and run them again",
+    responses=_STATE,
+)
+def post_retry_failed(
+    campaign_id: str, principal: MarketerPrincipal, db: DbSession, services: AppServices
+) -> CampaignOut:
+    if retry_failed(db, principal.workspace_id, campaign_id):
+        db.commit()
+        services.task_runner().submit("campaign.run", {"campaign_id": campaign_id})
+    return campaign_out(db, principal.workspace_id, campaign_id)
