@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     llm_max_reasks: int = Field(default=2, ge=0, le=5)
+    llm_max_rate_limit_retries: int = Field(
+        default=8,
+        ge=0,
+        le=50,
+        description="Retries of a 429 (after its Retry-After): being slowed down is not a failure, so more than "
+        "llm_max_retries, which bounds retries of 5xx, timeouts and connection errors.",
+    )
     llm_prices: dict[str, ModelPrice] = Field(
         default_factory=lambda: dict(DEFAULT_LLM_PRICES),
         description="USD per 1M input/output tokens by model name (provider prefix stripped); unknown costs 0.",

@@ -160,7 +160,7 @@ def test_rate_limit_is_retried_by_the_client_with_backoff(stub: OpenAIStubServer
 def test_rate_limit_beyond_the_retries_is_a_model_error(stub: OpenAIStubServer) -> None:
     stub.enqueue(*(error_response(429) for _ in range(3)))
     with pytest.raises(ModelError) as caught:
-        run(stub, llm_settings(stub, llm_max_retries=1), channel=Channel.PUSH, n=1)
+        run(stub, llm_settings(stub, llm_max_rate_limit_retries=1), channel=Channel.PUSH, n=1)
     assert caught.value.code == "model_rate_limited" and len(stub.requests) == 2
 
 

@@ -243,10 +243,12 @@ class LlmGenerator:
         self, runnable: Any, messages: list[BaseMessage], tokens: int, details: dict[str, Any], usage: Usage
     ) -> Any:
         """One model answer: waits for a slot and the rate budget; retries 429, 5xx, timeouts and connection
-        errors ``llm_max_retries`` times with jittered backoff (and the server's ``Retry-After``); a 429 also
-        halves this process's requests in flight. Raises ``_Malformed`` for an answer that is no chat completion."""
+        errors ``llm_max_retries`` times (a 429 ``llm_max_rate_limit_retries`` times) with jittered backoff, never
+        sooner than the server's ``Retry-After``; a 429 also halves this process's requests in flight. Raises ``_Malformed`` for an answer that is no chat completion."""
         retries = self._settings.llm_max_retries
-        for retry in range(retries + 1):
+        limited_retries = self._settings.llm_max_rate_limit_retries
+        retry = limited = 0
+        while True:
             wait_after: float | None = None
             await self.throttle.acquire(tokens)
             ok = False
@@ -255,7 +257,8 @@ class LlmGenerator:
                 ok = True
                 return out
             except openai.APITimeoutError as exc:
-                if retry == retries:
+                retry += 1
+                if retry > retries:
                     details |= {"usage": usage.model_dump(mode="json"), "retries": retry}
                     raise ModelTimeout(
                         f"the model did not answer within {self._settings.llm_timeout_s}s", details=details
@@ -265,12 +268,16 @@ class LlmGenerator:
                 if status == 429:
                     wait_after = retry_after_s(exc)
                     self.throttle.on_rate_limited(wait_after)
-                if status not in _RETRYABLE_STATUS or retry == retries:
-                    details |= {"usage": usage.model_dump(mode="json"), "status": status, "retries": retry}
+                    limited += 1
+                else:
+                    retry += 1
+                if status not in _RETRYABLE_STATUS or retry > retries or limited > limited_retries:
+                    details |= {"usage": usage.model_dump(mode="json"), "status": status, "retries": retry + limited}
                     code = "model_rate_limited" if status == 429 else "model_http_error"
                     raise ModelError(f"the model server answered HTTP {status}", code=code, details=details) from exc
             except openai.APIConnectionError as exc:
-                if retry == retries:
+                retry += 1
+                if retry > retries:
                     details |= {"usage": usage.model_dump(mode="json"), "retries": retry}
                     raise ModelError(
                         "the model server could not be reached", code="model_unreachable", details=details
@@ -283,8 +290,7 @@ class LlmGenerator:
                 raise _Malformed(f"{type(exc).__name__}: {exc}") from exc
             finally:
                 self.throttle.release(ok=ok)
-            await asyncio.sleep(backoff_s(retry + 1, wait_after))
-        raise AssertionError("unreachable")  # pragma: no cover
+            await asyncio.sleep(backoff_s(retry + limited, wait_after))
 
     @staticmethod
     def _reask_text(tool: str, n: int, problems: list[str], last_output: str) -> str:

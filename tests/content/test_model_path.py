@@ -1,0 +1,310 @@
+"""The real-model path end to end over HTTP: the API (drafts, refine, campaigns) against the OpenAI-compatible model
+server of ``tests.modelserver``, running in its own process, keeping connections alive, taking time, answering
+429s, failing and sending malformed answers as scripted."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.content.engine import ContentEngine
+from copyloom.db import session_scope
+from copyloom.domain.enums import Role
+from copyloom.genai.factory import build_generator
+from copyloom.models import CampaignTarget, Consent, Customer, Draft
+from tests.conftest import auth
+from tests.modelserver import ModelServer, start_model_server
+
+MALFORMED = ["empty_choices", "no_choices", "null_message", "html", "not_json", "bad_arguments", "schema_violation"]
+
+
+@pytest.fixture(scope="module")
+def model_server() -> Iterator[ModelServer]:
+    with start_model_server(latency_ms=20, seed=7) as server:
+        yield server
+
+
+@pytest.fixture
+def llm(
+    model_server: ModelServer, content_engine: ContentEngine, session_factory: sessionmaker[Session]
+) -> ModelServer:
+    """The app's content engine generating through the model server (reset to good behaviour)."""
+    model_server.reset()
+    model_server.configure(
+        latency_ms=20, latency_jitter=0.3, faults=[], fault_rates={}, max_concurrency=None, storm_s=0
+    )
+    settings = content_engine.settings.model_copy(
+        update={
+            "llm_model": "openai:gpt-4o-mini",
+            "llm_base_url": model_server.base_url,
+            "llm_api_key": SecretStr("sk-test"),
+            "llm_timeout_s": 5.0,
+            "llm_max_retries": 1,
+            "campaign_chunk_size": 16,
+        }
+    )
+    content_engine.settings = settings
+    content_engine.generator = build_generator(settings)
+    return model_server
+
+
+def _seed(factory: sessionmaker[Session], n: int, tag: str) -> list[str]:
+    """``n`` customers with marketing and personalization consent on email and SMS."""
+    ids = []
+    with session_scope(factory) as s:
+        for i in range(n):
+            zh = i % 4 == 3
+            c = Customer(
+                workspace_id="acme",
+                external_id=f"{tag}{i:04d}",
+                name=f"王{i}" if zh else f"Pat Lee{i}",
+                email=f"{tag.lower()}{i}@example.com",
+                phone=f"+1415555{i:04d}",
+                locale="zh-CN" if zh else "en",
+                time_zone="UTC",
+                country="US",
+                attributes={"wave": tag},
+            )
+            s.add(c)
+            s.flush()
+            ids.append(c.external_id)
+            for purpose in ("marketing", "personalization"):
+                for channel in ("email", "sms"):
+                    s.add(
+                        Consent(
+                            workspace_id="acme",
+                            customer_id=c.id,
+                            purpose=purpose,
+                            channel=channel,
+                            status="granted",
+                            recorded_at=c.created_at,
+                            source="test",
+                        )
+                    )
+    return ids
+
+
+def _campaign(client: TestClient, key: str, tag: str, **body: Any) -> str:
+    payload = {
+        "name": f"spring {tag}",
+        "brief": {"goal": "cross_sell", "instructions": "spring hiking"},
+        "channels": ["email", "sms"],
+        "variants": 1,
+        "audience": {"filter": {"attributes": {"wave": tag}}},
+        "approval": {"mode": "all"},
+    } | body
+    r = client.post("/v1/campaigns", json=payload, headers=auth(key))
+    assert r.status_code == 202, r.text
+    return str(r.json()["id"])
+
+
+def _wait(client: TestClient, key: str, campaign_id: str, timeout_s: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()
+        if body["status"] in ("completed", "failed", "cancelled"):
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"campaign not finished in {timeout_s} s: {body}")
+
+
+def _no_duplicates(factory: sessionmaker[Session], campaign_id: str) -> int:
+    with session_scope(factory) as s:
+        dupes = s.execute(
+            select(Draft.customer_id, Draft.channel, Draft.variant_index, func.count())
+            .where(Draft.campaign_id == campaign_id, Draft.is_control.is_(False))
+            .group_by(Draft.customer_id, Draft.channel, Draft.variant_index)
+            .having(func.count() > 1)
+        ).all()
+        assert dupes == []
+        return int(
+            s.scalar(select(func.count()).where(Draft.campaign_id == campaign_id, Draft.is_control.is_(False))) or 0
+        )
+
+
+def test_campaign_completes_concurrently_over_kept_alive_connections(
+    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+) -> None:
+    llm.configure(latency_ms=200, latency_jitter=0.3)
+    _seed(session_factory, 200, "W")
+    key = keys[Role.MARKETER]
+    campaign_id = _campaign(client, key, "W")
+    body = _wait(client, key, campaign_id)
+    progress = body["progress"]
+    assert body["status"] == "completed", body
+    assert progress["done"] == 400 and progress["failed"] == 0 and progress["suppressed"] == 0, progress
+    stats = llm.stats()
+    # Every model call is a (customer, channel) target or a re-ask of one: never a duplicate.
+    assert stats["requests"] == progress["model_calls"] >= 400
+    with session_scope(session_factory) as s:
+        per_target = s.execute(
+            select(func.min(CampaignTarget.model_calls), func.max(CampaignTarget.model_calls)).where(
+                CampaignTarget.campaign_id == campaign_id
+            )
+        ).one()
+    assert per_target[0] >= 1
+    assert _no_duplicates(session_factory, campaign_id) == 400
+    assert stats["max_in_flight"] > 4, stats  # generation is concurrent, not one call at a time
+    # Connections are pooled and reused: a handful per event loop, not one per request.
+    assert stats["connections_opened"] <= 2 * 40 and stats["connections_opened"] < stats["requests"] / 3, stats
+    assert progress["tokens"] > 0 and progress["targets_per_s"] is not None
+
+
+def test_drafts_and_refine_reuse_the_same_client_across_requests(
+    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+) -> None:
+    ids = _seed(session_factory, 3, "R")
+    key = keys[Role.MARKETER]
+    for customer in ids:  # several requests: the client's pool stays on the server's loop, no "loop is closed"
+        r = client.post(
+            "/v1/drafts",
+            json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
+            headers=auth(key),
+        )
+        assert r.status_code == 201, r.text
+        assert {d["channel"] for d in r.json()["drafts"]} == {"email", "sms"} and r.json()["errors"] == []
+        assert r.json()["drafts"][0]["generator"]["kind"] == "llm"
+    draft_id = r.json()["drafts"][0]["id"]
+    refined = client.post(f"/v1/drafts/{draft_id}/refine", json={"operation": "shorten"}, headers=auth(key))
+    assert refined.status_code == 201, refined.text
+    assert llm.stats()["connections_opened"] < llm.stats()["requests"]
+
+
+@pytest.mark.parametrize("fault", MALFORMED)
+def test_a_malformed_answer_is_a_per_channel_502_and_the_other_channel_is_kept(
+    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session], fault: str
+) -> None:
+    (customer,) = _seed(session_factory, 1, "M")
+    llm.configure(faults=[{"match": "SubmitSmsVariants", "fault": fault}])
+    r = client.post(
+        "/v1/drafts",
+        json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
+        headers=auth(keys[Role.MARKETER]),
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert {d["channel"] for d in body["drafts"]} == {"email"}
+    (error,) = body["errors"]
+    assert error["channel"] == "sms" and error["status"] == 502
+    assert error["code"] == "model_invalid_output", error
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"), [("500", 502, "model_http_error"), ("hang", 504, "model_timeout")]
+)
+def test_server_errors_and_hangs_are_per_channel_errors_after_retries(
+    client: TestClient,
+    keys: dict[Role, str],
+    llm: ModelServer,
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+    fault: str,
+    status: int,
+    code: str,
+) -> None:
+    content_engine.settings = content_engine.settings.model_copy(update={"llm_timeout_s": 1.0})
+    content_engine.generator = build_generator(content_engine.settings)
+    (customer,) = _seed(session_factory, 1, "F")
+    llm.configure(faults=[{"match": "SubmitSmsVariants", "fault": fault}])
+    r = client.post(
+        "/v1/drafts",
+        json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
+        headers=auth(keys[Role.MARKETER]),
+    )
+    assert r.status_code == 201, r.text
+    assert {d["channel"] for d in r.json()["drafts"]} == {"email"}
+    (error,) = r.json()["errors"]
+    assert (error["channel"], error["status"], error["code"]) == ("sms", status, code)
+    assert llm.stats()["by_tool"].get("SubmitSmsVariants") == 2  # the call and its one retry
+
+
+def test_every_channel_failing_is_an_error_envelope_not_a_500(
+    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+) -> None:
+    (customer,) = _seed(session_factory, 1, "E")
+    llm.configure(faults=[{"fault": "null_message"}])
+    r = client.post(
+        "/v1/drafts",
+        json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
+        headers=auth(keys[Role.MARKETER]),
+    )
+    assert r.status_code == 502 and r.json()["error"]["code"] == "model_invalid_output", r.text
+
+
+def test_a_429_storm_slows_a_campaign_down_but_loses_nothing(
+    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+) -> None:
+    llm.configure(latency_ms=50, max_concurrency=3, retry_after_s=0.2, storm_s=1.0)
+    _seed(session_factory, 30, "S")
+    key = keys[Role.MARKETER]
+    campaign_id = _campaign(client, key, "S")
+    body = _wait(client, key, campaign_id)
+    progress = body["progress"]
+    assert body["status"] == "completed" and progress["done"] == 60 and progress["failed"] == 0, progress
+    stats = llm.stats()
+    assert stats["rate_limited"] > 0
+    # 429s are retried below the target: the model calls counted per target exclude them.
+    assert stats["requests"] - stats["rate_limited"] == progress["model_calls"]
+    assert _no_duplicates(session_factory, campaign_id) == 60
+
+
+def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
+    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+) -> None:
+    _seed(session_factory, 6, "T")
+    llm.configure(faults=[{"match": ["Pat Lee2", "SubmitEmailVariants"], "fault": "502"}])
+    key = keys[Role.MARKETER]
+    campaign_id = _campaign(client, key, "T")
+    body = _wait(client, key, campaign_id)
+    progress = body["progress"]
+    assert body["status"] == "completed"
+    assert (progress["done"], progress["failed"]) == (11, 1), progress
+    assert progress["failed_by_reason"] == {"model_http_error": 1}
+
+    llm.configure(faults=[])
+    r = client.post(f"/v1/campaigns/{campaign_id}/retry-failed", headers=auth(key))
+    assert r.status_code == 200, r.text
+    body = _wait(client, key, campaign_id)
+    assert body["progress"]["done"] == 12 and body["progress"]["failed"] == 0
+    assert _no_duplicates(session_factory, campaign_id) == 12
+
+
+def test_pause_resume_and_cancel(
+    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+) -> None:
+    llm.configure(latency_ms=300)
+    _seed(session_factory, 60, "P")
+    key = keys[Role.MARKETER]
+    campaign_id = _campaign(client, key, "P")
+    r = client.post(f"/v1/campaigns/{campaign_id}/pause", headers=auth(key))
+    assert r.status_code == 200 and r.json()["status"] == "paused"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # customers already being drafted finish; nothing new starts
+        progress = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
+        if progress["leased"] == 0:
+            break
+        time.sleep(0.2)
+    paused = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
+    assert paused["leased"] == 0 and paused["pending"] > 0, paused
+    time.sleep(1.0)
+    assert client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]["done"] == paused["done"]
+
+    assert client.post(f"/v1/campaigns/{campaign_id}/resume", headers=auth(key)).json()["status"] == "running"
+    r = client.post(f"/v1/campaigns/{campaign_id}/cancel", headers=auth(key))
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    body = _wait(client, key, campaign_id)
+    progress = body["progress"]
+    assert progress["cancelled"] > 0 and progress["pending"] == 0
+    deadline = time.monotonic() + 60
+    while progress["leased"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        progress = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
+    assert progress["leased"] == 0 and progress["done"] + progress["cancelled"] == 120, progress
+    assert client.post(f"/v1/campaigns/{campaign_id}/resume", headers=auth(key)).status_code == 409
