@@ -22,6 +22,7 @@ from copyloom.models import CampaignTarget, Consent, Customer, Draft
 from tests.conftest import auth
 from tests.modelserver import ModelServer, start_model_server
 
+FIRST_NAMES = ["Pat", "Sam", "Alex", "Robin", "Kim", "Jo", "Dana", "Max"]
 MALFORMED = ["empty_choices", "no_choices", "null_message", "html", "not_json", "bad_arguments", "schema_violation"]
 
 
@@ -64,7 +65,7 @@ def _seed(factory: sessionmaker[Session], n: int, tag: str) -> list[str]:
             c = Customer(
                 workspace_id="acme",
                 external_id=f"{tag}{i:04d}",
-                name=f"王{i}" if zh else f"Pat Lee{i}",
+                name=f"王{i}" if zh else f"{FIRST_NAMES[i % len(FIRST_NAMES)]} Lee",
                 email=f"{tag.lower()}{i}@example.com",
                 phone=f"+1415555{i:04d}",
                 locale="zh-CN" if zh else "en",
@@ -259,7 +260,7 @@ def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
 ) -> None:
     _seed(session_factory, 6, "T")
-    llm.configure(faults=[{"match": ["Pat Lee2", "SubmitEmailVariants"], "fault": "502"}])
+    llm.configure(faults=[{"match": ["Alex", "SubmitEmailVariants"], "fault": "502"}])
     key = keys[Role.MARKETER]
     campaign_id = _campaign(client, key, "T")
     body = _wait(client, key, campaign_id)

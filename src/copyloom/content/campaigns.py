@@ -698,7 +698,7 @@ def _run_campaign_task(ctx: TaskContext, payload: dict[str, object]) -> None:
     if not _start(ctx.session_factory, campaign_id):
         return
     if ctx.runner is None:
-        drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id())
+        drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id(), stop=ctx.stop)
         return
     submit_chunks(ctx.session_factory, ctx.runner, campaign_id, ctx.engine.settings.campaign_chunk_size)
 
@@ -707,10 +707,10 @@ def _run_campaign_task(ctx: TaskContext, payload: dict[str, object]) -> None:
 def _run_chunk_task(ctx: TaskContext, payload: dict[str, object]) -> None:
     """Draft one chunk; the task that finds nothing left to lease sees the campaign to its end."""
     campaign_id = str(payload["campaign_id"])
-    drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id(), max_chunks=1)
+    drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id(), max_chunks=1, stop=ctx.stop)
     pending, _, _ = _remaining(ctx.session_factory, campaign_id)
-    if not pending:
-        drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id())
+    if not pending and not (ctx.stop and ctx.stop.is_set()):
+        drain(ctx.engine, ctx.session_factory, campaign_id, worker_id=new_worker_id(), stop=ctx.stop)
 
 
 def resume_unfinished(session: Session, runner: TaskRunner) -> list[str]:

@@ -7,6 +7,7 @@ to call ``run_task(name, payload)`` in a worker process that built the same ``Ta
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -27,6 +28,8 @@ class TaskContext:
     session_factory: sessionmaker[Session]
     # Where a task submits the tasks it fans out to (a campaign's chunks): this process's runner, or the broker's.
     runner: TaskRunner | None = None
+    # Set when the process shuts down: long tasks stop taking new work and hand back what they have not started.
+    stop: threading.Event | None = None
 
 
 TaskFn = Callable[[TaskContext, dict[str, Any]], None]
@@ -53,7 +56,8 @@ class InProcessRunner:
     """Runs tasks on a small thread pool; a task submitted twice for the same key runs once at a time."""
 
     def __init__(self, ctx: TaskContext, workers: int = 2) -> None:
-        self.ctx = ctx if ctx.runner is not None else replace(ctx, runner=self)
+        self._stop = threading.Event()
+        self.ctx = replace(ctx, runner=ctx.runner or self, stop=ctx.stop or self._stop)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copyloom-task")
         self._running: dict[str, Future[None]] = {}
         self._again: set[str] = set()
@@ -91,5 +95,14 @@ class InProcessRunner:
             for f in futures:
                 f.result(timeout=timeout)
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait_s: float = 30.0) -> None:
+        """Stop: queued tasks are dropped, running ones are told to stop (a campaign chunk finishes the customers
+        it is drafting and hands back the rest) and waited for up to ``wait_s``."""
+        self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            futures = [f for f in self._running.values() if not f.done()]
+        for f in futures:
+            # cancelled, failed (already logged) or still running after wait_s: nothing more to do here
+            with contextlib.suppress(Exception):
+                f.result(timeout=wait_s)
