@@ -5,6 +5,11 @@ total good (for the labelled drafts the checks were developed against, then for 
 later and never used to tune a check: the honest estimate; ``--strict`` judges the first set only), the median latency of the whole post-generation suite per draft, the consent gate's numbers and
 the injection detector's rates on CyberSecEval / BIPIA attacks and benign BIPIA emails planted into notes
 (skipped when ../shared/data/prompt_injection is absent). ``--strict`` exits 1 when a target is missed.
+
+``--set claims`` runs only the independent claims set instead (``claims_set.jsonl`` over ``claims_bundles.json``:
+drafts written from the facts alone, before the checks were rewritten; its first run is in the commit that added
+it) and prints, per failure class and per good-copy class, how many drafts the whole suite blocked, only flagged
+or passed, which checks fired, and the totals overall and per language.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import statistics
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -42,10 +48,29 @@ class CheckStats:
     false_blocks: list[str] = field(default_factory=list)
 
 
+def _load_bundles(name: str) -> tuple[dict[str, Any], dict[str, FactsBundle]]:
+    spec = json.loads((HERE / name).read_text(encoding="utf-8"))
+    return spec["context"], {key: FactsBundle.model_validate(b) for key, b in spec["bundles"].items()}
+
+
+def _check_context(row: dict[str, Any], bundle: FactsBundle, context: dict[str, Any]) -> CheckContext:
+    return CheckContext(
+        bundle=bundle,
+        channel=row["content"]["channel"],
+        send_at=datetime.fromisoformat(row.get("send_at") or context["send_at"]),
+        brief=Brief(goal=row["goal"]),
+        other_customers=tuple(context["other_customers"]),
+        catalogue=tuple(context["catalogue"]),
+        brand_domains=tuple(context["brand_domains"]),
+    )
+
+
+def _variant(row: dict[str, Any]) -> Variant:
+    return Variant.model_validate({"angle": row["id"], "fact_ids": row["fact_ids"], "content": row["content"]})
+
+
 def load_cases(name: str = "drafts.jsonl") -> tuple[list[tuple[dict[str, Any], Variant, CheckContext]], int]:
-    spec = json.loads((HERE / "bundles.json").read_text(encoding="utf-8"))
-    context = spec["context"]
-    bundles = {name: FactsBundle.model_validate(b) for name, b in spec["bundles"].items()}
+    context, bundles = _load_bundles("bundles.json")
     cases = []
     for line in (HERE / name).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
@@ -53,17 +78,7 @@ def load_cases(name: str = "drafts.jsonl") -> tuple[list[tuple[dict[str, Any], V
         if "bundle_facts" in row:
             keep = set(row["bundle_facts"])
             bundle = bundle.model_copy(update={"facts": [f for f in bundle.facts if f.id in keep]})
-        variant = Variant.model_validate({"angle": row["id"], "fact_ids": row["fact_ids"], "content": row["content"]})
-        ctx = CheckContext(
-            bundle=bundle,
-            channel=row["content"]["channel"],
-            send_at=datetime.fromisoformat(row.get("send_at") or context["send_at"]),
-            brief=Brief(goal=row["goal"]),
-            other_customers=tuple(context["other_customers"]),
-            catalogue=tuple(context["catalogue"]),
-            brand_domains=tuple(context["brand_domains"]),
-        )
-        cases.append((row, variant, ctx))
+        cases.append((row, _variant(row), _check_context(row, bundle, context)))
     return cases, len(bundles)
 
 
@@ -111,6 +126,79 @@ def eval_drafts(repeats: int = 20, name: str = "drafts.jsonl") -> dict[str, Any]
         "p50_ms": statistics.median(latencies),
         "p95_ms": sorted(latencies)[int(0.95 * (len(latencies) - 1))],
     }
+
+
+CLAIMS_BUNDLES, CLAIMS_SET = "claims_bundles.json", "claims_set.jsonl"
+
+
+def load_claims() -> tuple[list[dict[str, Any]], dict[str, FactsBundle], dict[str, Any]]:
+    """The independent claims set (written from the facts alone, before the checks were rewritten): its rows,
+    its bundles by name and its context."""
+    context, bundles = _load_bundles(CLAIMS_BUNDLES)
+    text = (HERE / CLAIMS_SET).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()], bundles, context
+
+
+@dataclass
+class ClassStats:
+    """One class of the claims set: how the whole suite treated its drafts, and which checks spoke."""
+
+    label: str
+    n: int = 0
+    blocked: int = 0
+    flagged: int = 0  # flagged and not blocked
+    fired: Counter[str] = field(default_factory=Counter)
+    wrong: list[str] = field(default_factory=list)  # bad drafts that passed, good drafts that were blocked
+
+
+def eval_claims() -> dict[str, Any]:
+    rows, bundles, context = load_claims()
+    classes: dict[str, ClassStats] = {}
+    langs: dict[tuple[str, str], ClassStats] = {}
+    for row in rows:
+        bundle = bundles[row["bundle"]]
+        report = run_checks(_variant(row), _check_context(row, bundle, context))
+        lang = "zh" if bundle.locale.startswith("zh") else "en"
+        fired = [f"{r.check}:{r.verdict.value}" for r in report.results if r.verdict is not Verdict.PASS]
+        for st in (
+            classes.setdefault(row["class"], ClassStats(row["label"])),
+            langs.setdefault((row["label"], lang), ClassStats(row["label"])),
+        ):
+            st.n += 1
+            st.blocked += report.verdict is Verdict.BLOCK
+            st.flagged += report.verdict is Verdict.FLAG
+            st.fired.update(fired)
+            missed = row["label"] == "bad" and report.verdict is Verdict.PASS
+            if missed or (row["label"] == "good" and report.verdict is Verdict.BLOCK):
+                st.wrong.append(row["id"])
+    return {"classes": classes, "langs": langs, "drafts": len(rows)}
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({part / whole:.1%})" if whole else "0/0"
+
+
+def _claims_report(c: dict[str, Any]) -> None:
+    classes: dict[str, ClassStats] = c["classes"]
+    for label, head in (("bad", "blocked flagged missed"), ("good", "blocked flagged passed")):
+        _say(f"{label + ' class':<22} {'n':>3} {head}  checks fired (check:verdict count)")
+        for name, st in sorted(classes.items()):
+            if st.label == label:
+                rest = st.n - st.blocked - st.flagged
+                fired = ", ".join(f"{k} {v}" for k, v in st.fired.most_common())
+                _say(f"{name:<22} {st.n:>3} {st.blocked:>7} {st.flagged:>7} {rest:>6}  {fired}  {st.wrong or ''}")
+    scopes = {"all": list(classes.values())}
+    for lang in ("en", "zh"):
+        scopes[lang] = [st for (_, g), st in c["langs"].items() if g == lang]
+    for scope, stats in scopes.items():
+        bad = [s for s in stats if s.label == "bad"]
+        good = [s for s in stats if s.label == "good"]
+        nb, ng = sum(s.n for s in bad), sum(s.n for s in good)
+        _say(
+            f"totals {scope}: bad blocked {_pct(sum(s.blocked for s in bad), nb)}, bad at least flagged "
+            f"{_pct(sum(s.blocked + s.flagged for s in bad), nb)}; good blocked {_pct(sum(s.blocked for s in good), ng)}, "
+            f"good flagged {_pct(sum(s.flagged for s in good), ng)}"
+        )
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -206,7 +294,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument(
+        "--set",
+        choices=("default", "claims"),
+        default="default",
+        help="claims: only the independent claims set (claims_set.jsonl), per class",
+    )
     args = parser.parse_args(argv)
+    if args.set == "claims":
+        c = eval_claims()
+        _say(f"claims set: {c['drafts']} drafts, per class (blocked / flagged only / passed by the whole suite)")
+        _claims_report(c)
+        return 0
     d = eval_drafts(args.repeats)
     _say(f"labelled drafts: {d['drafts']} ({d['good']} good)")
     _table(d)
