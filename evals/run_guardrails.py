@@ -139,66 +139,68 @@ def load_claims() -> tuple[list[dict[str, Any]], dict[str, FactsBundle], dict[st
     return [json.loads(line) for line in text.splitlines() if line.strip()], bundles, context
 
 
-@dataclass
-class ClassStats:
-    """One class of the claims set: how the whole suite treated its drafts, and which checks spoke."""
+@dataclass(frozen=True)
+class ClaimsRun:
+    """How the whole suite treated one draft of the claims set, and which checks spoke (check:verdict:reason)."""
 
+    id: str
     label: str
-    n: int = 0
-    blocked: int = 0
-    flagged: int = 0  # flagged and not blocked
-    fired: Counter[str] = field(default_factory=Counter)
-    wrong: list[str] = field(default_factory=list)  # bad drafts that passed, good drafts that were blocked
+    cls: str
+    lang: str
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    evidence: str
 
 
-def eval_claims() -> dict[str, Any]:
+def eval_claims() -> list[ClaimsRun]:
     rows, bundles, context = load_claims()
-    classes: dict[str, ClassStats] = {}
-    langs: dict[tuple[str, str], ClassStats] = {}
+    runs = []
     for row in rows:
         bundle = bundles[row["bundle"]]
         report = run_checks(_variant(row), _check_context(row, bundle, context))
+        spoke = [r for r in report.results if r.verdict is not Verdict.PASS]
+        reasons = tuple(f"{r.check}:{r.verdict.value}:{r.reason_code}" for r in spoke)
+        evidence = "; ".join(f"{k} {[e.text for e in r.evidence][:3]}" for k, r in zip(reasons, spoke, strict=True))
         lang = "zh" if bundle.locale.startswith("zh") else "en"
-        fired = [f"{r.check}:{r.verdict.value}" for r in report.results if r.verdict is not Verdict.PASS]
-        for st in (
-            classes.setdefault(row["class"], ClassStats(row["label"])),
-            langs.setdefault((row["label"], lang), ClassStats(row["label"])),
-        ):
-            st.n += 1
-            st.blocked += report.verdict is Verdict.BLOCK
-            st.flagged += report.verdict is Verdict.FLAG
-            st.fired.update(fired)
-            missed = row["label"] == "bad" and report.verdict is Verdict.PASS
-            if missed or (row["label"] == "good" and report.verdict is Verdict.BLOCK):
-                st.wrong.append(row["id"])
-    return {"classes": classes, "langs": langs, "drafts": len(rows)}
+        runs.append(ClaimsRun(row["id"], row["label"], row["class"], lang, report.verdict, reasons, evidence))
+    return runs
 
 
 def _pct(part: int, whole: int) -> str:
     return f"{part}/{whole} ({part / whole:.1%})" if whole else "0/0"
 
 
-def _claims_report(c: dict[str, Any]) -> None:
-    classes: dict[str, ClassStats] = c["classes"]
+def _claims_report(runs: list[ClaimsRun], verbose: bool) -> None:
+    for r in runs if verbose else []:
+        _say(f"{r.id} {r.label:<4} {r.cls:<20} {r.verdict.value:<5} {r.evidence}")
     for label, head in (("bad", "blocked flagged missed"), ("good", "blocked flagged passed")):
-        _say(f"{label + ' class':<22} {'n':>3} {head}  checks fired (check:verdict count)")
-        for name, st in sorted(classes.items()):
-            if st.label == label:
-                rest = st.n - st.blocked - st.flagged
-                fired = ", ".join(f"{k} {v}" for k, v in st.fired.most_common())
-                _say(f"{name:<22} {st.n:>3} {st.blocked:>7} {st.flagged:>7} {rest:>6}  {fired}  {st.wrong or ''}")
-    scopes = {"all": list(classes.values())}
-    for lang in ("en", "zh"):
-        scopes[lang] = [st for (_, g), st in c["langs"].items() if g == lang]
-    for scope, stats in scopes.items():
-        bad = [s for s in stats if s.label == "bad"]
-        good = [s for s in stats if s.label == "good"]
-        nb, ng = sum(s.n for s in bad), sum(s.n for s in good)
+        _say(f"{label + ' class':<22} {'n':>3} {head}  checks fired (check:verdict:reason count)")
+        for cls in sorted({r.cls for r in runs if r.label == label}):
+            mine = [r for r in runs if r.cls == cls]
+            blocked = sum(r.verdict is Verdict.BLOCK for r in mine)
+            flagged = sum(r.verdict is Verdict.FLAG for r in mine)
+            fired = ", ".join(f"{k} {v}" for k, v in Counter(k for r in mine for k in r.reasons).most_common())
+            wrong = [r.id for r in mine if r.verdict is (Verdict.PASS if label == "bad" else Verdict.BLOCK)]
+            _say(
+                f"{cls:<22} {len(mine):>3} {blocked:>7} {flagged:>7} {len(mine) - blocked - flagged:>6}  {fired}  {wrong or ''}"
+            )
+    good_reasons = Counter(k for r in runs if r.label == "good" for k in set(r.reasons))
+    n_good = sum(r.label == "good" for r in runs)
+    common = {k for k, v in good_reasons.items() if v >= 0.1 * n_good}  # fire on good copy as often: no signal
+    for scope in ("all", "en", "zh"):
+        mine = [r for r in runs if scope in ("all", r.lang)]
+        bad = [r for r in mine if r.label == "bad"]
+        good = [r for r in mine if r.label == "good"]
+        stopped = [r for r in bad if r.verdict is not Verdict.PASS]
+        specific = [r for r in stopped if r.verdict is Verdict.BLOCK or set(r.reasons) - common]
         _say(
-            f"totals {scope}: bad blocked {_pct(sum(s.blocked for s in bad), nb)}, bad at least flagged "
-            f"{_pct(sum(s.blocked + s.flagged for s in bad), nb)}; good blocked {_pct(sum(s.blocked for s in good), ng)}, "
-            f"good flagged {_pct(sum(s.flagged for s in good), ng)}"
+            f"totals {scope}: bad blocked {_pct(sum(r.verdict is Verdict.BLOCK for r in bad), len(bad))}, "
+            f"bad at least flagged {_pct(len(stopped), len(bad))} (not counting flags for reasons that fire on "
+            f">= 10% of good drafts: {_pct(len(specific), len(bad))}); "
+            f"good blocked {_pct(sum(r.verdict is Verdict.BLOCK for r in good), len(good))}, "
+            f"good flagged {_pct(sum(r.verdict is Verdict.FLAG for r in good), len(good))}"
         )
+    _say(f"reasons firing on >= 10% of good drafts: {sorted(common)}")
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -294,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--verbose", action="store_true", help="claims set: one line per draft with the evidence")
     parser.add_argument(
         "--set",
         choices=("default", "claims"),
@@ -302,9 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.set == "claims":
-        c = eval_claims()
-        _say(f"claims set: {c['drafts']} drafts, per class (blocked / flagged only / passed by the whole suite)")
-        _claims_report(c)
+        runs = eval_claims()
+        _say(f"claims set: {len(runs)} drafts, per class (blocked / flagged only / passed by the whole suite)")
+        _claims_report(runs, args.verbose)
         return 0
     d = eval_drafts(args.repeats)
     _say(f"labelled drafts: {d['drafts']} ({d['good']} good)")

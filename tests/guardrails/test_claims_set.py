@@ -9,7 +9,8 @@ import math
 import unicodedata
 from collections import Counter
 
-from evals.run_guardrails import load_claims
+import pytest
+from evals.run_guardrails import eval_claims, load_claims, main
 
 from copyloom.genai.schemas import Variant
 from copyloom.retrieval.facts import FactsBundle
@@ -119,3 +120,14 @@ def test_the_width_and_segment_rulers_here_are_themselves_right() -> None:
     assert (_width("Pegasus 40"), _width("峰顶羽绒服"), _width("【】")) == (10, 10, 4)
     assert (_sms_segments("a" * 160), _sms_segments("a" * 161), _sms_segments("{" * 80)) == (1, 2, 1)
     assert (_sms_segments("{" * 81), _sms_segments("退" * 70), _sms_segments("退" * 71)) == (2, 1, 2)
+
+
+def test_claims_runner_reports_every_draft_and_class(capsys: pytest.CaptureFixture[str]) -> None:
+    rows, _, _ = load_claims()
+    runs = eval_claims()
+    assert [r.id for r in runs] == [r["id"] for r in rows]
+    assert main(["--set", "claims"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"\n{cls} " in out for cls in {r["class"] for r in rows})
+    for scope in ("all", "en", "zh"):
+        assert any(line.startswith(f"totals {scope}: bad blocked ") for line in out.splitlines()), scope
