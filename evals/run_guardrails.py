@@ -5,6 +5,11 @@ total good (for the labelled drafts the checks were developed against, then for 
 later and never used to tune a check: the honest estimate; ``--strict`` judges the first set only), the median latency of the whole post-generation suite per draft, the consent gate's numbers and
 the injection detector's rates on CyberSecEval / BIPIA attacks and benign BIPIA emails planted into notes
 (skipped when ../shared/data/prompt_injection is absent). ``--strict`` exits 1 when a target is missed.
+
+``--set claims`` runs only the independent claims set instead (``claims_set.jsonl`` over ``claims_bundles.json``:
+drafts written from the facts alone, before the checks were rewritten; its first run is in the commit that added
+it) and prints, per failure class and per good-copy class, how many drafts the whole suite blocked, only flagged
+or passed, which checks fired, and the totals overall and per language.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import statistics
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -42,10 +48,29 @@ class CheckStats:
     false_blocks: list[str] = field(default_factory=list)
 
 
+def _load_bundles(name: str) -> tuple[dict[str, Any], dict[str, FactsBundle]]:
+    spec = json.loads((HERE / name).read_text(encoding="utf-8"))
+    return spec["context"], {key: FactsBundle.model_validate(b) for key, b in spec["bundles"].items()}
+
+
+def _check_context(row: dict[str, Any], bundle: FactsBundle, context: dict[str, Any]) -> CheckContext:
+    return CheckContext(
+        bundle=bundle,
+        channel=row["content"]["channel"],
+        send_at=datetime.fromisoformat(row.get("send_at") or context["send_at"]),
+        brief=Brief(goal=row["goal"]),
+        other_customers=tuple(context["other_customers"]),
+        catalogue=tuple(context["catalogue"]),
+        brand_domains=tuple(context["brand_domains"]),
+    )
+
+
+def _variant(row: dict[str, Any]) -> Variant:
+    return Variant.model_validate({"angle": row["id"], "fact_ids": row["fact_ids"], "content": row["content"]})
+
+
 def load_cases(name: str = "drafts.jsonl") -> tuple[list[tuple[dict[str, Any], Variant, CheckContext]], int]:
-    spec = json.loads((HERE / "bundles.json").read_text(encoding="utf-8"))
-    context = spec["context"]
-    bundles = {name: FactsBundle.model_validate(b) for name, b in spec["bundles"].items()}
+    context, bundles = _load_bundles("bundles.json")
     cases = []
     for line in (HERE / name).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
@@ -53,17 +78,7 @@ def load_cases(name: str = "drafts.jsonl") -> tuple[list[tuple[dict[str, Any], V
         if "bundle_facts" in row:
             keep = set(row["bundle_facts"])
             bundle = bundle.model_copy(update={"facts": [f for f in bundle.facts if f.id in keep]})
-        variant = Variant.model_validate({"angle": row["id"], "fact_ids": row["fact_ids"], "content": row["content"]})
-        ctx = CheckContext(
-            bundle=bundle,
-            channel=row["content"]["channel"],
-            send_at=datetime.fromisoformat(row.get("send_at") or context["send_at"]),
-            brief=Brief(goal=row["goal"]),
-            other_customers=tuple(context["other_customers"]),
-            catalogue=tuple(context["catalogue"]),
-            brand_domains=tuple(context["brand_domains"]),
-        )
-        cases.append((row, variant, ctx))
+        cases.append((row, _variant(row), _check_context(row, bundle, context)))
     return cases, len(bundles)
 
 
@@ -111,6 +126,81 @@ def eval_drafts(repeats: int = 20, name: str = "drafts.jsonl") -> dict[str, Any]
         "p50_ms": statistics.median(latencies),
         "p95_ms": sorted(latencies)[int(0.95 * (len(latencies) - 1))],
     }
+
+
+CLAIMS_BUNDLES, CLAIMS_SET = "claims_bundles.json", "claims_set.jsonl"
+
+
+def load_claims() -> tuple[list[dict[str, Any]], dict[str, FactsBundle], dict[str, Any]]:
+    """The independent claims set (written from the facts alone, before the checks were rewritten): its rows,
+    its bundles by name and its context."""
+    context, bundles = _load_bundles(CLAIMS_BUNDLES)
+    text = (HERE / CLAIMS_SET).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()], bundles, context
+
+
+@dataclass(frozen=True)
+class ClaimsRun:
+    """How the whole suite treated one draft of the claims set, and which checks spoke (check:verdict:reason)."""
+
+    id: str
+    label: str
+    cls: str
+    lang: str
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    evidence: str
+
+
+def eval_claims() -> list[ClaimsRun]:
+    rows, bundles, context = load_claims()
+    runs = []
+    for row in rows:
+        bundle = bundles[row["bundle"]]
+        report = run_checks(_variant(row), _check_context(row, bundle, context))
+        spoke = [r for r in report.results if r.verdict is not Verdict.PASS]
+        reasons = tuple(f"{r.check}:{r.verdict.value}:{r.reason_code}" for r in spoke)
+        evidence = "; ".join(f"{k} {[e.text for e in r.evidence][:3]}" for k, r in zip(reasons, spoke, strict=True))
+        lang = "zh" if bundle.locale.startswith("zh") else "en"
+        runs.append(ClaimsRun(row["id"], row["label"], row["class"], lang, report.verdict, reasons, evidence))
+    return runs
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({part / whole:.1%})" if whole else "0/0"
+
+
+def _claims_report(runs: list[ClaimsRun], verbose: bool) -> None:
+    for r in runs if verbose else []:
+        _say(f"{r.id} {r.label:<4} {r.cls:<20} {r.verdict.value:<5} {r.evidence}")
+    for label, head in (("bad", "blocked flagged missed"), ("good", "blocked flagged passed")):
+        _say(f"{label + ' class':<22} {'n':>3} {head}  checks fired (check:verdict:reason count)")
+        for cls in sorted({r.cls for r in runs if r.label == label}):
+            mine = [r for r in runs if r.cls == cls]
+            blocked = sum(r.verdict is Verdict.BLOCK for r in mine)
+            flagged = sum(r.verdict is Verdict.FLAG for r in mine)
+            fired = ", ".join(f"{k} {v}" for k, v in Counter(k for r in mine for k in r.reasons).most_common())
+            wrong = [r.id for r in mine if r.verdict is (Verdict.PASS if label == "bad" else Verdict.BLOCK)]
+            _say(
+                f"{cls:<22} {len(mine):>3} {blocked:>7} {flagged:>7} {len(mine) - blocked - flagged:>6}  {fired}  {wrong or ''}"
+            )
+    good_reasons = Counter(k for r in runs if r.label == "good" for k in set(r.reasons))
+    n_good = sum(r.label == "good" for r in runs)
+    common = {k for k, v in good_reasons.items() if v >= 0.1 * n_good}  # fire on good copy as often: no signal
+    for scope in ("all", "en", "zh"):
+        mine = [r for r in runs if scope in ("all", r.lang)]
+        bad = [r for r in mine if r.label == "bad"]
+        good = [r for r in mine if r.label == "good"]
+        stopped = [r for r in bad if r.verdict is not Verdict.PASS]
+        specific = [r for r in stopped if r.verdict is Verdict.BLOCK or set(r.reasons) - common]
+        _say(
+            f"totals {scope}: bad blocked {_pct(sum(r.verdict is Verdict.BLOCK for r in bad), len(bad))}, "
+            f"bad at least flagged {_pct(len(stopped), len(bad))} (not counting flags for reasons that fire on "
+            f">= 10% of good drafts: {_pct(len(specific), len(bad))}); "
+            f"good blocked {_pct(sum(r.verdict is Verdict.BLOCK for r in good), len(good))}, "
+            f"good flagged {_pct(sum(r.verdict is Verdict.FLAG for r in good), len(good))}"
+        )
+    _say(f"reasons firing on >= 10% of good drafts: {sorted(common)}")
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -206,7 +296,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--verbose", action="store_true", help="claims set: one line per draft with the evidence")
+    parser.add_argument(
+        "--set",
+        choices=("default", "claims"),
+        default="default",
+        help="claims: only the independent claims set (claims_set.jsonl), per class",
+    )
     args = parser.parse_args(argv)
+    if args.set == "claims":
+        runs = eval_claims()
+        _say(f"claims set: {len(runs)} drafts, per class (blocked / flagged only / passed by the whole suite)")
+        _claims_report(runs, args.verbose)
+        return 0
     d = eval_drafts(args.repeats)
     _say(f"labelled drafts: {d['drafts']} ({d['good']} good)")
     _table(d)
