@@ -9,12 +9,14 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Literal
 
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, ValidationError
 
 from copyloom.config import Settings
 from copyloom.domain.enums import Channel
@@ -66,6 +68,23 @@ def backoff_s(retry: int, retry_after: float | None) -> float:
     return max(step, retry_after or 0.0)
 
 
+@lru_cache(maxsize=128)
+def _tool(schema: type[BaseModel]) -> dict[str, Any]:
+    return convert_to_openai_tool(schema)
+
+
+def _parse(raw: AIMessage, schema: type[BaseModel]) -> tuple[BaseModel | None, Exception | None]:
+    """The first call of the tool, validated against ``schema`` (or why not)."""
+    name = _tool(schema)["function"]["name"]
+    for call in raw.tool_calls:
+        if call["name"] == name:
+            try:
+                return schema.model_validate(call["args"]), None
+            except ValidationError as exc:
+                return None, exc
+    return None, None
+
+
 def _estimate_tokens(messages: list[BaseMessage], n: int) -> int:
     """What a call will cost against a tokens-per-minute budget: ~4 characters a token in, ~300 out per variant."""
     return sum(len(str(m.content)) for m in messages) // 4 + 300 * n
@@ -115,6 +134,9 @@ class LlmGenerator:
         self._settings = settings
         self._price = price_for(settings, model_name)
         self.throttle = throttle or ModelThrottle(settings.model_concurrency)
+        # (chat model, tool schema) -> its structured-output runnable: building one turns the schema into an
+        # OpenAI tool (pydantic JSON schema generation, ~1.5 ms) and is the same for every call on that loop.
+        self._runnables: dict[tuple[int, type[BaseModel]], tuple[BaseChatModel, Any]] = {}
 
     def _chat_model(self) -> BaseChatModel:
         return self._chat if isinstance(self._chat, BaseChatModel) else self._chat()
@@ -145,6 +167,23 @@ class LlmGenerator:
             whatsapp_template_only=request.whatsapp_template_only,
         )
 
+    def _structured(self, chat: BaseChatModel, schema: type[BaseModel]) -> Any:
+        """``chat`` bound to call the schema's tool, built once per (model, schema).
+
+        This is what ``with_structured_output(method="function_calling")`` binds, without its tracing metadata
+        (which turns the schema into JSON schema again on every call) and without its output parser's thread
+        hop: :func:`_parse` validates the tool call's arguments."""
+        key = (id(chat), schema)
+        hit = self._runnables.get(key)
+        if hit is not None and hit[0] is chat:  # the id of a collected model can be reused: compare the object
+            return hit[1]
+        tool = _tool(schema)
+        runnable = chat.bind_tools([tool], tool_choice=tool["function"]["name"], parallel_tool_calls=False)
+        if len(self._runnables) > 256:
+            self._runnables.clear()
+        self._runnables[key] = (chat, runnable)
+        return runnable
+
     def _usage(self, raw: AIMessage) -> Usage:
         meta = raw.usage_metadata
         if meta is None:  # some OpenAI-compatible servers send no usage: recorded as 0, not guessed
@@ -162,7 +201,7 @@ class LlmGenerator:
         whatsapp_template_only: bool,
     ) -> GenerationResult:
         schema = variants_model(channel, n)
-        runnable = self._chat_model().with_structured_output(schema, method="function_calling", include_raw=True)
+        runnable = self._structured(self._chat_model(), schema)
         base = _to_langchain(prompt)
         messages = list(base)
         usage = Usage()
@@ -184,12 +223,12 @@ class LlmGenerator:
                 )
                 messages = list(base)  # nothing the model said can be echoed back: ask again
                 continue
-            raw = out.get("raw") if isinstance(out, dict) else None
-            if not isinstance(raw, AIMessage):
+            if not isinstance(out, AIMessage):
                 last_output = repr(out)[:_MAX_ECHO]
                 problems = ["the server's answer had no message"]
                 messages = list(base)
                 continue
+            raw = out
             usage = usage + self._usage(raw)
             last_output = _raw_output(raw)
             refusal = raw.additional_kwargs.get("refusal")
@@ -197,9 +236,9 @@ class LlmGenerator:
             if refusal or finish == "content_filter":
                 details |= {"usage": usage.model_dump(mode="json"), "refusal": str(refusal or finish)[:1000]}
                 raise ModelError("the model refused to write this message", code="model_refused", details=details)
-            parsed: BaseModel | None = out["parsed"]
+            parsed, parsing_error = _parse(raw, schema)
             if parsed is None:
-                problems = [_unparsed_problem(raw, out.get("parsing_error"), schema.__name__)]
+                problems = [_unparsed_problem(raw, parsing_error, schema.__name__)]
                 variants = []
             else:
                 variants = to_variants(parsed)
