@@ -7,6 +7,7 @@ import math
 import random
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -139,10 +140,8 @@ class ModelApp:
             base *= math.exp(self.rng.gauss(0.0, sigma) - sigma * sigma / 2)  # lognormal with the given mean
         return (base + cfg.ms_per_token * completion_tokens) / 1000
 
-    def _completion(
-        self, body: dict[str, Any], info: PromptInfo, request_id: str
-    ) -> tuple[dict[str, Any], int, list[dict[str, str]], int]:
-        """The good answer (faults break it afterwards), its variant count, planted errors and token count."""
+    def _completion(self, body: dict[str, Any], info: PromptInfo, request_id: str, prompt_tokens: int) -> _Answer:
+        """The good answer (a fault breaks it afterwards)."""
         cfg = self.config
         arguments, planted = write_variants(info, self.rng, cfg.plant_rate, cfg.plant_kinds)
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
@@ -156,20 +155,20 @@ class ModelApp:
             out = "\n".join(str(v) for k, v in first.items() if k != "channel" and isinstance(v, str))
             message["content"], finish = out, "stop"
         completion_tokens = estimate_tokens(out)
-        return (
-            {
-                "id": f"chatcmpl-{request_id}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": str(body.get("model") or cfg.models[0]),
-                "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": completion_tokens, "total_tokens": 0},
-                "system_fingerprint": "modelserver",
+        completion = {
+            "id": f"chatcmpl-{request_id}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": str(body.get("model") or cfg.models[0]),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
             },
-            len(arguments["variants"]) if info.tool else 0,
-            planted,
-            completion_tokens,
-        )
+            "system_fingerprint": "modelserver",
+        }
+        return _Answer(completion, len(arguments["variants"]) if info.tool else 0, planted, completion_tokens)
 
     async def chat(self, req: Request) -> Response | Hang | Reset:
         stats = self.stats
@@ -179,68 +178,70 @@ class ModelApp:
         try:
             body = orjson.loads(req.body)
         except orjson.JSONDecodeError:
-            return self._done(request_id, None, error_response(400, "the body is not JSON", "invalid_request_error"))
-        if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body["messages"]:
-            bad = error_response(400, "messages: a non-empty list is required", "invalid_request_error")
-            return self._done(request_id, None, bad)
-        if body.get("stream"):
-            bad = error_response(
-                400, "stream: this test server answers whole completions only", "invalid_request_error"
-            )
-            return self._done(request_id, None, bad)
+            body = None
+        problem = _bad_request(body)
+        if problem is not None:
+            self._record(request_id, None, 400)
+            return error_response(400, problem, "invalid_request_error")
         info = parse_request(body)
         prompt_tokens = estimate_tokens(info.text) + 4 * len(body["messages"])
         limited = self._limited(time.monotonic(), prompt_tokens)
         if limited is not None:
-            return self._done(request_id, info, limited)
+            self._record(request_id, info, 429, "rate_limited")
+            return limited
         stats.enter()
         fault = self.faults.pick(info.text, self.rng)
         if fault is FaultKind.HANG:
             stats.faults[fault.value] += 1
             self._record(request_id, info, 0, fault.value)
             return Hang(self.config.hang_max_s, done=stats.leave)
+        delay = 0.0
         try:
-            completion, n_variants, planted, completion_tokens = self._completion(body, info, request_id)
-            delay = self._latency(completion_tokens)
+            answer = self._completion(body, info, request_id, prompt_tokens)
+            delay = self._latency(answer.completion_tokens)
             if delay > 0:
                 stats.latency_s += delay
                 await asyncio.sleep(delay)
         finally:
             stats.leave()
-        usage = completion["usage"]
-        usage["prompt_tokens"] = prompt_tokens
-        usage["total_tokens"] = prompt_tokens + completion_tokens
         if fault is None:
-            stats.prompt_tokens += prompt_tokens
-            stats.completion_tokens += completion_tokens
             stats.answered += 1
-            stats.variants += n_variants
-            for p in planted:
+            stats.variants += answer.variants
+            self._count_tokens(prompt_tokens, answer.completion_tokens)
+            for p in answer.planted:
                 stats.planted[p["kind"]] += 1
-                stats.planted_recent.append({"id": completion["id"], "tool": info.tool, **p})
-            return self._done(request_id, info, Response(200, orjson.dumps(completion)), planted=len(planted))
+                stats.planted_recent.append({"id": answer.completion["id"], "tool": info.tool, **p})
+            self._record(request_id, info, 200, None, len(answer.planted), delay)
+            return Response(200, orjson.dumps(answer.completion))
         stats.faults[fault.value] += 1
+        resp: Response | Reset
         if fault is FaultKind.RESET:
-            self._record(request_id, info, 0, fault.value)
-            return Reset()
-        if fault is FaultKind.HTTP_429:
+            resp = Reset()
+        elif fault is FaultKind.HTTP_429:
             stats.rate_limited["fault"] += 1
-            return self._done(request_id, info, self.too_many("fault", self.config.retry_after_s), fault.value)
-        if fault in _STATUS:
-            bad = error_response(_STATUS[fault], "the model server had an error", "server_error")
-            return self._done(request_id, info, bad, fault.value)
-        stats.prompt_tokens += prompt_tokens
-        return self._done(request_id, info, malformed(fault, completion), fault.value)
-
-    def _done(
-        self, request_id: str, info: PromptInfo | None, resp: Response, fault: str | None = None, planted: int = 0
-    ) -> Response:
-        self._record(request_id, info, resp.status, fault, planted)
+            resp = self.too_many("fault", self.config.retry_after_s)
+        elif fault in _STATUS:
+            resp = error_response(_STATUS[fault], "the model server had an error", "server_error")
+        else:  # a malformed 200: the tokens were spent
+            self._count_tokens(prompt_tokens, answer.completion_tokens)
+            resp = malformed(fault, answer.completion)
+        self._record(request_id, info, resp.status if isinstance(resp, Response) else 0, fault.value, 0, delay)
         return resp
 
+    def _count_tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.stats.prompt_tokens += prompt_tokens
+        self.stats.completion_tokens += completion_tokens
+
     def _record(
-        self, request_id: str, info: PromptInfo | None, status: int, fault: str | None, planted: int = 0
+        self,
+        request_id: str,
+        info: PromptInfo | None,
+        status: int,
+        fault: str | None = None,
+        planted: int = 0,
+        latency_s: float = 0.0,
     ) -> None:
+        """One line of ``recent`` (status 0: no HTTP answer, a hang or a reset)."""
         self.stats.by_status[status] += 1
         tool = info.tool if info is not None else None
         if tool:
@@ -253,5 +254,24 @@ class ModelApp:
                 "status": status,
                 "fault": fault,
                 "planted": planted,
+                "latency_ms": round(latency_s * 1000, 3),
             }
         )
+
+
+@dataclass(slots=True)
+class _Answer:
+    completion: dict[str, Any]
+    variants: int
+    planted: list[dict[str, str]]
+    completion_tokens: int
+
+
+def _bad_request(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "the body is not a JSON object"
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        return "messages: a non-empty list is required"
+    if body.get("stream"):
+        return "stream: this test server answers whole completions only"
+    return None
