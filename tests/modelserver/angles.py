@@ -67,7 +67,7 @@ def _offer_pieces(o: Offer, zh: bool) -> tuple[Piece, Piece] | None:
         return Piece(f"{text}{until}。", ids), Piece(title, ids)
     if _cjk(o.title) and not o.code:
         return None
-    title_says = not _cjk(o.title) and bool(o.discount) and o.discount.split(" ", 1)[0] in o.title
+    title_says = not _cjk(o.title) and o.discount is not None and o.discount.split(" ", 1)[0] in o.title
     what = o.title if title_says or (not o.discount and not _cjk(o.title)) else (o.discount or "")
     if o.code:
         text = f"Use code {o.code} for {what}" if what else f"Use code {o.code} at checkout"

@@ -200,7 +200,8 @@ def _limits(info: PromptInfo, properties: dict[str, Any], user_text: str) -> Non
 def parse_request(body: dict[str, Any]) -> PromptInfo:
     """What the request asks for. Tolerant: a field it cannot read keeps its default."""
     messages = body.get("messages") or []
-    texts = [m.get("content") if isinstance(m.get("content"), str) else "" for m in messages if isinstance(m, dict)]
+    messages = [m for m in messages if isinstance(m, dict)]
+    texts = [c if isinstance(c := m.get("content"), str) else "" for m in messages]
     system = next((t for m, t in zip(messages, texts, strict=False) if m.get("role") == "system"), "")
     user = next((t for m, t in zip(messages, texts, strict=False) if m.get("role") == "user"), "")
     tools = body.get("tools") or []

@@ -3,7 +3,6 @@ bundles that copyloom's retrieval builds from the demo brand (English and Chines
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.config import Settings
 from copyloom.domain.enums import Goal
-from copyloom.genai import GenerationRequest, GenerationResult, build_generator
+from copyloom.genai import GenerationRequest, GenerationResult
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.structured import check_variants
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.guardrails.types import Verdict
 from tests.modelserver import ModelServer, start_model_server
 from tests.modelserver.demo import Case, demo_cases
+from tests.modelserver.generators import with_generator
 
 pytestmark = pytest.mark.slow  # about 10 s each: a hundred facts bundles built by retrieval, and their checks
 
@@ -36,19 +35,13 @@ def server() -> Iterator[ModelServer]:
 
 
 def generate_all(server: ModelServer, cases: list[Case]) -> list[GenerationResult]:
-    settings = Settings(
-        llm_model="openai:gpt-4o-mini", llm_base_url=server.base_url, llm_timeout_s=30, llm_max_reasks=0
-    )
-    generator = build_generator(settings)
-    assert isinstance(generator, LlmGenerator)
-
-    async def run() -> list[GenerationResult]:
+    async def work(generator: LlmGenerator) -> list[GenerationResult]:
         return [
             await generator.generate(GenerationRequest(bundle=c.bundle, brief=c.brief, channel=c.channel, n_variants=N))
             for c in cases
         ]
 
-    return asyncio.run(run())
+    return with_generator(server.base_url, work)
 
 
 def test_copy_is_valid_first_time_and_passes_every_guardrail(

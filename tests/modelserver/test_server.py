@@ -14,15 +14,14 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import ValidationError
 
-from copyloom.config import Settings
 from copyloom.domain.enums import Channel
 from copyloom.errors import ModelError
-from copyloom.genai import build_generator
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.structured import variants_model
 from tests.genai.bundles import make_bundle, make_request
 from tests.modelserver import ModelServer, ModelServerError, start_model_server
 from tests.modelserver.config import ServerConfig
+from tests.modelserver.generators import with_generator
 
 DEFAULTS = ServerConfig().model_dump(mode="json")
 TOOL = variants_model(Channel.PUSH, 2)
@@ -237,29 +236,26 @@ def test_a_reset_drops_the_connection(server: ModelServer) -> None:
 
 def test_a_rule_fails_exactly_one_channel_of_one_customer(server: ModelServer) -> None:
     server.configure(faults=[{"match": ["SubmitSmsVariants", "Emma"], "fault": "502", "times": 1}])
-    settings = Settings(llm_model="openai:gpt-4o-mini", llm_base_url=server.base_url, llm_max_retries=0)
-    generator = build_generator(settings)
-    assert isinstance(generator, LlmGenerator)
+    requests = [
+        make_request(channel=Channel.PUSH, n=2),
+        make_request(channel=Channel.SMS, n=2, bundle=make_bundle(first_name="Liam")),
+        make_request(channel=Channel.SMS, n=2),
+        make_request(channel=Channel.SMS, n=2),  # the rule is used up: Emma's next SMS works
+    ]
 
-    async def run() -> list[Any]:
-        requests = [
-            make_request(channel=Channel.PUSH, n=2),
-            make_request(channel=Channel.SMS, n=2, bundle=make_bundle(first_name="Liam")),
-            make_request(channel=Channel.SMS, n=2),
-            make_request(channel=Channel.SMS, n=2),  # the rule is used up: Emma's next SMS works
-        ]
-        return [await _outcome(generator, r) for r in requests]
+    async def work(generator: LlmGenerator) -> list[str]:
+        outcomes = []
+        for request in requests:
+            try:
+                await generator.generate(request)
+                outcomes.append("ok")
+            except ModelError as exc:
+                outcomes.append(exc.code)
+        return outcomes
 
-    outcomes = asyncio.run(run())
-    assert [o if isinstance(o, str) else "ok" for o in outcomes] == ["ok", "ok", "model_http_error", "ok"]
+    assert with_generator(server.base_url, work) == ["ok", "ok", "model_http_error", "ok"]
     assert server.stats()["faults"] == {"502": 1}
-
-
-async def _outcome(generator: LlmGenerator, request: Any) -> Any:
-    try:
-        return await generator.generate(request)
-    except ModelError as exc:
-        return exc.code
+    assert [r["status"] for r in server.stats()["recent"]] == [200, 200, 502, 200]
 
 
 def test_chatopenai_with_timeout_and_retries_gets_a_structured_answer(server: ModelServer) -> None:

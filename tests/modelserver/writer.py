@@ -242,7 +242,7 @@ def _plant(plan: Plan, info: PromptInfo, kinds: list[PlantKind], rng: random.Ran
         wrong = _bump_price(p.price or "", taken) or "9999.00 USD"
         named = p.name if _CJK.search(p.name) else f" {p.name} "
         text, value = (f"{named}现价{wrong}。" if zh else f"The {p.name} is now {wrong}."), wrong
-        ids = (p.fact_id,)
+        ids: tuple[str, ...] = (p.fact_id,)
     elif kind is PlantKind.CODE:
         value = f"EXTRA{rng.randrange(10, 99)}"
         while value in info.text:
