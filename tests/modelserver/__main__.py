@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.modelserver.app import ModelApp
 from tests.modelserver.config import ConfigError, ServerConfig, updated
-from tests.modelserver.http import serve
+from tests.modelserver.httpserver import serve
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ import orjson
 
 from tests.modelserver.config import ConfigError, FaultKind, ServerConfig, updated
 from tests.modelserver.faults import FaultPicker, error_response, malformed
-from tests.modelserver.http import Connections, Hang, Request, Reset, Response
+from tests.modelserver.httpserver import Connections, Hang, Request, Reset, Response
 from tests.modelserver.prompt import PromptInfo, parse_request
 from tests.modelserver.stats import Stats
 from tests.modelserver.writer import write_variants

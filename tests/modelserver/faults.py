@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from tests.modelserver.config import FaultKind, FaultRule
-from tests.modelserver.http import Response
+from tests.modelserver.httpserver import Response
 
 __all__ = ["FaultPicker", "error_response", "malformed"]
 

@@ -6,7 +6,7 @@ import time
 from collections import Counter, deque
 from typing import Any
 
-from tests.modelserver.http import Connections
+from tests.modelserver.httpserver import Connections
 
 __all__ = ["Stats"]
 
