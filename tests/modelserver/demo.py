@@ -1,0 +1,93 @@
+"""Facts bundles of the demo brand, built by copyloom's own retrieval, for the copy-quality tests."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.config import Settings
+from copyloom.db import session_scope
+from copyloom.domain.brief import Brief
+from copyloom.domain.demo_data import CUSTOMERS, PRODUCTS
+from copyloom.domain.enums import Channel, Goal
+from copyloom.guardrails.context import CheckContext
+from copyloom.models import utcnow
+from copyloom.retrieval.bundle import build_bundle
+from copyloom.retrieval.facts import FactsBundle
+from copyloom.retrieval.indexer import index_workspace
+from copyloom.retrieval.store import VectorStore, make_chroma_client
+
+CATALOGUE = tuple(p[1] for p in PRODUCTS)
+
+
+class WordHashEmbedder:
+    """Deterministic and instant: these tests are about the model server's copy, not retrieval quality."""
+
+    name = "test-modelserver-wordhash"
+    dim = 32
+
+    def _vec(self, text: str) -> list[float]:
+        vec = [0.0] * self.dim
+        for word in text.lower().split():
+            vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+        return [x / norm for x in vec] if any(vec) else [1.0] + [0.0] * (self.dim - 1)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self._vec(t) for t in texts]
+
+
+@dataclass(frozen=True)
+class Case:
+    customer: str
+    goal: Goal
+    channel: Channel
+    locale: str
+    bundle: FactsBundle
+    brief: Brief
+
+    def context(self) -> CheckContext:
+        return CheckContext(
+            bundle=self.bundle, channel=self.channel.value, send_at=utcnow(), brief=self.brief, catalogue=CATALOGUE
+        )
+
+    def __str__(self) -> str:
+        return f"{self.customer}/{self.goal.value}/{self.channel.value}/{self.locale}"
+
+
+def demo_cases(
+    session_factory: sessionmaker[Session], workspace: str, data_dir: Path, goals: Sequence[Goal] = tuple(Goal)
+) -> Iterator[Case]:
+    """Every demo customer in their own language (English customers in ``en``, Chinese ones in ``zh-CN``) x
+    ``goals`` x every channel."""
+    embedder = WordHashEmbedder()
+    store = VectorStore(make_chroma_client(Settings(data_dir=data_dir)), embedder)
+    with session_scope(session_factory) as s:
+        index_workspace(s, store, embedder, workspace)
+    now = utcnow()
+    with session_scope(session_factory) as session:
+        for customer in CUSTOMERS:
+            locale = customer.get("locale", "en")
+            for goal in goals:
+                brief = Brief(goal=goal)
+                for channel in Channel:
+                    bundle = build_bundle(
+                        session,
+                        store,
+                        embedder,
+                        workspace_id=workspace,
+                        customer_external_id=customer["id"],
+                        brief=brief,
+                        channel=channel.value,
+                        locale=locale,
+                        now=now,
+                    )
+                    yield Case(customer["id"], goal, channel, locale, bundle, brief)
