@@ -4,6 +4,8 @@ and the Chroma server: Celery's eager mode would hide every distribution bug the
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
@@ -30,16 +32,23 @@ VISIBILITY_TIMEOUT_S = 8
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="COPYLOOM_TEST_REDIS_URL is not set (scripts/test starts Redis)")
 
 
-def poll(condition: Callable[[], Any], timeout: float = 120.0, what: str = "condition") -> Any:
-    """The condition's first truthy value; fails after ``timeout`` (generous: the machine is shared)."""
+def poll(condition: Callable[[], Any], timeout: float = 120.0, what: str | Callable[[], str] = "condition") -> Any:
+    """The condition's first truthy value; fails after ``timeout`` (generous: the machine is shared), saying
+    ``what`` it waited for (a callable is asked then: the workers' latest log lines)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
         time.sleep(0.2)
+
+
+def _die_with_test() -> None:  # pragma: no cover - runs in the child, before exec
+    """SIGKILL the worker if the test process dies (even SIGKILLed, when no teardown runs)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 @dataclass
@@ -47,6 +56,7 @@ class Worker:
     name: str
     process: subprocess.Popen[bytes]
     log: Path
+    killed: bool = False
 
     @property
     def pid(self) -> int:
@@ -54,6 +64,7 @@ class Worker:
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes (its own process group), as a lost machine would be."""
+        self.killed = True
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
@@ -85,6 +96,7 @@ class Cluster:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: killed with its pool processes
+                preexec_fn=_die_with_test,
             )
         worker = Worker(name, process, log)
         self.workers.append(worker)
@@ -106,6 +118,20 @@ class Cluster:
                 poll(answered, timeout=180, what=f"{host} to start")
         finally:
             app.close()
+
+    def poll(self, condition: Callable[[], Any], timeout: float = 120.0, what: str = "condition") -> Any:
+        """``poll`` that fails at once, with its log, when a worker the test did not kill has exited."""
+
+        def check() -> Any:
+            for worker in self.workers:
+                if not worker.killed and worker.process.poll() is not None:
+                    raise AssertionError(f"{worker.name} exited ({worker.process.returncode}):\n{self.tail(worker)}")
+            return condition()
+
+        return poll(check, timeout, lambda: f"{what}; the workers' last lines:\n{self.tails()}")
+
+    def tails(self) -> str:
+        return "\n".join(f"== {w.name}\n{self.tail(w)}" for w in self.workers)
 
     def owner(self, pid: int, ppid: int) -> Worker:
         """The worker a task ran in: its own process (solo, threads) or the parent of its pool process."""
@@ -149,6 +175,7 @@ def cluster(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[Clus
             "broker_url": Settings(broker_url=REDIS_URL).broker_url,
             "broker_queue": queue,
             "worker_visibility_timeout_s": VISIBILITY_TIMEOUT_S,
+            "chroma_url": CHROMA_URL,
         }
     )
     cluster = Cluster(worker_settings, env, tmp_path)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from copyloom.worker import CeleryRunner
-from tests.worker.conftest import Cluster, poll, rows
+from tests.worker.conftest import Cluster, rows
 
 pytestmark = [
     pytest.mark.postgres,
@@ -30,7 +30,9 @@ def test_tasks_sent_to_two_workers_all_complete_once(cluster: Cluster, engine: E
     for key in keys:
         runner.submit("test.record", {"key": key})
     runner.shutdown()
-    poll(lambda: count(engine, "SELECT count(*) FROM worker_probe WHERE event = 'done'") >= len(keys), what="30 tasks")
+    cluster.poll(
+        lambda: count(engine, "SELECT count(*) FROM worker_probe WHERE event = 'done'") >= len(keys), what="30 tasks"
+    )
     done = [r.key for r in rows(engine, "SELECT key FROM worker_probe WHERE event = 'done'")]
     assert sorted(done) == sorted(keys)  # each exactly once: none lost, none run twice
 
@@ -44,7 +46,9 @@ def test_both_workers_take_work(cluster: Cluster, engine: Engine) -> None:
     for key in ("a", "b"):
         runner.submit("test.barrier", {"key": key, "group": "g", "parties": 2})
     runner.shutdown()
-    poll(lambda: count(engine, "SELECT count(*) FROM worker_probe WHERE event = 'done'") == 2, what="both tasks")
+    cluster.poll(
+        lambda: count(engine, "SELECT count(*) FROM worker_probe WHERE event = 'done'") == 2, what="both tasks"
+    )
     started = rows(engine, "SELECT pid, ppid FROM worker_probe WHERE event = 'started:g'")
     assert {cluster.owner(r.pid, r.ppid).name for r in started} == {"w1", "w2"}
 
@@ -56,7 +60,7 @@ def test_task_of_a_killed_worker_is_redelivered_and_finishes_on_the_other(cluste
     runner = CeleryRunner(cluster.settings)
     runner.submit("test.hold", {"key": "long"})
     runner.shutdown()
-    first = poll(
+    first = cluster.poll(
         lambda: rows(engine, "SELECT pid, ppid FROM worker_probe WHERE key = 'long' AND event = 'started'"),
         what="the long task to start",
     )[0]
@@ -65,10 +69,10 @@ def test_task_of_a_killed_worker_is_redelivered_and_finishes_on_the_other(cluste
     with engine.begin() as conn:  # only now may the task finish: the victim never can
         conn.execute(text("INSERT INTO worker_probe (key, event, pid, ppid) VALUES ('long', 'release', 0, 0)"))
     survivor = next(w for w in cluster.workers if w is not victim)
-    done = poll(
+    done = cluster.poll(
         lambda: rows(engine, "SELECT pid, ppid FROM worker_probe WHERE key = 'long' AND event = 'done'"),
         timeout=180,
-        what=f"redelivery to {survivor.name}:\n{cluster.tail(survivor)}",
+        what=f"redelivery to {survivor.name}",
     )
     assert [cluster.owner(r.pid, r.ppid).name for r in done] == [survivor.name]
 
@@ -79,7 +83,7 @@ def test_failed_task_is_retried_with_backoff_until_it_succeeds(cluster: Cluster,
     key = f"flaky-{uuid.uuid4().hex[:6]}"
     runner.submit("test.flaky", {"key": key, "failures": 2})
     runner.shutdown()
-    poll(
+    cluster.poll(
         lambda: count(engine, "SELECT count(*) FROM worker_probe WHERE key = :k AND event = 'done'", k=key), what="done"
     )
     assert count(engine, "SELECT count(*) FROM worker_probe WHERE key = :k AND event = 'attempt'", k=key) == 3

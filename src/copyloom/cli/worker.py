@@ -45,8 +45,10 @@ def worker(
     chosen = str(pool or settings.worker_pool)
     from copyloom.worker.main import worker_app  # imports Celery: only for this command
 
-    argv = [
-        "worker",
+    # Options before "worker" are the celery command's own: --quiet drops the start-up banner, so that with JSON
+    # logs the output is JSON lines only.
+    argv = [*(["--quiet"] if settings.log_json else []), "worker"]
+    argv += [
         f"--pool={chosen}",
         f"--queues={queues or settings.broker_queue}",
         f"--loglevel={(loglevel or settings.log_level).upper()}",

@@ -24,7 +24,15 @@ from copyloom.db import make_engine, make_session_factory
 from copyloom.errors import CopyloomError, InvalidInput
 from copyloom.logs import JsonFormatter, configure_logging
 
-__all__ = ["TASK_MODULES", "TASK_NAME", "UnknownTask", "WorkerState", "create_celery_app", "retry_delay"]
+__all__ = [
+    "TASK_MODULES",
+    "TASK_NAME",
+    "UnknownTask",
+    "WorkerState",
+    "create_celery_app",
+    "is_permanent",
+    "retry_delay",
+]
 
 log = logging.getLogger("copyloom.worker")
 
@@ -72,7 +80,7 @@ def retry_delay(settings: Settings, retries: int, rng: random.Random | None = No
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
-def _permanent(exc: Exception) -> bool:
+def is_permanent(exc: Exception) -> bool:
     """An expected failure about the request itself (unknown campaign, bad payload) fails the same way again."""
     return isinstance(exc, CopyloomError) and exc.status < 500
 
@@ -118,7 +126,7 @@ def create_celery_app(settings: Settings, *, worker: bool = False) -> Celery:
         try:
             run_task(state.context(), name, payload)
         except Exception as exc:
-            if _permanent(exc) or attempt > settings.worker_max_retries:
+            if is_permanent(exc) or attempt > settings.worker_max_retries:
                 log.exception("worker.task.failed", extra=fields)
                 raise
             delay = retry_delay(settings, attempt - 1)
@@ -126,7 +134,8 @@ def create_celery_app(settings: Settings, *, worker: bool = False) -> Celery:
             raise self.retry(exc=exc, countdown=delay, max_retries=settings.worker_max_retries) from exc
         log.info("worker.task.done", extra={**fields, "duration_s": round(time.perf_counter() - started, 3)})
 
-    app.task(name=TASK_NAME, bind=True)(run)
+    # shared=False: a shared task would be added to every Celery app of the process, each with its own state.
+    app.task(name=TASK_NAME, bind=True, shared=False)(run)
     if worker:
         _connect_worker_signals(settings, state)
     return app
@@ -143,6 +152,8 @@ def _connect_worker_signals(settings: Settings, state: WorkerState) -> None:
         root = logging.getLogger()
         root.handlers[:] = [handler]
         root.setLevel(str(level).upper())
+        # One line per HTTP call to Chroma or the model endpoint drowns the task lines.
+        logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
 
     def process_init(**_: Any) -> None:
         state.context()
