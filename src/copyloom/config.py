@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -111,6 +112,31 @@ class Settings(BaseSettings):
         description="Threads of a server process that run real-time decisions' database work at once. Default: 1 "
         "on SQLite (in-process work that the GIL serializes anyway; more threads only fight over it: measured "
         "1.5 ms CPU per decision with 1 thread, 2.9 ms with 40), 40 on a database server (threads wait on it).",
+    )
+
+    broker_url: SecretStr | None = Field(
+        default=None,
+        description="e.g. redis://127.0.0.1:6379/0: background tasks go to Celery workers (`copyloom worker`); "
+        "unset runs them on threads of the API process.",
+    )
+    broker_queue: str = Field(default="copyloom", min_length=1, description="The queue tasks are sent to.")
+    worker_concurrency: int | None = Field(
+        default=None, ge=1, le=512, description="Processes (or threads) per worker; None means one per CPU."
+    )
+    worker_pool: Literal["prefork", "threads", "solo"] = "prefork"
+    worker_visibility_timeout_s: int = Field(
+        default=600,
+        ge=1,
+        description="A task a dead worker held is delivered again after this; one that runs longer is delivered "
+        "a second time (chunks are leased, so that is safe, only wasted work).",
+    )
+    worker_max_retries: int = Field(default=5, ge=0, le=100, description="Retries of a failed task, with backoff.")
+    worker_retry_backoff_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles each time.")
+    worker_retry_backoff_max_s: float = Field(
+        default=300.0, gt=0, description="Longest retry delay (kept below the visibility timeout)."
+    )
+    worker_imports: list[str] = Field(
+        default_factory=list, description="Extra modules a worker imports at start, to register their tasks."
     )
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest accepted request body.")

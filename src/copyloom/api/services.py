@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
 from copyloom.content.engine import ContentEngine, build_content_engine
-from copyloom.content.tasks import InProcessRunner, TaskContext
+from copyloom.content.tasks import TaskContext
+from copyloom.worker import Runner, build_runner
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Services:
     content: ContentEngine | None = None
     # name -> a callable that raises when that backend is unreachable (used by /readyz).
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
-    runner: InProcessRunner | None = None
+    runner: Runner | None = None
     # Thompson sampling draws; tests give it a seed.
     rng: random.Random = field(default_factory=random.Random)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -35,9 +36,16 @@ class Services:
                 self.content = build_content_engine(self.settings)
             return self.content
 
-    def task_runner(self) -> InProcessRunner:
-        engine = self.content_engine()
+    def task_runner(self) -> Runner:
+        """Celery when a broker is configured, else threads of this process (see ``copyloom.worker.runner``)."""
+        with self._lock:
+            if self.runner is not None:
+                return self.runner
+        # Built outside the lock: the in-process runner's context needs content_engine(), which takes it too.
+        built = build_runner(self.settings, lambda: TaskContext(self.content_engine(), self.session_factory))
         with self._lock:
             if self.runner is None:
-                self.runner = InProcessRunner(TaskContext(engine, self.session_factory))
+                self.runner = built
+            elif built is not self.runner:
+                built.shutdown()  # another thread built one first
             return self.runner

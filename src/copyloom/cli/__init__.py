@@ -9,6 +9,7 @@ from copyloom.cli.campaigns import campaigns_app
 from copyloom.cli.imports import import_app
 from copyloom.cli.retrieval import facts, index
 from copyloom.cli.server import demo, serve
+from copyloom.cli.worker import worker
 
 app = typer.Typer(help="copyloom: personalized marketing messages that are safe to send.", no_args_is_help=True)
 app.add_typer(workspaces_app, name="workspaces")
@@ -19,6 +20,7 @@ app.command()(serve)
 app.command()(demo)
 app.command()(index)
 app.command()(facts)
+app.command()(worker)
 
 
 def main() -> None:
