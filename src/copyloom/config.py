@@ -93,16 +93,11 @@ class Settings(BaseSettings):
         le=1024,
         description="Model requests in flight per process and endpoint (halved on 429, grows back slowly).",
     )
-    model_requests_per_min: float | None = Field(
+    model_requests_per_min: int | None = Field(
         default=None, gt=0, description="The provider's requests-per-minute limit; None means not enforced here."
     )
-    model_tokens_per_min: float | None = Field(
+    model_tokens_per_min: int | None = Field(
         default=None, gt=0, description="The provider's tokens-per-minute limit; None means not enforced here."
-    )
-    broker_url: str | None = Field(
-        default=None,
-        description="Celery broker (redis://host:6379/0): campaign chunks go to `copyloom worker` processes, and "
-        "the model rate limits are shared through it. Unset: the API process runs campaigns itself.",
     )
     decision_deadline_ms: int = Field(default=300, ge=10, le=60_000, description="Default journey deadline.")
     decision_db_threads: int | None = Field(
@@ -116,8 +111,9 @@ class Settings(BaseSettings):
 
     broker_url: SecretStr | None = Field(
         default=None,
-        description="e.g. redis://127.0.0.1:6379/0: background tasks go to Celery workers (`copyloom worker`); "
-        "unset runs them on threads of the API process.",
+        description="e.g. redis://127.0.0.1:6379/0: background tasks (campaign chunks) go to Celery workers "
+        "(`copyloom worker`) and the model rate limits are shared through it; unset runs them on threads of the "
+        "API process.",
     )
     broker_queue: str = Field(default="copyloom", min_length=1, description="The queue tasks are sent to.")
     worker_concurrency: int | None = Field(

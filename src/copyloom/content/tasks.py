@@ -57,7 +57,11 @@ class InProcessRunner:
 
     def __init__(self, ctx: TaskContext, workers: int = 2) -> None:
         self._stop = threading.Event()
-        self.ctx = replace(ctx, runner=ctx.runner or self, stop=ctx.stop or self._stop)
+        self.ctx = (
+            replace(ctx, runner=ctx.runner or self, stop=ctx.stop or self._stop)
+            if isinstance(ctx, TaskContext)
+            else ctx
+        )
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copyloom-task")
         self._running: dict[str, Future[None]] = {}
         self._again: set[str] = set()

@@ -108,17 +108,6 @@ def throttle_for(settings: Settings) -> ModelThrottle:
         return throttle
 
 
-def _rate_limiter(settings: Settings, key: tuple[str, str]) -> RateLimiter | None:
-    rpm, tpm = settings.model_requests_per_min, settings.model_tokens_per_min
-    if not rpm and not tpm:
-        return None
-    if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
-        from copyloom.genai.ratelimit_redis import RedisRateLimiter  # only processes with a broker need redis
-
-        return RedisRateLimiter(settings.broker_url, "|".join(key), rpm, tpm)
-    return LocalRateLimiter(rpm, tpm)
-
-
 def price_for(settings: Settings, model: str | None) -> ModelPrice | None:
     if not model:
         return None
@@ -141,3 +130,34 @@ def priced_usage(price: ModelPrice | None, prompt_tokens: int, completion_tokens
         total_tokens=prompt_tokens + completion_tokens,
         cost_usd=cost_usd(price, prompt_tokens, completion_tokens),
     )
+
+
+def _rate_limiter(settings: Settings, key: tuple[str, str]) -> RateLimiter | None:
+    rpm, tpm = settings.model_requests_per_min, settings.model_tokens_per_min
+    if not rpm and not tpm:
+        return None
+    broker = settings.broker_url.get_secret_value() if settings.broker_url else None
+    if broker and broker.startswith(("redis://", "rediss://")):
+        return _PerLoopRedisLimiter(broker, "|".join(key), rpm, tpm)
+    return LocalRateLimiter(rpm, tpm)
+
+
+class _PerLoopRedisLimiter:
+    """The Redis-shared limiter, one client per event loop (a Redis connection belongs to the loop that opened
+    it; the API process runs model calls on its server loop and on the background loop)."""
+
+    def __init__(self, url: str, key: str, rpm: int | None, tpm: int | None) -> None:
+        self._args = (url, key, rpm, tpm)
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RateLimiter] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    async def acquire(self, tokens: int) -> float:
+        from copyloom.genai.ratelimit_redis import RedisRateLimiter  # only processes with a broker need redis
+
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            limiter = self._limiters.get(loop)
+            if limiter is None:
+                limiter = RedisRateLimiter(*self._args)
+                self._limiters[loop] = limiter
+        return await limiter.acquire(tokens)

@@ -51,6 +51,7 @@ class WorkerState:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.app: Celery | None = None  # set by create_celery_app: the app tasks fan out through (campaign chunks)
         self._ctx: TaskContext | None = None
         self._db: Engine | None = None
         self._lock = threading.Lock()
@@ -59,9 +60,13 @@ class WorkerState:
         with self._lock:
             if self._ctx is None:
                 from copyloom.content.engine import build_content_engine
+                from copyloom.worker.runner import CeleryRunner
 
                 self._db = make_engine(self.settings.effective_database_url)
-                self._ctx = TaskContext(build_content_engine(self.settings), make_session_factory(self._db))
+                runner = CeleryRunner(self.settings, self.app) if self.app is not None else None
+                self._ctx = TaskContext(
+                    build_content_engine(self.settings), make_session_factory(self._db), runner=runner
+                )
                 log.info("worker.context.built")
             return self._ctx
 
@@ -115,6 +120,7 @@ def create_celery_app(settings: Settings, *, worker: bool = False) -> Celery:
         imports=[*TASK_MODULES, *settings.worker_imports],
     )
     state = WorkerState(settings)
+    state.app = app
 
     def run(self: Any, name: str, payload: dict[str, Any]) -> None:
         attempt = int(self.request.retries) + 1
