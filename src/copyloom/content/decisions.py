@@ -1,9 +1,10 @@
 """Real-time decisions for a journey engine: send what, or send nothing and why, within the caller's deadline.
 
-Order of preference: the customer's approved draft (Thompson sampling over variants on conversions) →
-a draft generated now, if the campaign auto-approves passing drafts and the deadline allows → the campaign's
-approved control → suppress. The consent gate runs first, at decision time. An idempotency key replays the first
-answer; a ``send`` writes contact history in the same transaction as the decision.
+What to answer is the pure policy's (``decision_policy.plan_decision``), on a snapshot read without locks; a
+single decision and a batch (``decisions_batch``) ask it the same way and store their answers through the same
+``store_answers``, where every send goes through the one writer of sends (``sends.record_sends``: lock the
+customer, run the gate again, write). An idempotency key replays the first answer; a ``send`` writes contact
+history in the same transaction as the decision.
 """
 
 from __future__ import annotations
@@ -14,17 +15,25 @@ import dataclasses
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, select
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
+from copyloom.content.decision_policy import (
+    DecisionSnapshot,
+    Generate,
+    Send,
+    Suppress,
+    check_channel,
+    plan_decision,
+)
 from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
 from copyloom.content.engine import CampaignTerms, ContentEngine
 from copyloom.content.pipeline import (
@@ -36,32 +45,41 @@ from copyloom.content.pipeline import (
     run_read,
 )
 from copyloom.content.schemas import DraftRequest
+from copyloom.content.sends import PlannedSend, record_sends
 from copyloom.content.stats import cached_variant_stats
 from copyloom.content.views import draft_out
 from copyloom.db import bound_engine, read_connection, write_connection
+from copyloom.domain.brand import BrandPolicies
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Purpose
 from copyloom.errors import Conflict, NotFound
-from copyloom.guardrails.gate import evaluate_gate
+from copyloom.guardrails.gate import GateDecision, evaluate_gate
 from copyloom.guardrails.gate_loader import GATE_CUSTOMER, load_gate_input
-from copyloom.models import ContactRecord, Customer, Decision, Draft, new_id, utcnow
+from copyloom.models import Decision, Draft, new_id, utcnow
 
-_D = TypeVar("_D", Draft, Row[Any])
 T = TypeVar("T")
 SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
 DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
-CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
-class _Context:
+class Answer:
+    """A decision ready to store: a send is still subject to the gate at write time."""
+
+    req: DecisionRequest
+    customer_pk: int
+    out: DecisionOut
+    draft_id: str | None = None
+    angle: str | None = None
+
+
+@dataclass(frozen=True)
+class _Read:
     campaign: CampaignTerms
     customer_pk: int
-    allowed: bool
-    personal: bool
-    reason_code: str | None
-    message: str | None
-    send_after: datetime | None
+    policies: BrandPolicies
+    gate: GateDecision
+    plan: Send | Suppress | Generate
 
 
 _STORED = select(Decision.campaign_id, Decision.channel, Decision.response).where(
@@ -82,71 +100,18 @@ def replay(db: Session | Connection, workspace_id: str, req: DecisionRequest) ->
     return stored.model_copy(update={"replayed": True})
 
 
-def _context(
-    conn: Connection, engine: ContentEngine, workspace_id: str, req: DecisionRequest, now: datetime
-) -> _Context:
-    campaign = engine.campaign(conn, req.campaign_id)
-    if campaign is None or campaign.workspace_id != workspace_id:
-        raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
-    customer = conn.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": req.customer_id}).first()
-    if customer is None:
-        raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
-    policies = engine.brand(conn, workspace_id).policies
-    gate = evaluate_gate(
-        load_gate_input(conn, workspace_id, req.customer_id, now, customer=customer, policies=policies),
-        channel=req.channel,
-        purpose=Purpose.MARKETING,
-        now=now,
-        send_at=req.send_at,
-        realtime=True,
-    )
-    return _Context(
-        campaign,
-        customer.id,
-        gate.allowed,
-        gate.personalization_allowed,
-        None if gate.allowed else str(gate.reason_code),
-        None if gate.allowed else gate.message,
-        gate.send_after,
-    )
-
-
-def _approved(conn: Connection, ctx: _Context, channel: str, control: bool) -> list[Row[Any]]:
-    """The campaign's approved drafts for this customer and channel, or its approved controls (as rows)."""
-    if control:
-        return list(conn.execute(_APPROVED_CONTROLS, {"campaign": ctx.campaign.id, "channel": channel}))
-    return list(conn.execute(_APPROVED, {"campaign": ctx.campaign.id, "channel": channel, "pk": ctx.customer_pk}))
-
-
-# Built once: these run on every decision.
-_SENT_SINCE = (
-    select(ContactRecord.id)
-    .where(
-        ContactRecord.customer_id == bindparam("pk"),
-        ContactRecord.channel == bindparam("channel"),
-        ContactRecord.kind == "sent",
-        ContactRecord.created_at >= bindparam("since"),
-    )
-    .limit(1)
-)
-_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_for_update()
-# What a response shows of a draft: every column but the stored facts bundle, the heaviest, which a decision
-# never needs.
+# Built once: these run on every decision. What a response shows of a draft: every column but the stored facts
+# bundle, the heaviest, which a decision never needs.
 _DRAFT_COLUMNS = [c for c in Draft.__table__.c if c.name != "bundle"]
-_APPROVED_IN_CAMPAIGN = (
+# The campaign's drafts that concern one customer: their own (any channel and status) and the controls.
+_CAMPAIGN_DRAFTS = (
     select(*_DRAFT_COLUMNS)
     .where(
-        Draft.campaign_id == bindparam("campaign"), Draft.channel == bindparam("channel"), Draft.status == "approved"
+        Draft.campaign_id == bindparam("campaign"),
+        or_(Draft.customer_id == bindparam("pk"), Draft.is_control.is_(True)),
     )
     .order_by(Draft.variant_index, Draft.created_at)
 )
-_APPROVED = _APPROVED_IN_CAMPAIGN.where(Draft.is_control.is_(False), Draft.customer_id == bindparam("pk"))
-_APPROVED_CONTROLS = _APPROVED_IN_CAMPAIGN.where(Draft.is_control.is_(True))
-
-
-def sent_since(conn: Connection, customer_pk: int, channel: str, since: datetime) -> bool:
-    """Whether a send to this customer and channel was recorded after ``since`` (by a concurrent decision)."""
-    return conn.scalar(_SENT_SINCE, {"pk": customer_pk, "channel": channel, "since": since}) is not None
 
 
 def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng: random.Random) -> int:
@@ -162,7 +127,7 @@ def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng:
     return best
 
 
-def thompson_pick(db: Session | Connection, drafts: list[_D], rng: random.Random) -> _D:
+def thompson_pick(db: Session | Connection, drafts: list[Any], rng: random.Random) -> Any:
     if len(drafts) == 1:
         return drafts[0]
     stats = cached_variant_stats(db, drafts[0].campaign_id or "", drafts[0].channel)
@@ -189,56 +154,93 @@ def decision_row(
     }
 
 
-def contact_row(
-    workspace_id: str,
-    req: DecisionRequest,
-    out: DecisionOut,
-    customer_pk: int,
-    draft_id: str,
-    angle: str | None,
-    now: datetime,
-) -> dict[str, object]:
-    return {
-        "workspace_id": workspace_id,
-        "customer_id": customer_pk,
-        "channel": req.channel.value,
-        "kind": "sent",
-        "occurred_at": req.send_at or now,
-        "draft_id": draft_id,
-        "campaign_id": req.campaign_id,
-        "summary": f"{out.source}: {angle or ''}"[:200],
-        "created_at": now,
-    }
-
-
-def _store(
-    conn: Connection,
-    workspace_id: str,
-    req: DecisionRequest,
-    out: DecisionOut,
-    customer_pk: int,
-    draft: Draft | Row[Any] | tuple[str, str | None] | None,
-) -> DecisionOut:
-    """Write the decision (and, for a send, the contact record) in the caller's transaction.
-
-    Core inserts: the hot path needs no unit of work. The unique (workspace, idempotency key) index turns a
-    concurrent or repeated request into an IntegrityError, which ``decide`` answers with the stored decision."""
-    now = utcnow()
-    draft_id, angle = (draft.id, draft.angle) if isinstance(draft, Draft | Row) else (draft or (None, None))
-    # The plain tables with parameters: no per-column coercion by the ORM's bulk layer (a millisecond here).
-    conn.execute(DECISIONS.insert(), [decision_row(workspace_id, req, out, customer_pk, draft_id, now)])
-    if out.decision == "send" and draft_id is not None:
-        conn.execute(CONTACTS.insert(), [contact_row(workspace_id, req, out, customer_pk, draft_id, angle, now)])
-    return out
-
-
-def send_out(draft: Draft | Row[Any], source: str, external_id: str) -> DecisionOut:
+def send_out(draft: Draft | Row[Any], source: str, external_id: str, send_after: datetime | None = None) -> DecisionOut:
     return DecisionOut(
         decision_id=new_id(),
         decision="send",
         source=source,
+        send_after=send_after,
         draft=draft_out(draft, external_id if not draft.is_control else None),
     )
+
+
+def suppress_out(reason_code: str, message: str, send_after: datetime | None = None) -> DecisionOut:
+    return DecisionOut(
+        decision_id=new_id(), decision="suppress", reason_code=reason_code, message=message, send_after=send_after
+    )
+
+
+def answer_for(req: DecisionRequest, customer_pk: int, plan: Send | Suppress) -> Answer:
+    if isinstance(plan, Suppress):
+        return Answer(req, customer_pk, suppress_out(plan.reason_code, plan.message, plan.send_after))
+    out = send_out(plan.draft, plan.source, req.customer_id, plan.send_after)
+    return Answer(req, customer_pk, out, plan.draft.id, plan.draft.angle)
+
+
+def store_answers(
+    conn: Connection,
+    workspace_id: str,
+    answers: Sequence[Answer],
+    policies: BrandPolicies,
+    now: datetime | None = None,
+) -> list[DecisionOut]:
+    """Write the decisions (and their sends, through the one writer of sends) in the caller's transaction.
+
+    A send the gate refuses at write time (a withdrawal, a suppression, or a concurrent send that used up the
+    fatigue allowance since the snapshot) is stored as a suppression with the gate's reason. Core inserts: the hot
+    path needs no unit of work. The unique (workspace, idempotency key) index turns a concurrent or repeated
+    request into an IntegrityError, which the callers answer with the stored decision."""
+    stored = list(answers)
+    sends = [i for i, a in enumerate(stored) if a.draft_id is not None]
+    planned = [
+        PlannedSend(
+            customer_pk=stored[i].customer_pk,
+            channel=stored[i].req.channel.value,
+            draft_id=stored[i].draft_id or "",
+            campaign_id=stored[i].req.campaign_id,
+            summary=f"{stored[i].out.source}: {stored[i].angle or ''}",
+            send_at=stored[i].req.send_at,
+        )
+        for i in sends
+    ]
+    others = [a.customer_pk for a in stored if a.draft_id is None]
+    for j, gate in record_sends(conn, workspace_id, planned, policies, now, also_lock=others).items():
+        a = stored[sends[j]]
+        out = suppress_out(str(gate.reason_code), gate.message, gate.send_after)
+        stored[sends[j]] = dataclasses.replace(a, out=out, draft_id=None, angle=None)
+    # The plain table with parameters: no per-column coercion by the ORM's bulk layer (a millisecond here).
+    at = now or utcnow()
+    conn.execute(
+        DECISIONS.insert(),
+        [decision_row(workspace_id, a.req, a.out, a.customer_pk, a.draft_id, at) for a in stored],
+    )
+    return [a.out for a in stored]
+
+
+def _read(
+    conn: Connection, engine: ContentEngine, workspace_id: str, req: DecisionRequest, now: datetime, rng: random.Random
+) -> _Read:
+    """The snapshot of one decision and what the policy makes of it."""
+    campaign = engine.campaign(conn, req.campaign_id)
+    if campaign is None or campaign.workspace_id != workspace_id:
+        raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
+    check_channel(req.channel.value, campaign.channels)
+    customer = conn.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": req.customer_id}).first()
+    if customer is None:
+        raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
+    policies = engine.brand(conn, workspace_id).policies
+    gate = evaluate_gate(
+        load_gate_input(conn, workspace_id, req.customer_id, now, customer=customer, policies=policies),
+        channel=req.channel,
+        purpose=Purpose.MARKETING,
+        now=now,
+        send_at=req.send_at,
+        realtime=True,
+    )
+    drafts = conn.execute(_CAMPAIGN_DRAFTS, {"campaign": campaign.id, "pk": customer.id}).all() if gate.allowed else []
+    snapshot = DecisionSnapshot(gate, campaign.channels, campaign.approval.mode == "sample", drafts)
+    plan = plan_decision(snapshot, req.channel.value, lambda ds: thompson_pick(conn, ds, rng))
+    return _Read(campaign, customer.id, policies, gate, plan)
 
 
 async def _generate_now(
@@ -316,85 +318,45 @@ async def _decide(
     rng: random.Random | None = None,
     now: datetime | None = None,
 ) -> DecisionOut:
+    """A batch of one: the same snapshot, policy and writer, with generation within the deadline when the policy
+    asks for it. Core statements on plain connections: this runs on every call of a journey engine, and the
+    ORM's session and identity map cost more than the indexed look-ups themselves."""
     started = time.perf_counter()
-    fixed_now = now  # tests pin the clock; otherwise every read uses the time it happens
-    now = now or utcnow()
+    fixed_now = now  # tests pin the clock; otherwise every read and write uses the time it happens
     rng = rng or random.Random()
     deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
-
     sql = bound_engine(factory)
     pool = _pool(engine.settings.effective_decision_db_threads)
 
-    def _fast() -> tuple[DecisionOut | None, _Context]:
-        """Read without the write lock, then write briefly. A send that raced another send to the same customer
-        and channel (which the read could not see) is decided again, and then meets the fatigue rules.
-
-        Core statements on plain connections: this runs on every call of a journey engine, and the ORM's session
-        and identity map cost more than the indexed look-ups themselves."""
-        for _ in range(3):
-            # Each attempt judges "now" as of its own read: a send committed before the read is then in the past
-            # for the fatigue rules, and one committed after it is caught by the check before writing.
-            read_at = utcnow()
-            draft: tuple[str, str | None] | None = None
-            with read_connection(sql) as conn:
-                # No idempotency look-up up front: a repeated key fails the unique index on insert and is
-                # answered from the stored decision. Only the slow path checks first, to not generate twice.
-                ctx = _context(conn, engine, workspace_id, req, fixed_now or read_at)
-                if not ctx.allowed:
-                    out = DecisionOut(
-                        decision_id=new_id(),
-                        decision="suppress",
-                        reason_code=ctx.reason_code,
-                        message=ctx.message,
-                        send_after=ctx.send_after,
-                    )
-                else:
-                    approved = _approved(conn, ctx, req.channel.value, control=False) if ctx.personal else []
-                    if not approved:
-                        return replay(conn, workspace_id, req), ctx
-                    picked = thompson_pick(conn, approved, rng)
-                    out, draft = send_out(picked, "approved", req.customer_id), (picked.id, picked.angle)
-            with write_connection(sql) as conn:
-                if draft is not None:
-                    # Sends to one customer queue here (a row lock on PostgreSQL; SQLite has one writer anyway),
-                    # so two concurrent decisions cannot both pass the check below (write skew).
-                    conn.execute(_LOCK_CUSTOMER, {"pk": ctx.customer_pk})
-                    if sent_since(conn, ctx.customer_pk, req.channel.value, read_at):
-                        continue
-                return _store(conn, workspace_id, req, out, ctx.customer_pk, draft), ctx
-        raise Conflict("the customer is being contacted by concurrent decisions; retry", code="decision_contended")
-
-    try:
-        answer, ctx = await _in_pool(pool, _fast)
-    except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
-        return await _stored(pool, sql, workspace_id, req)
-    if answer is not None:
-        return answer
-    generated: Draft | None = None
-    if ctx.personal and ctx.campaign.approval.mode == "sample":
-        remaining = deadline_s - (time.perf_counter() - started) - SAFETY_MARGIN_S
-        generated = await _generate_now(engine, factory, workspace_id, req, ctx.campaign, now, remaining)
-
-    def _finish() -> DecisionOut:
+    def _write(read: _Read, plan: Send | Suppress) -> DecisionOut:
         with write_connection(sql) as conn:
-            if generated is not None:
-                out = send_out(generated, "generated", req.customer_id)
-                return _store(conn, workspace_id, req, out, ctx.customer_pk, generated)
-            controls = _approved(conn, ctx, req.channel.value, control=True)
-            if controls:
-                out = send_out(controls[0], "control", req.customer_id)
-                return _store(conn, workspace_id, req, out, ctx.customer_pk, controls[0])
-            out = DecisionOut(
-                decision_id=new_id(),
-                decision="suppress",
-                reason_code="no_approved_content",
-                message="no approved draft or control for this customer and channel",
-            )
-            return _store(conn, workspace_id, req, out, ctx.customer_pk, None)
+            answer = answer_for(req, read.customer_pk, plan)
+            return store_answers(conn, workspace_id, [answer], read.policies, fixed_now)[0]
+
+    def _first() -> DecisionOut | _Read:
+        with read_connection(sql) as conn:
+            read = _read(conn, engine, workspace_id, req, fixed_now or utcnow(), rng)
+            if isinstance(read.plan, Generate):
+                # Only the slow path looks the key up first, to not generate twice; elsewhere a repeated key fails
+                # the unique index on insert and is answered from the stored decision.
+                stored = replay(conn, workspace_id, req)
+                if stored is not None:
+                    return stored
+                return read
+        return _write(read, read.plan)
 
     try:
-        return await _in_pool(pool, _finish)
-    except IntegrityError:
+        first = await _in_pool(pool, _first)
+        if isinstance(first, DecisionOut):
+            return first
+        assert isinstance(first.plan, Generate)
+        remaining = deadline_s - (time.perf_counter() - started) - SAFETY_MARGIN_S
+        generated = await _generate_now(
+            engine, factory, workspace_id, req, first.campaign, fixed_now or utcnow(), remaining
+        )
+        final = Send(generated, "generated", first.gate.send_after) if generated is not None else first.plan.fallback
+        return await _in_pool(pool, lambda: _write(first, final))
+    except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
         return await _stored(pool, sql, workspace_id, req)
 
 
