@@ -122,6 +122,11 @@ def no_content_message(drafts: Sequence[DraftLike], channel: str, personal: bool
     waiting = {s: n for s, n in sorted(here.items()) if s != "approved"}
     if waiting:
         parts.append(f"on {channel}: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in waiting.items()))
+    control = Counter(d.status for d in drafts if d.channel == channel and d.is_control and d.status != "approved")
+    if control:
+        parts.append(
+            f"{channel} control: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(control.items()))
+        )
     if elsewhere:
         parts.append("approved on other channels: " + ", ".join(elsewhere))
     return "; ".join(parts)
