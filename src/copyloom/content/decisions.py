@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, or_, select
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +29,7 @@ from copyloom.content import metrics
 from copyloom.content.decision_policy import (
     DecisionSnapshot,
     Generate,
+    Plan,
     Send,
     Suppress,
     check_channel,
@@ -45,17 +46,15 @@ from copyloom.content.pipeline import (
     run_read,
 )
 from copyloom.content.schemas import DraftRequest
-from copyloom.content.sends import PlannedSend, record_sends
+from copyloom.content.sends import Locked, PlannedSend, lock_customers, record_sends
 from copyloom.content.stats import cached_variant_stats
 from copyloom.content.views import draft_out
 from copyloom.db import bound_engine, read_connection, write_connection
 from copyloom.domain.brand import BrandPolicies
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Purpose
 from copyloom.errors import Conflict, NotFound
-from copyloom.guardrails.gate import GateDecision, evaluate_gate
-from copyloom.guardrails.gate_loader import GATE_CUSTOMER, load_gate_input
-from copyloom.models import Decision, Draft, new_id, utcnow
+from copyloom.guardrails.gate import GateDecision
+from copyloom.models import Customer, Decision, Draft, new_id, utcnow
 
 T = TypeVar("T")
 SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
@@ -74,14 +73,20 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class _Read:
-    campaign: CampaignTerms
+class Ask:
+    """What a decision reads before taking the lock: the campaign's terms and the drafts that concern the
+    customer (none of which a consent or a send changes)."""
+
+    req: DecisionRequest
     customer_pk: int
-    policies: BrandPolicies
-    gate: GateDecision
-    plan: Send | Suppress | Generate
+    channels: frozenset[str]
+    generates: bool
+    drafts: Sequence[Any]
 
 
+_CUSTOMER_PK = select(Customer.id).where(
+    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
+)
 _STORED = select(Decision.campaign_id, Decision.channel, Decision.response).where(
     Decision.workspace_id == bindparam("ws"), Decision.idempotency_key == bindparam("key")
 )
@@ -103,15 +108,12 @@ def replay(db: Session | Connection, workspace_id: str, req: DecisionRequest) ->
 # Built once: these run on every decision. What a response shows of a draft: every column but the stored facts
 # bundle, the heaviest, which a decision never needs.
 _DRAFT_COLUMNS = [c for c in Draft.__table__.c if c.name != "bundle"]
-# The campaign's drafts that concern one customer: their own (any channel and status) and the controls.
-_CAMPAIGN_DRAFTS = (
-    select(*_DRAFT_COLUMNS)
-    .where(
-        Draft.campaign_id == bindparam("campaign"),
-        or_(Draft.customer_id == bindparam("pk"), Draft.is_control.is_(True)),
-    )
-    .order_by(Draft.variant_index, Draft.created_at)
-)
+# The campaign's drafts that concern one customer: their own (any channel and status) and the controls. Two
+# index range scans on (campaign, customer): an OR of the two would scan every draft of the campaign.
+_CAMPAIGN_DRAFTS = union_all(
+    select(*_DRAFT_COLUMNS).where(Draft.campaign_id == bindparam("campaign"), Draft.customer_id == bindparam("pk")),
+    select(*_DRAFT_COLUMNS).where(Draft.campaign_id == bindparam("campaign"), Draft.customer_id.is_(None)),
+).order_by("variant_index", "created_at")
 
 
 def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng: random.Random) -> int:
@@ -177,17 +179,19 @@ def answer_for(req: DecisionRequest, customer_pk: int, plan: Send | Suppress) ->
     return Answer(req, customer_pk, out, plan.draft.id, plan.draft.angle)
 
 
-def store_answers(
-    conn: Connection,
-    workspace_id: str,
-    answers: Sequence[Answer],
-    policies: BrandPolicies,
-    now: datetime | None = None,
-) -> list[DecisionOut]:
-    """Write the decisions (and their sends, through the one writer of sends) in the caller's transaction.
+def plan_locked(locked: Locked, ask: Ask, pick: Callable[[list[Any]], Any]) -> tuple[GateDecision, Plan]:
+    """The gate on the locked snapshot, then the policy: the decision is taken where it is written."""
+    req = ask.req
+    gate = locked.gate(ask.customer_pk, req.channel.value, req.send_at)
+    snapshot = DecisionSnapshot(gate, ask.channels, ask.generates, ask.drafts)
+    return gate, plan_decision(snapshot, req.channel.value, pick)
 
-    A send the gate refuses at write time (a withdrawal, a suppression, or a concurrent send that used up the
-    fatigue allowance since the snapshot) is stored as a suppression with the gate's reason. Core inserts: the hot
+
+def store_answers(conn: Connection, workspace_id: str, answers: Sequence[Answer], locked: Locked) -> list[DecisionOut]:
+    """Write the decisions (and their sends, through the one writer of sends) in the caller's transaction, which
+    holds ``locked`` on every customer of ``answers``.
+
+    A send the gate refuses at write time is stored as a suppression with the gate's reason. Core inserts: the hot
     path needs no unit of work. The unique (workspace, idempotency key) index turns a concurrent or repeated
     request into an IntegrityError, which the callers answer with the stored decision."""
     stored = list(answers)
@@ -203,44 +207,31 @@ def store_answers(
         )
         for i in sends
     ]
-    others = [a.customer_pk for a in stored if a.draft_id is None]
-    for j, gate in record_sends(conn, workspace_id, planned, policies, now, also_lock=others).items():
+    for j, gate in record_sends(workspace_id, planned, locked).items():
         a = stored[sends[j]]
         out = suppress_out(str(gate.reason_code), gate.message, gate.send_after)
         stored[sends[j]] = dataclasses.replace(a, out=out, draft_id=None, angle=None)
     # The plain table with parameters: no per-column coercion by the ORM's bulk layer (a millisecond here).
-    at = now or utcnow()
     conn.execute(
         DECISIONS.insert(),
-        [decision_row(workspace_id, a.req, a.out, a.customer_pk, a.draft_id, at) for a in stored],
+        [decision_row(workspace_id, a.req, a.out, a.customer_pk, a.draft_id, locked.now) for a in stored],
     )
     return [a.out for a in stored]
 
 
 def _read(
-    conn: Connection, engine: ContentEngine, workspace_id: str, req: DecisionRequest, now: datetime, rng: random.Random
-) -> _Read:
-    """The snapshot of one decision and what the policy makes of it."""
+    conn: Connection, engine: ContentEngine, workspace_id: str, req: DecisionRequest
+) -> tuple[Ask, BrandPolicies, CampaignTerms]:
     campaign = engine.campaign(conn, req.campaign_id)
     if campaign is None or campaign.workspace_id != workspace_id:
         raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
     check_channel(req.channel.value, campaign.channels)
-    customer = conn.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": req.customer_id}).first()
-    if customer is None:
+    customer_pk = conn.scalar(_CUSTOMER_PK, {"ws": workspace_id, "ext": req.customer_id})
+    if customer_pk is None:
         raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
-    policies = engine.brand(conn, workspace_id).policies
-    gate = evaluate_gate(
-        load_gate_input(conn, workspace_id, req.customer_id, now, customer=customer, policies=policies),
-        channel=req.channel,
-        purpose=Purpose.MARKETING,
-        now=now,
-        send_at=req.send_at,
-        realtime=True,
-    )
-    drafts = conn.execute(_CAMPAIGN_DRAFTS, {"campaign": campaign.id, "pk": customer.id}).all() if gate.allowed else []
-    snapshot = DecisionSnapshot(gate, campaign.channels, campaign.approval.mode == "sample", drafts)
-    plan = plan_decision(snapshot, req.channel.value, lambda ds: thompson_pick(conn, ds, rng))
-    return _Read(campaign, customer.id, policies, gate, plan)
+    drafts = conn.execute(_CAMPAIGN_DRAFTS, {"campaign": campaign.id, "pk": customer_pk}).all()
+    ask = Ask(req, customer_pk, campaign.channels, campaign.approval.mode == "sample", drafts)
+    return ask, engine.brand(conn, workspace_id).policies, campaign
 
 
 async def _generate_now(
@@ -318,44 +309,42 @@ async def _decide(
     rng: random.Random | None = None,
     now: datetime | None = None,
 ) -> DecisionOut:
-    """A batch of one: the same snapshot, policy and writer, with generation within the deadline when the policy
+    """A batch of one: the same reads, policy and writer, with generation within the deadline when the policy
     asks for it. Core statements on plain connections: this runs on every call of a journey engine, and the
     ORM's session and identity map cost more than the indexed look-ups themselves."""
     started = time.perf_counter()
-    fixed_now = now  # tests pin the clock; otherwise every read and write uses the time it happens
-    rng = rng or random.Random()
+    fixed_now = now  # tests pin the clock; otherwise every write uses the time its lock was granted
+    picker = rng or random.Random()
     deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
     sql = bound_engine(factory)
     pool = _pool(engine.settings.effective_decision_db_threads)
 
-    def _write(read: _Read, plan: Send | Suppress) -> DecisionOut:
-        with write_connection(sql) as conn:
-            answer = answer_for(req, read.customer_pk, plan)
-            return store_answers(conn, workspace_id, [answer], read.policies, fixed_now)[0]
-
-    def _first() -> DecisionOut | _Read:
+    def _first() -> DecisionOut | tuple[Ask, BrandPolicies, CampaignTerms, GateDecision, Generate]:
         with read_connection(sql) as conn:
-            read = _read(conn, engine, workspace_id, req, fixed_now or utcnow(), rng)
-            if isinstance(read.plan, Generate):
+            ask, policies, campaign = _read(conn, engine, workspace_id, req)
+        with write_connection(sql) as conn:
+            locked = lock_customers(conn, [ask.customer_pk], policies, fixed_now)
+            gate, plan = plan_locked(locked, ask, lambda ds: thompson_pick(conn, ds, picker))
+            if isinstance(plan, Generate):
                 # Only the slow path looks the key up first, to not generate twice; elsewhere a repeated key fails
                 # the unique index on insert and is answered from the stored decision.
-                stored = replay(conn, workspace_id, req)
-                if stored is not None:
-                    return stored
-                return read
-        return _write(read, read.plan)
+                return replay(conn, workspace_id, req) or (ask, policies, campaign, gate, plan)
+            return store_answers(conn, workspace_id, [answer_for(req, ask.customer_pk, plan)], locked)[0]
+
+    def _after_generation(ask: Ask, policies: BrandPolicies, final: Send | Suppress) -> DecisionOut:
+        with write_connection(sql) as conn:
+            locked = lock_customers(conn, [ask.customer_pk], policies, fixed_now)
+            return store_answers(conn, workspace_id, [answer_for(req, ask.customer_pk, final)], locked)[0]
 
     try:
         first = await _in_pool(pool, _first)
         if isinstance(first, DecisionOut):
             return first
-        assert isinstance(first.plan, Generate)
+        ask, policies, campaign, gate, plan = first
         remaining = deadline_s - (time.perf_counter() - started) - SAFETY_MARGIN_S
-        generated = await _generate_now(
-            engine, factory, workspace_id, req, first.campaign, fixed_now or utcnow(), remaining
-        )
-        final = Send(generated, "generated", first.gate.send_after) if generated is not None else first.plan.fallback
-        return await _in_pool(pool, lambda: _write(first, final))
+        generated = await _generate_now(engine, factory, workspace_id, req, campaign, fixed_now or utcnow(), remaining)
+        final = Send(generated, "generated", gate.send_after) if generated is not None else plan.fallback
+        return await _in_pool(pool, lambda: _after_generation(ask, policies, final))
     except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
         return await _stored(pool, sql, workspace_id, req)
 

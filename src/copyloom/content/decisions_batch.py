@@ -1,8 +1,8 @@
 """Many decisions at once, for journey engines that ask about whole audiences.
 
-One snapshot read for the batch (customers, consents, history, events and the campaigns' drafts in a handful of
-queries), then the same pure policy as a single decision for each item, and one short write through the same
-``store_answers`` (so every send is re-checked under the customers' locks). What the snapshot cannot answer (a
+One read for the batch (customers, keys and the campaigns' drafts in a handful of queries), then, under the
+customers' locks, their gate snapshots (consents, history, events: three queries per 900 customers), the same pure
+policy as a single decision for each item, and one write through the same ``store_answers``. What the snapshot cannot answer (a
 repeated key, a second message to one customer in the batch, generation within a deadline) goes through the
 single-decision path, so both paths give the same answers.
 """
@@ -12,27 +12,24 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from copyloom.content import metrics
 from copyloom.content.campaign_schemas import Approval
-from copyloom.content.decision_policy import DecisionSnapshot, Generate, check_channel, plan_decision
+from copyloom.content.decision_policy import Generate, check_channel
 from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
-from copyloom.content.decisions import Answer, answer_for, decide, store_answers, thompson_pick
+from copyloom.content.decisions import Answer, Ask, answer_for, decide, plan_locked, store_answers, thompson_pick
 from copyloom.content.engine import ContentEngine
+from copyloom.content.sends import lock_customers
 from copyloom.db import bound_engine, read_scope, write_connection
 from copyloom.domain.brand import BrandPolicies
-from copyloom.domain.enums import Purpose
 from copyloom.errors import CopyloomError, NotFound
-from copyloom.guardrails.gate import evaluate_gate
-from copyloom.guardrails.gate_loader import load_gate_inputs
-from copyloom.models import Campaign, Customer, Decision, Draft, utcnow
+from copyloom.models import Campaign, Customer, Decision, Draft
 
 CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 T = TypeVar("T")
@@ -42,15 +39,14 @@ def _chunks(values: Sequence[T]) -> list[list[T]]:
     return [list(values[i : i + CHUNK]) for i in range(0, len(values), CHUNK)]
 
 
-def _plan(
+def _read(
     session: Session,
     engine: ContentEngine,
     workspace_id: str,
     items: Sequence[DecisionRequest],
-    rng: random.Random,
     results: list[DecisionOut | CopyloomError | None],
-    read_at: datetime,
-) -> tuple[list[tuple[int, Answer]], list[int], BrandPolicies]:
+) -> tuple[list[tuple[int, Ask]], list[int], BrandPolicies]:
+    """What the batch reads before taking the locks; answers unknown campaigns, customers and channels."""
     keys = [r.idempotency_key for r in items]
     seen: set[str] = set()
     for chunk in _chunks(keys):
@@ -69,16 +65,15 @@ def _plan(
             )
         )
     }
-    customers: dict[str, Customer] = {}
+    customers: dict[str, int] = {}
     for chunk in _chunks(sorted({r.customer_id for r in items})):
-        customers |= {
-            c.external_id: c
-            for c in session.scalars(
-                select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk))
-            )
-        }
-    policies = engine.brand(session, workspace_id).policies
-    gates = load_gate_inputs(session, list(customers.values()), read_at, policies)
+        customers |= dict(
+            session.execute(
+                select(Customer.external_id, Customer.id).where(
+                    Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk)
+                )
+            ).all()
+        )
     # What the policy reads of the campaigns: each customer's own drafts (any status) and the controls.
     drafts: dict[tuple[str, int | None], list[Any]] = defaultdict(list)
     lightweight = defer(Draft.bundle)
@@ -89,7 +84,7 @@ def _plan(
         .order_by(Draft.variant_index, Draft.created_at)
     ):
         drafts[(d.campaign_id or "", None)].append(d)
-    for pk_chunk in _chunks(sorted(c.id for c in customers.values())):
+    for pk_chunk in _chunks(sorted(customers.values())):
         for d in session.scalars(
             select(Draft)
             .options(lightweight)
@@ -98,9 +93,8 @@ def _plan(
         ):
             drafts[(d.campaign_id or "", d.customer_id)].append(d)
 
-    answers: list[tuple[int, Answer]] = []
+    asks: list[tuple[int, Ask]] = []
     leftover: list[int] = []
-    contacted: set[tuple[int, str]] = set()
     for i, req in enumerate(items):
         if req.idempotency_key in seen:
             leftover.append(i)  # a replay (or a key reused in this very batch): the single path answers it
@@ -110,41 +104,44 @@ def _plan(
         if campaign is None:
             results[i] = NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
             continue
+        channels = frozenset(campaign.channels)
         try:
-            check_channel(req.channel.value, frozenset(campaign.channels))
+            check_channel(req.channel.value, channels)
         except CopyloomError as exc:
             results[i] = exc
             continue
-        customer = customers.get(req.customer_id)
-        if customer is None:
+        pk = customers.get(req.customer_id)
+        if pk is None:
             results[i] = NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
             continue
-        if (customer.id, req.channel.value) in contacted:
+        generates = Approval.model_validate(campaign.approval).mode == "sample"
+        asks.append((i, Ask(req, pk, channels, generates, drafts[(campaign.id, pk)] + drafts[(campaign.id, None)])))
+    return asks, leftover, engine.brand(session, workspace_id).policies
+
+
+def _decide_locked(
+    conn: Connection, workspace_id: str, asks: list[tuple[int, Ask]], policies: BrandPolicies, rng: random.Random
+) -> tuple[list[tuple[int, DecisionOut]], list[int]]:
+    """Under the customers' locks: the gate and the policy per item, then one write through ``store_answers``."""
+    locked = lock_customers(conn, [a.customer_pk for _, a in asks], policies)
+    answers: list[tuple[int, Answer]] = []
+    leftover: list[int] = []
+    contacted: set[tuple[int, str]] = set()
+    for i, ask in asks:
+        slot = (ask.customer_pk, ask.req.channel.value)
+        if slot in contacted:
             leftover.append(i)  # a second message to one customer: decided once the first is stored
             continue
-        gate = evaluate_gate(
-            gates[customer.id],
-            channel=req.channel,
-            purpose=Purpose.MARKETING,
-            now=read_at,
-            send_at=req.send_at,
-            realtime=True,
-        )
-        snapshot = DecisionSnapshot(
-            gate,
-            frozenset(campaign.channels),
-            Approval.model_validate(campaign.approval).mode == "sample",
-            drafts[(campaign.id, customer.id)] + drafts[(campaign.id, None)],
-        )
-        plan = plan_decision(snapshot, req.channel.value, lambda ds: thompson_pick(session, ds, rng))
+        _, plan = plan_locked(locked, ask, lambda ds: thompson_pick(conn, ds, rng))
         if isinstance(plan, Generate):
             leftover.append(i)  # generation within a deadline: the single path
             continue
-        answer = answer_for(req, customer.id, plan)
+        answer = answer_for(ask.req, ask.customer_pk, plan)
         answers.append((i, answer))
         if answer.draft_id is not None:
-            contacted.add((customer.id, req.channel.value))
-    return answers, leftover, policies
+            contacted.add(slot)
+    outs = store_answers(conn, workspace_id, [a for _, a in answers], locked)
+    return [(i, out) for (i, _), out in zip(answers, outs, strict=True)], leftover
 
 
 async def decide_batch(
@@ -159,18 +156,17 @@ async def decide_batch(
     results: list[DecisionOut | CopyloomError | None] = [None] * len(items)
 
     def _bulk() -> list[int]:
-        read_at = utcnow()
         with read_scope(factory) as session:
-            answers, leftover, policies = _plan(session, engine, workspace_id, items, rng, results, read_at)
+            asks, leftover, policies = _read(session, engine, workspace_id, items, results)
         try:
             with write_connection(bound_engine(factory)) as conn:
-                outs = store_answers(conn, workspace_id, [a for _, a in answers], policies)
+                decided, later = _decide_locked(conn, workspace_id, asks, policies, rng)
         except IntegrityError:  # a concurrent request used one of these keys: decide them one by one
-            return sorted(leftover + [i for i, _ in answers])
-        for (i, _), out in zip(answers, outs, strict=True):
+            return sorted(leftover + [i for i, _ in asks])
+        for i, out in decided:
             results[i] = out
             metrics.decisions(out.decision, out.source or "none").inc()
-        return sorted(leftover)
+        return sorted(leftover + later)
 
     for i in await anyio.to_thread.run_sync(_bulk):
         try:

@@ -1,11 +1,12 @@
 """The one writer of sends: contact history is written here and nowhere else.
 
-A decision may be taken on a snapshot read without locks, but a check made before the lock is advice. So a send is
-written in three steps inside the caller's write transaction: lock the customer (PostgreSQL ``SELECT … FOR
-UPDATE``; on SQLite every write transaction already holds the database's one write lock), re-read what the gate
-depends on that other requests change (consents, the global suppression, contact history, complaints) and run the
-gate again, then insert the contact record only if it still allows the send. Consent withdrawals (an unsubscribe
-outcome, ``record_consent``) take the same lock, so a send is either committed before a withdrawal or refused.
+A check made before the lock is advice. So a send is written in three steps inside the caller's write
+transaction: ``lock_customers`` locks the customers (PostgreSQL ``SELECT … FOR UPDATE``; on SQLite every write
+transaction already holds the database's one write lock), reads the clock and re-reads what the gate depends on
+that other requests change (consents, the global suppression, contact history, complaints); ``record_sends`` then
+runs the gate on that snapshot and inserts a contact record only for the sends it allows. Only ``lock_customers``
+makes the ``Locked`` handle that ``record_sends`` needs. Consent withdrawals (an unsubscribe outcome,
+``record_consent``) take the same lock, so a send is either committed before a withdrawal or refused.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.brand import BrandPolicies
 from copyloom.domain.consents import consent_in_force, lock_customer
 from copyloom.domain.enums import Purpose
 from copyloom.guardrails.gate import GateDecision, GateInput, GateReason, evaluate_gate
-from copyloom.guardrails.gate_loader import GATE_COLUMNS, load_gate_inputs
+from copyloom.guardrails.gate_loader import GATE_COLUMNS, load_gate_input, load_gate_inputs
 from copyloom.models import ContactRecord, Customer, utcnow
 
 CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]
 CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
+_LOCK_ONE = select(*GATE_COLUMNS).where(Customer.id == bindparam("pk")).with_for_update()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,49 +44,69 @@ class PlannedSend:
     send_at: datetime | None = None
 
 
-def record_sends(
-    db: Connection | Session,
-    workspace_id: str,
-    sends: Sequence[PlannedSend],
-    policies: BrandPolicies,
-    now: datetime | None = None,
-    *,
-    also_lock: Sequence[int] = (),
-) -> dict[int, GateDecision]:
-    """Lock the customers, run the gate again on what is committed now, and write the sends it still allows.
+@dataclass(slots=True)
+class Locked:
+    """Customers locked by the current transaction, with the gate's snapshot of each read after the lock."""
 
-    Returns the refusals by position in ``sends`` (nothing is written for them). Two sends to one customer in the
-    same call meet each other in the fatigue rules, as if written one after the other. The clock is read once the
-    locks are held, so every send committed before is in its past (``now`` pins it, for tests).
+    db: Connection | Session
+    now: datetime
+    snapshots: dict[int, GateInput]
 
-    ``also_lock``: other customers the caller's transaction writes rows for (a foreign key takes a share lock on
-    the customer row): locking them all at once, in one order, is what keeps two batches from deadlocking."""
-    pks = sorted({s.customer_pk for s in sends} | set(also_lock))
-    if not pks:
-        return {}
-    customers = []
-    for start in range(0, len(pks), CHUNK):
-        chunk = pks[start : start + CHUNK]
-        # Lock and read in one statement, in primary-key order (two batches never wait on each other in a cycle).
-        customers += list(
-            db.execute(select(*GATE_COLUMNS).where(Customer.id.in_(chunk)).order_by(Customer.id).with_for_update())
+    def gate(self, customer_pk: int, channel: str, send_at: datetime | None) -> GateDecision:
+        """The gate's answer for a marketing message, on what is committed now."""
+        return evaluate_gate(
+            self.snapshots[customer_pk],
+            channel=channel,
+            purpose=Purpose.MARKETING,
+            now=self.now,
+            send_at=send_at,
+            realtime=True,
         )
+
+
+def lock_customers(
+    db: Connection | Session, customer_pks: Sequence[int], policies: BrandPolicies, now: datetime | None = None
+) -> Locked:
+    """Lock the customers in primary-key order (two batches never wait on each other in a cycle), then read the
+    clock and their gate snapshots. Lock every customer the transaction writes rows for: a foreign key takes a
+    share lock on the customer row, and taking those one by one is what lets two batches deadlock. The clock is
+    read once the locks are held, so every send committed before is in its past (``now`` pins it, for tests)."""
+    pks = sorted(set(customer_pks))
+    customers: list[Any] = []
+    if len(pks) == 1:  # a single decision: a statement built once
+        customers = list(db.execute(_LOCK_ONE, {"pk": pks[0]}))
+    else:
+        for start in range(0, len(pks), CHUNK):
+            chunk = pks[start : start + CHUNK]
+            lock = select(*GATE_COLUMNS).where(Customer.id.in_(chunk)).order_by(Customer.id).with_for_update()
+            customers += list(db.execute(lock))
     now = now or utcnow()
-    if not sends:
-        return {}
-    snapshots: dict[int, GateInput] = load_gate_inputs(db, customers, now, policies)
+    if len(customers) == 1:
+        c = customers[0]
+        snapshots = {c.id: load_gate_input(db, c.workspace_id, c.external_id, now, customer=c, policies=policies)}
+    else:
+        snapshots = load_gate_inputs(db, customers, now, policies)
+    return Locked(db, now, snapshots)
+
+
+def record_sends(workspace_id: str, sends: Sequence[PlannedSend], locked: Locked) -> dict[int, GateDecision]:
+    """Write the sends the gate still allows on the locked snapshot; return the refusals by position in ``sends``
+    (nothing is written for them). Two sends to one customer meet each other in the fatigue rules, as if written
+    one after the other."""
     refused: dict[int, GateDecision] = {}
     rows: list[dict[str, object]] = []
     for i, send in enumerate(sends):
-        snapshot = snapshots[send.customer_pk]
-        gate = evaluate_gate(
-            snapshot, channel=send.channel, purpose=Purpose.MARKETING, now=now, send_at=send.send_at, realtime=True
-        )
+        if send.customer_pk not in locked.snapshots:
+            raise ValueError(f"customer {send.customer_pk} is not locked by this transaction")
+        gate = locked.gate(send.customer_pk, send.channel, send.send_at)
         if not gate.allowed:
             refused[i] = gate
             continue
-        occurred_at = send.send_at or now
-        snapshots[send.customer_pk] = dataclasses.replace(snapshot, sent=(*snapshot.sent, (send.channel, occurred_at)))
+        occurred_at = send.send_at or locked.now
+        snapshot = locked.snapshots[send.customer_pk]
+        locked.snapshots[send.customer_pk] = dataclasses.replace(
+            snapshot, sent=(*snapshot.sent, (send.channel, occurred_at))
+        )
         rows.append(
             {
                 "workspace_id": workspace_id,
@@ -94,23 +117,12 @@ def record_sends(
                 "draft_id": send.draft_id,
                 "campaign_id": send.campaign_id,
                 "summary": send.summary[:200],
-                "created_at": now,
+                "created_at": locked.now,
             }
         )
     if rows:
-        db.execute(CONTACTS.insert(), rows)
+        locked.db.execute(CONTACTS.insert(), rows)
     return refused
-
-
-def record_send(
-    db: Connection | Session,
-    workspace_id: str,
-    send: PlannedSend,
-    policies: BrandPolicies,
-    now: datetime | None = None,
-) -> GateDecision | None:
-    """``record_sends`` for one send: None when written, else the gate's refusal."""
-    return record_sends(db, workspace_id, [send], policies, now).get(0)
 
 
 def recheck_consent(
