@@ -1,10 +1,12 @@
 """Real-time decisions for a journey engine: send what, or send nothing and why, within the caller's deadline.
 
-What to answer is the pure policy's (``decision_policy.plan_decision``), on a snapshot read without locks; a
-single decision and a batch (``decisions_batch``) ask it the same way and store their answers through the same
-``store_answers``, where every send goes through the one writer of sends (``sends.record_sends``: lock the
-customer, run the gate again, write). An idempotency key replays the first answer; a ``send`` writes contact
-history in the same transaction as the decision.
+A decision is taken where it is written. Without locks it reads what consents and sends do not change (the
+campaign's terms, the customer's drafts); then, in the write transaction, ``sends.lock_customers`` locks the
+customer and reads the gate's snapshot, the pure policy (``decision_policy.plan_decision``) answers, and
+``store_answers`` writes the decision and its send through the one writer of sends (``sends.record_sends``). A
+single decision and a batch (``decisions_batch``) go through these same steps; only generation within the
+deadline leaves the transaction, and its send is locked and checked again. An idempotency key replays the first
+answer; a ``send`` writes contact history in the same transaction as the decision.
 """
 
 from __future__ import annotations
