@@ -5,8 +5,11 @@ Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -16,10 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
+from copyloom.content.decision_schemas import DecisionRequest, OutcomeIn
+from copyloom.content.decisions import decide
+from copyloom.content.outcomes import record_outcome
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
-from copyloom.models import ContactRecord, Decision
+from copyloom.domain.enums import Channel, Role
+from copyloom.models import ContactRecord, Decision, utcnow
 from tests.conftest import auth
+from tests.invariants.world import WS, World, engine_for, seed_world
 from tests.review.live import serve
 
 pytestmark = pytest.mark.store
@@ -107,3 +114,90 @@ def test_simultaneous_retries_with_one_key_get_one_answer(
             select(func.count()).select_from(ContactRecord).where(ContactRecord.campaign_id == campaign["id"])
         )
     assert sent == 1
+
+
+def _decide_in_threads(
+    settings: Settings, factory: sessionmaker[Session], world: World, customer: str, channel: str, n: int
+) -> list[str]:
+    """``n`` decisions at once for one customer and channel, each in its own thread and event loop."""
+    engine = engine_for(settings)
+    barrier = threading.Barrier(n)
+    answers: list[str] = [""] * n
+
+    def one(i: int) -> None:
+        req = DecisionRequest(
+            campaign_id=world.campaign_id, customer_id=customer, channel=Channel(channel), idempotency_key=f"p{i}"
+        )
+        barrier.wait()
+        answers[i] = asyncio.run(decide(engine, factory, WS, req)).decision
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+def _sends(factory: sessionmaker[Session], channel: str, after: datetime | None = None) -> int:
+    with session_scope(factory) as s:
+        q = select(func.count()).select_from(ContactRecord).where(ContactRecord.channel == channel)
+        if after is not None:
+            q = q.where(ContactRecord.created_at > after)
+        return int(s.scalar(q) or 0)
+
+
+def test_parallel_control_decisions_for_one_customer_send_once(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    """The control path writes through the one writer of sends: the 24 h email gap holds (it once sent 50)."""
+    world = seed_world(session_factory)
+    control_only = world.customers[-1]  # has no personalized variant: every answer is the control or nothing
+    answers = _decide_in_threads(settings, session_factory, world, control_only, "email", RACERS)
+    assert sorted(answers) == ["send"] + ["suppress"] * (RACERS - 1)
+    assert _sends(session_factory, "email") == 1
+
+
+def test_no_send_is_committed_after_an_unsubscribe_returns(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    """Decisions race an unsubscribe on a channel without fatigue limits: once the outcome is stored, no send
+    for that channel may follow (29 control sends once did)."""
+    world = seed_world(session_factory)
+    customer, channel = world.customers[-1], "in_app"
+    engine = engine_for(settings)
+    stop = threading.Event()
+    started = threading.Barrier(RACERS + 1)
+
+    def keep_deciding(i: int) -> None:
+        started.wait()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            req = DecisionRequest(
+                campaign_id=world.campaign_id,
+                customer_id=customer,
+                channel=Channel(channel),
+                idempotency_key=f"u{i}-{n}",
+            )
+            asyncio.run(decide(engine, session_factory, WS, req))
+
+    threads = [threading.Thread(target=keep_deciding, args=(i,)) for i in range(RACERS)]
+    for t in threads:
+        t.start()
+    started.wait()
+    deadline = time.monotonic() + 60
+    while _sends(session_factory, channel) < 3 and time.monotonic() < deadline:  # poll: sends are flowing
+        time.sleep(0.01)
+    with session_scope(session_factory) as s:
+        out = record_outcome(
+            s, WS, OutcomeIn(draft_id=world.controls[channel], event="unsubscribed", customer_id=customer)
+        )
+    returned = utcnow()
+    assert out.consent_withdrawn
+    time.sleep(0.3)  # let the racing decisions that read before the withdrawal try to write
+    stop.set()
+    for t in threads:
+        t.join()
+    assert _sends(session_factory, channel) >= 3
+    assert _sends(session_factory, channel, after=returned) == 0

@@ -201,3 +201,46 @@ def test_product_written_through_the_api_is_indexed_in_the_background(
     assert r.status_code in (200, 201), r.text
     services.task_runner().wait(timeout=60)
     assert content_engine.store.get_embeddings("acme", ["product:NW-NEW-1"])
+
+
+def test_decisions_say_what_they_mean(
+    client: TestClient,
+    keys: dict[Role, str],
+    services: Services,
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A channel outside the campaign is 422; "nothing to send" lists what exists; the control arm has stats."""
+    marketer, journey = keys[Role.MARKETER], keys[Role.JOURNEY]
+    campaign = _campaign(client, marketer, channels=["push", "email"], audience={"customer_ids": ["C1001"]})
+    services.task_runner().wait(timeout=60)
+    before = client.get(f"/v1/drafts?campaign_id={campaign['id']}", headers=auth(marketer)).json()["items"]
+
+    body = {"campaign_id": campaign["id"], "customer_id": "C1001", "channel": "sms", "idempotency_key": "w-1"}
+    r = client.post("/v1/decisions", json=body, headers=auth(journey))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "channel_not_in_campaign" and r.json()["error"]["field"] == "channel"
+    r = client.post("/v1/decisions/batch", json={"items": [body]}, headers=auth(journey))
+    assert r.json()["results"][0]["error"]["code"] == "channel_not_in_campaign"
+    after = client.get(f"/v1/drafts?campaign_id={campaign['id']}", headers=auth(marketer)).json()["items"]
+    assert len(after) == len(before)  # no draft was written for the missing channel
+
+    # The email variants are approved, the push ones wait for review, and push has no approved control yet.
+    with session_scope(session_factory) as s:
+        for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"], Draft.channel == "email")):
+            d.status = "approved"
+    out = _decide(client, journey, campaign["id"], "C1001", "w-2")
+    assert out["decision"] == "suppress" and out["reason_code"] == "no_approved_content"
+    assert "pending review" in out["message"] and "email (variant)" in out["message"], out["message"]
+
+    _approve(session_factory, campaign["id"], None)  # the push control
+    with session_scope(session_factory) as s:
+        for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"], Draft.channel == "push")):
+            if not d.is_control:
+                d.status = "rejected"
+    sent = _decide(client, journey, campaign["id"], "C1001", "w-3")
+    assert sent["decision"] == "send" and sent["source"] == "control"
+    stats = client.get(f"/v1/campaigns/{campaign['id']}/stats", headers=auth(marketer)).json()["variants"]
+    control = [v for v in stats if v["control"]]
+    assert [(v["channel"], v["sent"]) for v in control] == [("push", 1)], stats
+    assert all(v["sent"] == 0 for v in stats if not v["control"])  # the control's send is not variant 0's

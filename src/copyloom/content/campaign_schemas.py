@@ -113,6 +113,7 @@ class CampaignOut(BaseModel):
 class VariantStats(BaseModel):
     channel: Channel
     variant_index: int
+    control: bool = Field(default=False, description="The campaign's control arm (one copy for everyone).")
     drafts: int
     sent: int
     outcomes: dict[str, int]

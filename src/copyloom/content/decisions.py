@@ -1,8 +1,11 @@
 """Real-time decisions for a journey engine: send what, or send nothing and why, within the caller's deadline.
 
-Order of preference: the customer's approved draft (Thompson sampling over variants on conversions) →
-a draft generated now, if the campaign auto-approves passing drafts and the deadline allows → the campaign's
-approved control → suppress. The consent gate runs first, at decision time. An idempotency key replays the first
+A decision is taken where it is written. Without locks it reads what consents and sends do not change (the
+campaign's terms, the customer's drafts); then, in the write transaction, ``sends.lock_customers`` locks the
+customer and reads the gate's snapshot, the pure policy (``decision_policy.plan_decision``) answers, and
+``store_answers`` writes the decision and its send through the one writer of sends (``sends.record_sends``). A
+single decision and a batch (``decisions_batch``) go through these same steps; only generation within the
+deadline leaves the transaction, and its send is locked and checked again. An idempotency key replays the first
 answer; a ``send`` writes contact history in the same transaction as the decision.
 """
 
@@ -14,17 +17,26 @@ import dataclasses
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, select
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
+from copyloom.content.decision_policy import (
+    DecisionSnapshot,
+    Generate,
+    Plan,
+    Send,
+    Suppress,
+    check_channel,
+    plan_decision,
+)
 from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
 from copyloom.content.engine import CampaignTerms, ContentEngine
 from copyloom.content.pipeline import (
@@ -36,34 +48,47 @@ from copyloom.content.pipeline import (
     run_read,
 )
 from copyloom.content.schemas import DraftRequest
+from copyloom.content.sends import Locked, PlannedSend, lock_customers, record_sends
 from copyloom.content.stats import cached_variant_stats
 from copyloom.content.views import draft_out
 from copyloom.db import bound_engine, read_connection, write_connection
+from copyloom.domain.brand import BrandPolicies
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Purpose
 from copyloom.errors import Conflict, NotFound
-from copyloom.guardrails.gate import evaluate_gate
-from copyloom.guardrails.gate_loader import GATE_CUSTOMER, load_gate_input
-from copyloom.models import ContactRecord, Customer, Decision, Draft, new_id, utcnow
+from copyloom.guardrails.gate import GateDecision
+from copyloom.models import Customer, Decision, Draft, new_id, utcnow
 
-_D = TypeVar("_D", Draft, Row[Any])
 T = TypeVar("T")
 SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
 DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
-CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
-class _Context:
-    campaign: CampaignTerms
+class Answer:
+    """A decision ready to store: a send is still subject to the gate at write time."""
+
+    req: DecisionRequest
     customer_pk: int
-    allowed: bool
-    personal: bool
-    reason_code: str | None
-    message: str | None
-    send_after: datetime | None
+    out: DecisionOut
+    draft_id: str | None = None
+    angle: str | None = None
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What a decision reads before taking the lock: the campaign's terms and the drafts that concern the
+    customer (none of which a consent or a send changes)."""
+
+    req: DecisionRequest
+    customer_pk: int
+    channels: frozenset[str]
+    generates: bool
+    drafts: Sequence[Any]
+
+
+_CUSTOMER_PK = select(Customer.id).where(
+    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
+)
 _STORED = select(Decision.campaign_id, Decision.channel, Decision.response).where(
     Decision.workspace_id == bindparam("ws"), Decision.idempotency_key == bindparam("key")
 )
@@ -82,71 +107,15 @@ def replay(db: Session | Connection, workspace_id: str, req: DecisionRequest) ->
     return stored.model_copy(update={"replayed": True})
 
 
-def _context(
-    conn: Connection, engine: ContentEngine, workspace_id: str, req: DecisionRequest, now: datetime
-) -> _Context:
-    campaign = engine.campaign(conn, req.campaign_id)
-    if campaign is None or campaign.workspace_id != workspace_id:
-        raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
-    customer = conn.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": req.customer_id}).first()
-    if customer is None:
-        raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
-    policies = engine.brand(conn, workspace_id).policies
-    gate = evaluate_gate(
-        load_gate_input(conn, workspace_id, req.customer_id, now, customer=customer, policies=policies),
-        channel=req.channel,
-        purpose=Purpose.MARKETING,
-        now=now,
-        send_at=req.send_at,
-        realtime=True,
-    )
-    return _Context(
-        campaign,
-        customer.id,
-        gate.allowed,
-        gate.personalization_allowed,
-        None if gate.allowed else str(gate.reason_code),
-        None if gate.allowed else gate.message,
-        gate.send_after,
-    )
-
-
-def _approved(conn: Connection, ctx: _Context, channel: str, control: bool) -> list[Row[Any]]:
-    """The campaign's approved drafts for this customer and channel, or its approved controls (as rows)."""
-    if control:
-        return list(conn.execute(_APPROVED_CONTROLS, {"campaign": ctx.campaign.id, "channel": channel}))
-    return list(conn.execute(_APPROVED, {"campaign": ctx.campaign.id, "channel": channel, "pk": ctx.customer_pk}))
-
-
-# Built once: these run on every decision.
-_SENT_SINCE = (
-    select(ContactRecord.id)
-    .where(
-        ContactRecord.customer_id == bindparam("pk"),
-        ContactRecord.channel == bindparam("channel"),
-        ContactRecord.kind == "sent",
-        ContactRecord.created_at >= bindparam("since"),
-    )
-    .limit(1)
-)
-_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_for_update()
-# What a response shows of a draft: every column but the stored facts bundle, the heaviest, which a decision
-# never needs.
+# Built once: these run on every decision. What a response shows of a draft: every column but the stored facts
+# bundle, the heaviest, which a decision never needs.
 _DRAFT_COLUMNS = [c for c in Draft.__table__.c if c.name != "bundle"]
-_APPROVED_IN_CAMPAIGN = (
-    select(*_DRAFT_COLUMNS)
-    .where(
-        Draft.campaign_id == bindparam("campaign"), Draft.channel == bindparam("channel"), Draft.status == "approved"
-    )
-    .order_by(Draft.variant_index, Draft.created_at)
-)
-_APPROVED = _APPROVED_IN_CAMPAIGN.where(Draft.is_control.is_(False), Draft.customer_id == bindparam("pk"))
-_APPROVED_CONTROLS = _APPROVED_IN_CAMPAIGN.where(Draft.is_control.is_(True))
-
-
-def sent_since(conn: Connection, customer_pk: int, channel: str, since: datetime) -> bool:
-    """Whether a send to this customer and channel was recorded after ``since`` (by a concurrent decision)."""
-    return conn.scalar(_SENT_SINCE, {"pk": customer_pk, "channel": channel, "since": since}) is not None
+# The campaign's drafts that concern one customer: their own (any channel and status) and the controls. Two
+# index range scans on (campaign, customer): an OR of the two would scan every draft of the campaign.
+_CAMPAIGN_DRAFTS = union_all(
+    select(*_DRAFT_COLUMNS).where(Draft.campaign_id == bindparam("campaign"), Draft.customer_id == bindparam("pk")),
+    select(*_DRAFT_COLUMNS).where(Draft.campaign_id == bindparam("campaign"), Draft.customer_id.is_(None)),
+).order_by("variant_index", "created_at")
 
 
 def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng: random.Random) -> int:
@@ -162,7 +131,7 @@ def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng:
     return best
 
 
-def thompson_pick(db: Session | Connection, drafts: list[_D], rng: random.Random) -> _D:
+def thompson_pick(db: Session | Connection, drafts: list[Any], rng: random.Random) -> Any:
     if len(drafts) == 1:
         return drafts[0]
     stats = cached_variant_stats(db, drafts[0].campaign_id or "", drafts[0].channel)
@@ -189,56 +158,82 @@ def decision_row(
     }
 
 
-def contact_row(
-    workspace_id: str,
-    req: DecisionRequest,
-    out: DecisionOut,
-    customer_pk: int,
-    draft_id: str,
-    angle: str | None,
-    now: datetime,
-) -> dict[str, object]:
-    return {
-        "workspace_id": workspace_id,
-        "customer_id": customer_pk,
-        "channel": req.channel.value,
-        "kind": "sent",
-        "occurred_at": req.send_at or now,
-        "draft_id": draft_id,
-        "campaign_id": req.campaign_id,
-        "summary": f"{out.source}: {angle or ''}"[:200],
-        "created_at": now,
-    }
-
-
-def _store(
-    conn: Connection,
-    workspace_id: str,
-    req: DecisionRequest,
-    out: DecisionOut,
-    customer_pk: int,
-    draft: Draft | Row[Any] | tuple[str, str | None] | None,
-) -> DecisionOut:
-    """Write the decision (and, for a send, the contact record) in the caller's transaction.
-
-    Core inserts: the hot path needs no unit of work. The unique (workspace, idempotency key) index turns a
-    concurrent or repeated request into an IntegrityError, which ``decide`` answers with the stored decision."""
-    now = utcnow()
-    draft_id, angle = (draft.id, draft.angle) if isinstance(draft, Draft | Row) else (draft or (None, None))
-    # The plain tables with parameters: no per-column coercion by the ORM's bulk layer (a millisecond here).
-    conn.execute(DECISIONS.insert(), [decision_row(workspace_id, req, out, customer_pk, draft_id, now)])
-    if out.decision == "send" and draft_id is not None:
-        conn.execute(CONTACTS.insert(), [contact_row(workspace_id, req, out, customer_pk, draft_id, angle, now)])
-    return out
-
-
-def send_out(draft: Draft | Row[Any], source: str, external_id: str) -> DecisionOut:
+def send_out(draft: Draft | Row[Any], source: str, external_id: str, send_after: datetime | None = None) -> DecisionOut:
     return DecisionOut(
         decision_id=new_id(),
         decision="send",
         source=source,
+        send_after=send_after,
         draft=draft_out(draft, external_id if not draft.is_control else None),
     )
+
+
+def suppress_out(reason_code: str, message: str, send_after: datetime | None = None) -> DecisionOut:
+    return DecisionOut(
+        decision_id=new_id(), decision="suppress", reason_code=reason_code, message=message, send_after=send_after
+    )
+
+
+def answer_for(req: DecisionRequest, customer_pk: int, plan: Send | Suppress) -> Answer:
+    if isinstance(plan, Suppress):
+        return Answer(req, customer_pk, suppress_out(plan.reason_code, plan.message, plan.send_after))
+    out = send_out(plan.draft, plan.source, req.customer_id, plan.send_after)
+    return Answer(req, customer_pk, out, plan.draft.id, plan.draft.angle)
+
+
+def plan_locked(locked: Locked, ask: Ask, pick: Callable[[list[Any]], Any]) -> tuple[GateDecision, Plan]:
+    """The gate on the locked snapshot, then the policy: the decision is taken where it is written."""
+    req = ask.req
+    gate = locked.gate(ask.customer_pk, req.channel.value, req.send_at)
+    snapshot = DecisionSnapshot(gate, ask.channels, ask.generates, ask.drafts)
+    return gate, plan_decision(snapshot, req.channel.value, pick)
+
+
+def store_answers(conn: Connection, workspace_id: str, answers: Sequence[Answer], locked: Locked) -> list[DecisionOut]:
+    """Write the decisions (and their sends, through the one writer of sends) in the caller's transaction, which
+    holds ``locked`` on every customer of ``answers``.
+
+    A send the gate refuses at write time is stored as a suppression with the gate's reason. Core inserts: the hot
+    path needs no unit of work. The unique (workspace, idempotency key) index turns a concurrent or repeated
+    request into an IntegrityError, which the callers answer with the stored decision."""
+    stored = list(answers)
+    sends = [i for i, a in enumerate(stored) if a.draft_id is not None]
+    planned = [
+        PlannedSend(
+            customer_pk=stored[i].customer_pk,
+            channel=stored[i].req.channel.value,
+            draft_id=stored[i].draft_id or "",
+            campaign_id=stored[i].req.campaign_id,
+            summary=f"{stored[i].out.source}: {stored[i].angle or ''}",
+            send_at=stored[i].req.send_at,
+        )
+        for i in sends
+    ]
+    for j, gate in record_sends(workspace_id, planned, locked).items():
+        a = stored[sends[j]]
+        out = suppress_out(str(gate.reason_code), gate.message, gate.send_after)
+        stored[sends[j]] = dataclasses.replace(a, out=out, draft_id=None, angle=None)
+    # The plain table with parameters: no per-column coercion by the ORM's bulk layer (a millisecond here).
+    conn.execute(
+        DECISIONS.insert(),
+        [decision_row(workspace_id, a.req, a.out, a.customer_pk, a.draft_id, locked.now) for a in stored],
+    )
+    return [a.out for a in stored]
+
+
+def _read(
+    conn: Connection, engine: ContentEngine, workspace_id: str, req: DecisionRequest
+) -> tuple[Ask, BrandPolicies, CampaignTerms]:
+    campaign = engine.campaign(conn, req.campaign_id)
+    if campaign is None or campaign.workspace_id != workspace_id:
+        raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
+    check_channel(req.channel.value, campaign.channels)
+    customer_pk = conn.scalar(_CUSTOMER_PK, {"ws": workspace_id, "ext": req.customer_id})
+    if customer_pk is None:
+        raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
+    drafts = conn.execute(_CAMPAIGN_DRAFTS, {"campaign": campaign.id, "pk": customer_pk}).all()
+    ask = Ask(req, customer_pk, campaign.channels, campaign.approval.mode == "sample", drafts)
+    return ask, engine.brand(conn, workspace_id).policies, campaign
 
 
 async def _generate_now(
@@ -316,85 +311,43 @@ async def _decide(
     rng: random.Random | None = None,
     now: datetime | None = None,
 ) -> DecisionOut:
+    """A batch of one: the same reads, policy and writer, with generation within the deadline when the policy
+    asks for it. Core statements on plain connections: this runs on every call of a journey engine, and the
+    ORM's session and identity map cost more than the indexed look-ups themselves."""
     started = time.perf_counter()
-    fixed_now = now  # tests pin the clock; otherwise every read uses the time it happens
-    now = now or utcnow()
-    rng = rng or random.Random()
+    fixed_now = now  # tests pin the clock; otherwise every write uses the time its lock was granted
+    picker = rng or random.Random()
     deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
-
     sql = bound_engine(factory)
     pool = _pool(engine.settings.effective_decision_db_threads)
 
-    def _fast() -> tuple[DecisionOut | None, _Context]:
-        """Read without the write lock, then write briefly. A send that raced another send to the same customer
-        and channel (which the read could not see) is decided again, and then meets the fatigue rules.
-
-        Core statements on plain connections: this runs on every call of a journey engine, and the ORM's session
-        and identity map cost more than the indexed look-ups themselves."""
-        for _ in range(3):
-            # Each attempt judges "now" as of its own read: a send committed before the read is then in the past
-            # for the fatigue rules, and one committed after it is caught by the check before writing.
-            read_at = utcnow()
-            draft: tuple[str, str | None] | None = None
-            with read_connection(sql) as conn:
-                # No idempotency look-up up front: a repeated key fails the unique index on insert and is
-                # answered from the stored decision. Only the slow path checks first, to not generate twice.
-                ctx = _context(conn, engine, workspace_id, req, fixed_now or read_at)
-                if not ctx.allowed:
-                    out = DecisionOut(
-                        decision_id=new_id(),
-                        decision="suppress",
-                        reason_code=ctx.reason_code,
-                        message=ctx.message,
-                        send_after=ctx.send_after,
-                    )
-                else:
-                    approved = _approved(conn, ctx, req.channel.value, control=False) if ctx.personal else []
-                    if not approved:
-                        return replay(conn, workspace_id, req), ctx
-                    picked = thompson_pick(conn, approved, rng)
-                    out, draft = send_out(picked, "approved", req.customer_id), (picked.id, picked.angle)
-            with write_connection(sql) as conn:
-                if draft is not None:
-                    # Sends to one customer queue here (a row lock on PostgreSQL; SQLite has one writer anyway),
-                    # so two concurrent decisions cannot both pass the check below (write skew).
-                    conn.execute(_LOCK_CUSTOMER, {"pk": ctx.customer_pk})
-                    if sent_since(conn, ctx.customer_pk, req.channel.value, read_at):
-                        continue
-                return _store(conn, workspace_id, req, out, ctx.customer_pk, draft), ctx
-        raise Conflict("the customer is being contacted by concurrent decisions; retry", code="decision_contended")
-
-    try:
-        answer, ctx = await _in_pool(pool, _fast)
-    except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
-        return await _stored(pool, sql, workspace_id, req)
-    if answer is not None:
-        return answer
-    generated: Draft | None = None
-    if ctx.personal and ctx.campaign.approval.mode == "sample":
-        remaining = deadline_s - (time.perf_counter() - started) - SAFETY_MARGIN_S
-        generated = await _generate_now(engine, factory, workspace_id, req, ctx.campaign, now, remaining)
-
-    def _finish() -> DecisionOut:
+    def _first() -> DecisionOut | tuple[Ask, BrandPolicies, CampaignTerms, GateDecision, Generate]:
+        with read_connection(sql) as conn:
+            ask, policies, campaign = _read(conn, engine, workspace_id, req)
         with write_connection(sql) as conn:
-            if generated is not None:
-                out = send_out(generated, "generated", req.customer_id)
-                return _store(conn, workspace_id, req, out, ctx.customer_pk, generated)
-            controls = _approved(conn, ctx, req.channel.value, control=True)
-            if controls:
-                out = send_out(controls[0], "control", req.customer_id)
-                return _store(conn, workspace_id, req, out, ctx.customer_pk, controls[0])
-            out = DecisionOut(
-                decision_id=new_id(),
-                decision="suppress",
-                reason_code="no_approved_content",
-                message="no approved draft or control for this customer and channel",
-            )
-            return _store(conn, workspace_id, req, out, ctx.customer_pk, None)
+            locked = lock_customers(conn, [ask.customer_pk], policies, fixed_now)
+            gate, plan = plan_locked(locked, ask, lambda ds: thompson_pick(conn, ds, picker))
+            if isinstance(plan, Generate):
+                # Only the slow path looks the key up first, to not generate twice; elsewhere a repeated key fails
+                # the unique index on insert and is answered from the stored decision.
+                return replay(conn, workspace_id, req) or (ask, policies, campaign, gate, plan)
+            return store_answers(conn, workspace_id, [answer_for(req, ask.customer_pk, plan)], locked)[0]
+
+    def _after_generation(ask: Ask, policies: BrandPolicies, final: Send | Suppress) -> DecisionOut:
+        with write_connection(sql) as conn:
+            locked = lock_customers(conn, [ask.customer_pk], policies, fixed_now)
+            return store_answers(conn, workspace_id, [answer_for(req, ask.customer_pk, final)], locked)[0]
 
     try:
-        return await _in_pool(pool, _finish)
-    except IntegrityError:
+        first = await _in_pool(pool, _first)
+        if isinstance(first, DecisionOut):
+            return first
+        ask, policies, campaign, gate, plan = first
+        remaining = deadline_s - (time.perf_counter() - started) - SAFETY_MARGIN_S
+        generated = await _generate_now(engine, factory, workspace_id, req, campaign, fixed_now or utcnow(), remaining)
+        final = Send(generated, "generated", gate.send_after) if generated is not None else plan.fallback
+        return await _in_pool(pool, lambda: _after_generation(ask, policies, final))
+    except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
         return await _stored(pool, sql, workspace_id, req)
 
 

@@ -51,9 +51,10 @@ class CampaignTerms:
     workspace_id: str
     brief: dict[str, Any]
     approval: Approval
+    channels: frozenset[str]
 
 
-_CAMPAIGN = select(Campaign.id, Campaign.workspace_id, Campaign.brief, Campaign.approval).where(
+_CAMPAIGN = select(Campaign.id, Campaign.workspace_id, Campaign.brief, Campaign.approval, Campaign.channels).where(
     Campaign.id == bindparam("id")
 )
 
@@ -117,7 +118,9 @@ class ContentEngine:
             row = conn.execute(_CAMPAIGN, {"id": campaign_id}).first()
             if row is None:
                 return None
-            return CampaignTerms(row.id, row.workspace_id, row.brief, Approval.model_validate(row.approval))
+            return CampaignTerms(
+                row.id, row.workspace_id, row.brief, Approval.model_validate(row.approval), frozenset(row.channels)
+            )
 
         return self._cached(self._campaigns, campaign_id, load)
 

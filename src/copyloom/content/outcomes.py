@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from copyloom.content.decision_schemas import OutcomeIn, OutcomeOut
 from copyloom.content.pipeline import find_customer
+from copyloom.domain.consents import lock_customer
 from copyloom.domain.enums import ConsentStatus, Purpose
 from copyloom.errors import InvalidInput, NotFound
 from copyloom.models import Consent, Draft, Event, Outcome, new_id, utcnow
 
 
 def record_outcome(session: Session, workspace_id: str, body: OutcomeIn, now: datetime | None = None) -> OutcomeOut:
+    fixed_now = now  # tests pin the clock
     now = now or utcnow()
     draft = session.get(Draft, body.draft_id)
     if draft is None or draft.workspace_id != workspace_id:
@@ -38,7 +40,10 @@ def record_outcome(session: Session, workspace_id: str, body: OutcomeIn, now: da
     session.add(row)
     withdrawn = False
     if customer_pk is not None and body.event == "unsubscribed":
-        # Withdrawal must be as easy as consent (GDPR Art. 7(3)): effective for the next decision.
+        # Withdrawal must be as easy as consent (GDPR Art. 7(3)): effective for the next decision. The customer's
+        # lock orders it with the sends (``sends.record_sends``): a send is committed before it, or refused.
+        lock_customer(session, customer_pk)
+        now = fixed_now or utcnow()  # stamped once the lock is held: in commit order with the sends
         session.add(
             Consent(
                 workspace_id=workspace_id,

@@ -128,6 +128,7 @@ def prepare(
             locale=req.locale,
             token_counter=engine.token_counter,
             now=now,
+            personalization={c.value: d.personalization_allowed for c, d in allowed.items()},
         )
         if allowed
         else {}

@@ -32,13 +32,17 @@ def cached_variant_stats(db: Session | Connection, campaign_id: str, channel: st
     return value
 
 
-def variant_stats(db: Session | Connection, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
-    """variant index -> (sends, conversions) for one campaign channel."""
+def variant_stats(
+    db: Session | Connection, campaign_id: str, channel: str, *, control: bool = False
+) -> dict[int, tuple[int, int]]:
+    """variant index -> (sends, conversions) for one campaign channel: of the personalized variants, or of the
+    control arm (which Thompson sampling must not count as variant 0)."""
+    arm = (Draft.campaign_id == campaign_id, Draft.channel == channel, Draft.is_control.is_(control))
     sent = dict(
         db.execute(
             select(Draft.variant_index, func.count())
             .join(ContactRecord, ContactRecord.draft_id == Draft.id)
-            .where(Draft.campaign_id == campaign_id, Draft.channel == channel, ContactRecord.kind == "sent")
+            .where(*arm, ContactRecord.kind == "sent")
             .group_by(Draft.variant_index)
         )
         .tuples()
@@ -48,7 +52,7 @@ def variant_stats(db: Session | Connection, campaign_id: str, channel: str) -> d
         db.execute(
             select(Draft.variant_index, func.count(func.distinct(Outcome.draft_id)))
             .join(Outcome, Outcome.draft_id == Draft.id)
-            .where(Draft.campaign_id == campaign_id, Draft.channel == channel, Outcome.event == "converted")
+            .where(*arm, Outcome.event == "converted")
             .group_by(Draft.variant_index)
         )
         .tuples()
@@ -58,30 +62,37 @@ def variant_stats(db: Session | Connection, campaign_id: str, channel: str) -> d
 
 
 def campaign_stats(session: Session, campaign_id: str) -> CampaignStats:
+    """Per channel, each personalized variant and the control arm: drafts, sends, outcomes, conversion rate.
+
+    A control's conversions count the control's own sends (one copy goes to many customers)."""
     drafts = session.execute(
-        select(Draft.channel, Draft.variant_index, func.count())
-        .where(Draft.campaign_id == campaign_id, Draft.is_control.is_(False))
-        .group_by(Draft.channel, Draft.variant_index)
+        select(Draft.channel, Draft.is_control, Draft.variant_index, func.count())
+        .where(Draft.campaign_id == campaign_id)
+        .group_by(Draft.channel, Draft.is_control, Draft.variant_index)
     ).all()
     outcomes = session.execute(
-        select(Draft.channel, Draft.variant_index, Outcome.event, func.count())
+        select(Draft.channel, Draft.is_control, Draft.variant_index, Outcome.event, func.count())
         .join(Outcome, Outcome.draft_id == Draft.id)
         .where(Draft.campaign_id == campaign_id)
-        .group_by(Draft.channel, Draft.variant_index, Outcome.event)
+        .group_by(Draft.channel, Draft.is_control, Draft.variant_index, Outcome.event)
     ).all()
-    by_key: dict[tuple[str, int], dict[str, int]] = {}
-    for channel, index, event, n in outcomes:
-        by_key.setdefault((channel, index), {})[event] = int(n)
-    per_channel = {channel: variant_stats(session, campaign_id, channel) for channel in {c for c, _, _ in drafts}}
+    by_key: dict[tuple[str, bool, int], dict[str, int]] = {}
+    for channel, control, index, event, n in outcomes:
+        by_key.setdefault((channel, bool(control), index), {})[event] = int(n)
+    arms = {(c, bool(k)) for c, k, _, _ in drafts}
+    per_arm = {(c, k): variant_stats(session, campaign_id, c, control=k) for c, k in arms}
     out = []
-    for channel, index, n in sorted(drafts):
-        sends = per_channel[channel].get(index, (0, 0))[0]
-        events = by_key.get((channel, index), {})
+    for channel, control, index, n in sorted(drafts, key=lambda r: (r[0], bool(r[1]), r[2])):
+        key = (channel, bool(control), index)
+        sends = per_arm[(channel, bool(control))].get(index, (0, 0))[0]
+        events = by_key.get(key, {})
+        # Outcomes per send: a control is one draft with many sends, so its "converted" counts outcomes.
         rate = events.get("converted", 0) / sends if sends else 0.0
         out.append(
             VariantStats(
                 channel=Channel(channel),
                 variant_index=index,
+                control=bool(control),
                 drafts=int(n),
                 sent=sends,
                 outcomes=events,

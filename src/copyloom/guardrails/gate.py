@@ -12,12 +12,11 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from copyloom.domain.brand import BrandPolicies
+from copyloom.domain.consents import personalization_in_force, status_in_force
 from copyloom.domain.enums import Channel, ConsentStatus, Purpose
 
 # Meta's customer-service window; a platform rule rather than a brand preference.
 WHATSAPP_WINDOW = timedelta(hours=24)
-# Consent rows recorded for every channel at once (e.g. a personalization opt-in on the preference centre).
-ANY_CHANNEL = ("*", "any", "all")
 
 
 class GateReason(StrEnum):
@@ -44,7 +43,8 @@ class EventSummary:
 
 @dataclass(frozen=True, slots=True)
 class GateInput:
-    """What the gate knows about one customer. ``consents`` maps (purpose, channel) to the status in force."""
+    """What the gate knows about one customer. ``consents`` maps (purpose, channel) to the status in force
+    (``domain.consents.fold_consents``)."""
 
     customer_id: str
     consents: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -75,18 +75,6 @@ class GateDecision:
     def sendable_at(self, when: datetime) -> bool:
         """Whether a draft produced under this decision may go out at ``when``."""
         return self.allowed and (self.send_after is None or when >= self.send_after)
-
-
-def consent_status(snapshot: GateInput, purpose: str, channel: str) -> str | None:
-    """Status in force for purpose × channel; a channel-specific record beats an every-channel one."""
-    status = snapshot.consents.get((purpose, channel))
-    if status is not None:
-        return status
-    for wildcard in ANY_CHANNEL:
-        status = snapshot.consents.get((purpose, wildcard))
-        if status is not None:
-            return status
-    return None
 
 
 def resolve_zone(name: str | None) -> ZoneInfo | None:
@@ -156,9 +144,9 @@ def evaluate_gate(
         raise ValueError("now must be timezone-aware")
     when = send_at or now
     policies = snapshot.policies
-    personal = consent_status(snapshot, Purpose.PERSONALIZATION, channel) == ConsentStatus.GRANTED
+    personal = personalization_in_force(snapshot.consents, channel, suppressed=snapshot.suppressed)
     marketing = purpose != Purpose.TRANSACTIONAL
-    status = consent_status(snapshot, purpose, channel)
+    status = status_in_force(snapshot.consents, purpose, channel)
 
     if marketing and snapshot.suppressed:
         reason = snapshot.suppressed_reason or "objection to direct marketing"

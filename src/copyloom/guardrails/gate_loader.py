@@ -11,7 +11,8 @@ from sqlalchemy import BindParameter, ColumnElement, Connection, and_, bindparam
 from sqlalchemy.orm import Session
 
 from copyloom.domain.brand import BrandPolicies
-from copyloom.domain.enums import Channel, ConsentStatus
+from copyloom.domain.consents import consents_in_force, fold_consents
+from copyloom.domain.enums import Channel
 from copyloom.errors import NotFound
 from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
 from copyloom.models import BrandKit, Consent, ContactRecord, Customer, Event
@@ -52,7 +53,7 @@ class _GateEvent(Protocol):
 
 
 # The columns the gate needs, by (workspace, external id): hot paths load these instead of the whole ORM object.
-GATE_CUSTOMER = select(
+GATE_COLUMNS = (
     Customer.id,
     Customer.workspace_id,
     Customer.external_id,
@@ -62,31 +63,15 @@ GATE_CUSTOMER = select(
     Customer.attributes,
     Customer.time_zone,
     Customer.country,
-).where(Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext"))
+)
+GATE_CUSTOMER = select(*GATE_COLUMNS).where(
+    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
+)
 
 
 def _policies(session: Session, workspace_id: str) -> BrandPolicies:
     kit = session.get(BrandKit, workspace_id)
     return BrandPolicies.model_validate(kit.policies or {}) if kit is not None else BrandPolicies()
-
-
-def _fold_consents(rows: Iterable[tuple[str, str, str, datetime]]) -> dict[tuple[str, str], str]:
-    """The record in force per (purpose, channel): the latest; at the same instant, a withdrawal wins.
-
-    ``rows`` are (purpose, channel, status, recorded_at) in ``recorded_at`` order."""
-    out: dict[tuple[str, str], str] = {}
-    at: dict[tuple[str, str], datetime] = {}
-    for purpose, channel, status, recorded_at in rows:
-        key = (purpose, channel)
-        if key in at and recorded_at == at[key] and out[key] == ConsentStatus.WITHDRAWN:
-            continue  # two records at the same instant: withdrawal wins, the conservative reading
-        out[key], at[key] = status, recorded_at
-    return out
-
-
-def _current_consents(conn: Connection, customer_pk: int) -> dict[tuple[str, str], str]:
-    """One indexed scan of the customer's (few) records, folded here: cheaper than a grouped self-join."""
-    return _fold_consents(conn.execute(_CONSENTS, {"pk": customer_pk}).all())
 
 
 def _region(customer: GateCustomer) -> str | None:
@@ -133,11 +118,6 @@ def _relevant_events(
 
 # Built once: the single-customer path runs on every real-time decision, and building a statement costs more
 # than running it on an indexed lookup.
-_CONSENTS = (
-    select(Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
-    .where(Consent.customer_id == bindparam("pk"))
-    .order_by(Consent.recorded_at)
-)
 _SENT = select(ContactRecord.channel, ContactRecord.occurred_at).where(
     ContactRecord.customer_id == bindparam("pk"),
     ContactRecord.kind == "sent",
@@ -208,11 +188,11 @@ def load_gate_input(
     history_since, events_since = _windows(policies, now)
     sent = conn.execute(_SENT, {"pk": customer.id, "since": history_since}).all()
     events = conn.execute(_EVENTS, {"pk": customer.id, "since": events_since, "now": now}).all()
-    return _snapshot(customer, _current_consents(conn, customer.id), sent, events, policies)
+    return _snapshot(customer, consents_in_force(conn, customer.id, now), sent, events, policies)
 
 
 def load_gate_inputs(
-    session: Session, customers: Sequence[Customer], now: datetime, policies: BrandPolicies
+    session: Session | Connection, customers: Sequence[GateCustomer], now: datetime, policies: BrandPolicies
 ) -> dict[int, GateInput]:
     """``load_gate_input`` for many customers of one workspace at once: three queries per 900 customers."""
     history_since, events_since = _windows(policies, now)
@@ -224,7 +204,7 @@ def load_gate_inputs(
         for pk, purpose, channel, status, at in session.execute(
             select(Consent.customer_id, Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
             .where(Consent.customer_id.in_(pks))
-            .order_by(Consent.recorded_at)
+            .order_by(Consent.recorded_at, Consent.id)
         ):
             consents[pk].append((purpose, channel, status, at))
         sent: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
@@ -244,5 +224,5 @@ def load_gate_inputs(
         ):
             events[ev.customer_id].append(ev)
         for c in chunk:
-            out[c.id] = _snapshot(c, _fold_consents(consents[c.id]), sent[c.id], events[c.id], policies)
+            out[c.id] = _snapshot(c, fold_consents(consents[c.id], now), sent[c.id], events[c.id], policies)
     return out

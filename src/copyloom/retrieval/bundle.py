@@ -8,7 +8,7 @@ stale or foreign vector can never surface as a fact.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -254,15 +254,23 @@ def build_bundles(
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     token_counter: TokenCounter | None = None,
     now: datetime | None = None,
+    personalization: Mapping[str, bool] | None = None,
 ) -> dict[str, FactsBundle]:
     """``build_bundle`` for several channels of one request. A bundle depends on the channel only through the
-    customer's personalization consent for it, so at most two are built (with and without) and shared."""
+    customer's personalization consent for it, so at most two are built (with and without) and shared.
+
+    ``personalization`` is the gate's answer per channel (``GateDecision.personalization_allowed``): a caller that
+    ran the gate passes it, and the bundle follows it instead of deciding again; without it, the same domain rule
+    is applied here (the facts endpoint, the CLI)."""
     now = now or utcnow()
     counter = token_counter or get_token_counter(None)
     customer = load_customer(session, workspace_id, customer_external_id)
     if customer is None:
         raise NotFound(f"no customer {customer_external_id!r}", code="customer_not_found", field="customer_id")
-    allowed_by_channel = {ch: personalization_allowed(session, customer, ch) for ch in channels}
+    if personalization is None:
+        allowed_by_channel = personalization_allowed(session, customer, channels, now)
+    else:
+        allowed_by_channel = {ch: personalization[ch] for ch in channels}
     built = {
         allowed: _build(session, store, embedder, customer, brief, allowed, locale, token_budget, counter, now)
         for allowed in set(allowed_by_channel.values())

@@ -1,13 +1,13 @@
 """SQL reads for one customer's bundle: few queries, each bounded, every one scoped to the workspace.
 
-Personalization consent (decision, documented in the facts endpoint): the latest ``personalization`` record for
-the requested channel decides; when the customer has no record for that channel, the latest personalization
-record on any channel decides (so a withdrawal anywhere, if it is the most recent word, wins); no record at all,
+Personalization consent is the domain's one rule (``domain.consents``), the same the gate applies: the
+channel's own ``personalization`` record, else an every-channel record; never another channel's record. No record,
 or a global suppression (objection to direct marketing), means no personalization.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,8 +15,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.enums import ConsentStatus, OrderStatus, Purpose
-from copyloom.models import Consent, ContactRecord, Customer, Event, Note, Order, OrderLine
+from copyloom.domain.consents import consents_in_force, personalization_in_force
+from copyloom.domain.enums import OrderStatus
+from copyloom.models import ContactRecord, Customer, Event, Note, Order, OrderLine
 
 __all__ = [
     "CustomerData",
@@ -76,22 +77,12 @@ def load_customer(session: Session, workspace_id: str, external_id: str) -> Cust
     ).first()
 
 
-def personalization_allowed(session: Session, customer: Customer, channel: str) -> bool:
-    if customer.suppressed:
-        return False
-    rows = session.execute(
-        select(Consent.channel, Consent.status, Consent.recorded_at, Consent.id)
-        .where(
-            Consent.workspace_id == customer.workspace_id,
-            Consent.customer_id == customer.id,
-            Consent.purpose == Purpose.PERSONALIZATION.value,
-        )
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-    ).all()
-    for row in rows:
-        if row.channel == channel:
-            return bool(row.status == ConsentStatus.GRANTED.value)
-    return bool(rows) and rows[0].status == ConsentStatus.GRANTED.value
+def personalization_allowed(
+    session: Session, customer: Customer, channels: Sequence[str], at: datetime
+) -> dict[str, bool]:
+    """Per channel: may a message be written from this customer's personal data (the domain's consent rule)."""
+    consents = consents_in_force(session, customer.id, at)
+    return {ch: personalization_in_force(consents, ch, suppressed=customer.suppressed) for ch in channels}
 
 
 def _completed(workspace_id: str, customer_id: int) -> list[object]:
