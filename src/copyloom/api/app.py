@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from copyloom import __version__
 from copyloom.api.errors import install_error_handlers
-from copyloom.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from copyloom.api.middleware import BodyLimitMiddleware, JsonBodyMiddleware, RequestIdMiddleware
 from copyloom.api.routes import (
     campaigns,
     decisions,
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = FastAPI(title="copyloom", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(JsonBodyMiddleware)  # inside the size limit: it reads whole bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from copyloom.domain.safe_json import json_error
 from copyloom.errors import CopyloomError
 
 log = logging.getLogger("copyloom.api")
@@ -37,6 +38,9 @@ async def _copyloom_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    malformed = _malformed_json(exc)
+    if malformed is not None:
+        return await _copyloom_error(_request, malformed)
     errors = [
         {"field": _field_path(e.get("loc", ())), "type": e.get("type"), "message": e.get("msg")} for e in exc.errors()
     ]
@@ -46,6 +50,18 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         code = "unknown_field"
     message = f"{first['field']}: {first['message']}" if first["field"] else str(first["message"])
     return error_response(422, code, message, field=first["field"], errors=errors)
+
+
+def _malformed_json(exc: RequestValidationError) -> CopyloomError | None:
+    """FastAPI's own JSON error names a character offset ("body.15"); ours names the line and column. (The edge
+    middleware answers most malformed bodies first; this covers content types it does not read as JSON.)"""
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = first.get("loc", ())
+    if first.get("type") != "json_invalid" or len(loc) != 2 or not isinstance(loc[1], int):
+        return None
+    doc = exc.body if isinstance(exc.body, str | bytes) else ""
+    reason = str((first.get("ctx") or {}).get("error", "JSON decode error"))
+    return json_error(reason, doc, loc[1])
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

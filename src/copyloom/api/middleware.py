@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: request ids and the body size limit (enforced while streaming, not only on headers)."""
+"""Pure-ASGI middleware: request ids, the body size limit (enforced while streaming, not only on headers) and the
+one check of every JSON body (depth, strictness) before any route parses it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from copyloom.domain.safe_json import check_depth, check_json
+from copyloom.errors import InvalidInput
 from copyloom.logs import REQUEST_ID
 
 log = logging.getLogger("copyloom.api.access")
@@ -75,6 +78,72 @@ class BodyLimitMiddleware:
         except _TooLarge:
             if not started:
                 await _send_json(send, 413, error)
+
+
+_NDJSON = (b"application/x-ndjson", b"application/ndjson", b"application/jsonl", b"application/json-lines")
+
+
+def _json_kind(headers: dict[bytes, bytes]) -> str | None:
+    """ "json", "ndjson" or None (not JSON, or compressed: its reader checks it after inflating)."""
+    if headers.get(b"content-encoding", b"identity").lower() not in (b"identity", b""):
+        return None
+    content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if content_type in _NDJSON:
+        return "ndjson"
+    # FastAPI parses a body without a content type as JSON, so it is checked as JSON too.
+    if not content_type or content_type == b"application/json" or content_type.endswith(b"+json"):
+        return "json"
+    return None
+
+
+class JsonBodyMiddleware:
+    """Answer 422 for a JSON body nested deeper than ``safe_json.MAX_DEPTH``, or one that is not strict JSON
+    (NaN, lone surrogates, numbers Python cannot read), naming the line and column, before any route parses it.
+    NDJSON bodies are checked for depth here and line by line by their reader."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        kind = _json_kind(dict(scope.get("headers", [])))
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message]), send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            if kind == "ndjson":
+                check_depth(body)
+            elif body.strip():
+                check_json(body)
+        except InvalidInput as exc:
+            await _send_json(send, exc.status, {"error": exc.to_dict()})
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()  # after the body: http.disconnect when the client goes away
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 class RequestIdMiddleware:

@@ -2,7 +2,8 @@
 
 Segment's libraries authenticate with HTTP Basic auth: the write key as user name and an empty password
 (``Authorization: Basic base64("<key>:")``); a Bearer key works too. The write key is a copyloom API key of role
-``admin`` or ``journey`` (journey is the least privilege that may write events). Bodies may be gzip-compressed
+``admin``: an ``identify`` rewrites a customer's email, phone, birth date and time zone, which steer the minors and
+quiet-hours gates, so it is ingestion like every other (a journey key reports outcomes only). Bodies may be gzip-compressed
 (``Content-Encoding: gzip``, which ``analytics.Client(gzip=True)`` sends).
 """
 
@@ -10,20 +11,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
 from copyloom.api.deps import AppServices, DbSession
+from copyloom.domain import safe_json
 from copyloom.domain.enums import Role
 from copyloom.domain.segment import SegmentReport, ingest_segment_batch
 from copyloom.domain.workspaces import Principal, authenticate
 from copyloom.errors import Forbidden, InvalidInput, PayloadTooLarge, Unauthenticated
 
 router = APIRouter(prefix="/v1", tags=["segment"])
-WRITE_ROLES = frozenset({Role.ADMIN, Role.JOURNEY})
+WRITE_ROLES = frozenset({Role.ADMIN})
 
 
 def _write_key(request: Request) -> str:
@@ -45,7 +46,7 @@ def segment_principal(request: Request, services: AppServices) -> Principal:
     with services.session_factory() as session:
         principal = authenticate(session, key)
     if principal.role not in WRITE_ROLES:
-        raise Forbidden(f"a Segment write key must have role admin or journey; yours is {principal.role.value}")
+        raise Forbidden(f"a Segment write key must have role admin; yours is {principal.role.value}")
     return principal
 
 
@@ -63,10 +64,7 @@ async def read_batch(request: Request, services: AppServices) -> list[object]:
             raise InvalidInput("the body is not valid gzip", code="invalid_gzip", field="body") from exc
         if len(body) > limit:
             raise PayloadTooLarge(f"request bodies are limited to {limit} bytes uncompressed")
-    try:
-        payload: Any = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json", field="body") from exc
+    payload: Any = safe_json.loads(body)  # checked again: the edge saw it compressed
     if not isinstance(payload, dict) or not isinstance(payload.get("batch"), list):
         raise InvalidInput('expected {"batch": [messages]}', field="batch")
     shared_context = payload.get("context") if isinstance(payload.get("context"), dict) else {}
