@@ -1,4 +1,5 @@
-"""Ingestion of what happens: consents (admin), events and orders (admin or journey keys).
+"""Ingestion of what happens: consents, events and orders (admin keys: ingestion steers the gates; a journey
+key reports outcomes through ``POST /v1/outcomes`` only).
 
 Each endpoint takes one JSON object (single-record semantics: a bad payload is a 422 naming the field, an
 unknown customer a 404) or a JSON array / NDJSON batch (bad rows are skipped and reported).
@@ -12,7 +13,7 @@ from typing import TypeVar
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from copyloom.api.deps import AdminPrincipal, DbSession, JourneyPrincipal
+from copyloom.api.deps import AdminPrincipal, DbSession
 from copyloom.api.routes.ingest_body import Rows
 from copyloom.domain.activity import EventIn, OrderIn, import_events, import_orders, record_event, upsert_order
 from copyloom.domain.consents import ConsentIn, import_consents, record_consent
@@ -70,7 +71,7 @@ def post_consents(principal: AdminPrincipal, body: Rows, db: DbSession) -> Impor
     summary="Record behavioural events (idempotent by message_id or content)",
     openapi_extra=_one_or_many("An EventIn object, or a list of them."),
 )
-def post_events(principal: JourneyPrincipal, body: Rows, db: DbSession) -> ImportReport:
+def post_events(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
     ws = principal.workspace_id
     return _single_or_batch(body, EventIn, lambda r: record_event(db, ws, r), lambda rows: import_events(db, ws, rows))
 
@@ -80,6 +81,6 @@ def post_events(principal: JourneyPrincipal, body: Rows, db: DbSession) -> Impor
     summary="Create or update orders with their lines",
     openapi_extra=_one_or_many("An OrderIn object, or a list of them."),
 )
-def post_orders(principal: JourneyPrincipal, body: Rows, db: DbSession) -> ImportReport:
+def post_orders(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
     ws = principal.workspace_id
     return _single_or_batch(body, OrderIn, lambda r: upsert_order(db, ws, r), lambda rows: import_orders(db, ws, rows))
