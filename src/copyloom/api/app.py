@@ -19,6 +19,7 @@ from copyloom.api.routes import (
     ingest,
     ingest_activity,
     ingest_segment,
+    lists,
     metrics,
     reviews,
     ui,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ingest.router)
     app.include_router(ingest_activity.router)
     app.include_router(ingest_segment.router)
+    app.include_router(lists.router)
     app.include_router(facts.router)
     app.include_router(reviews.router)
     app.include_router(ui.router)

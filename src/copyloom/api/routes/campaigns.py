@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
 from copyloom.content.campaign_schemas import CampaignCreate, CampaignOut, CampaignStats
 from copyloom.content.campaigns import campaign_out, create_campaign
 from copyloom.content.stats import campaign_stats
+from copyloom.domain.listings import CampaignStatus, CampaignSummary, list_campaigns
+from copyloom.domain.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -37,3 +41,15 @@ def get_campaign(campaign_id: str, principal: MarketerPrincipal, db: DbSession) 
 def get_campaign_stats(campaign_id: str, principal: MarketerPrincipal, db: DbSession) -> CampaignStats:
     campaign_out(db, principal.workspace_id, campaign_id)  # 404 for another workspace's campaign
     return campaign_stats(db, campaign_id)
+
+
+@router.get("", summary="Campaigns, newest first, by status or name (progress is on each campaign's own page)")
+def get_campaigns(
+    principal: MarketerPrincipal,
+    db: DbSession,
+    status: CampaignStatus | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Part of the name.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Page[CampaignSummary]:
+    return list_campaigns(db, principal.workspace_id, status=status, q=q, limit=limit, cursor=cursor)

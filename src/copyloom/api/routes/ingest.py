@@ -59,8 +59,8 @@ def put_customer(
     return CustomerWriteResult(id=customer_id, outcome=outcome, customer=CustomerOut.of(row))
 
 
-@router.get("/customers/{customer_id}", summary="One customer of this workspace")
-def read_customer(customer_id: ExternalIdPath, principal: AdminPrincipal, db: DbSession) -> CustomerOut:
+@router.get("/customers/{customer_id}", summary="One customer of this workspace (admin and marketer keys)")
+def read_customer(customer_id: ExternalIdPath, principal: MarketerPrincipal, db: DbSession) -> CustomerOut:
     return CustomerOut.of(get_customer(db, principal.workspace_id, customer_id))
 
 
