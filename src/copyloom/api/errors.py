@@ -8,12 +8,32 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from copyloom.domain.safe_json import json_error
 from copyloom.errors import CopyloomError
 
 log = logging.getLogger("copyloom.api")
+
+
+class ErrorBody(BaseModel):
+    """What went wrong, for programs (``code``) and for people (``message``)."""
+
+    code: str = Field(description="Stable and machine-readable, e.g. `customer_not_found`, `invalid_json`.")
+    message: str = Field(description="For people; may change.")
+    field: str | None = Field(
+        default=None, description="The offending input, e.g. `body.email`, `query.since`, `customer_id`, `body`."
+    )
+    details: dict[str, Any] | None = Field(
+        default=None, description="More, by code: every validation error, the line and column of malformed JSON, …"
+    )
+
+
+class ErrorResponse(BaseModel):
+    """Every error of the API, whatever its status."""
+
+    error: ErrorBody
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None, **details: Any) -> JSONResponse:

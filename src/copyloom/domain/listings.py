@@ -78,6 +78,22 @@ class CampaignSummary(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
+class CustomerPage(Page[CustomerOut]):
+    """A page of customers."""
+
+
+class ProductPage(Page[ProductOut]):
+    """A page of products."""
+
+
+class OfferPage(Page[OfferOut]):
+    """A page of offers."""
+
+
+class CampaignPage(Page[CampaignSummary]):
+    """A page of campaigns."""
+
+
 def _contains(column: Any, text: str) -> ColumnElement[bool]:
     """Case-insensitive substring match; ``%`` and ``_`` in the text match themselves."""
     return func.lower(column).contains(text.lower(), autoescape=True)
@@ -108,7 +124,7 @@ def list_customers(
     suppressed: bool | None = None,
     limit: int,
     cursor: str | None = None,
-) -> Page[CustomerOut]:
+) -> CustomerPage:
     """Customers newest first. ``q`` searches name, email and id; ``locale`` "zh" also matches "zh-CN"."""
     query = select(Customer).where(Customer.workspace_id == workspace_id)
     if q:
@@ -124,7 +140,7 @@ def list_customers(
     if suppressed is not None:
         query = query.where(Customer.suppressed.is_(True) if suppressed else Customer.suppressed.is_not(True))
     rows, next_cursor = keyset_page(session, query, Customer, limit=limit, cursor=cursor)
-    return Page[CustomerOut](items=[CustomerOut.of(r) for r in rows], next_cursor=next_cursor)
+    return CustomerPage(items=[CustomerOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
 def list_products(
@@ -136,7 +152,7 @@ def list_products(
     active: bool | None = None,
     limit: int,
     cursor: str | None = None,
-) -> Page[ProductOut]:
+) -> ProductPage:
     """Products newest first; ``q`` searches name and sku."""
     query = select(Product).where(Product.workspace_id == workspace_id)
     if q:
@@ -146,7 +162,7 @@ def list_products(
     if active is not None:
         query = query.where(Product.active.is_(active))
     rows, next_cursor = keyset_page(session, query, Product, limit=limit, cursor=cursor)
-    return Page[ProductOut](items=[ProductOut.of(r) for r in rows], next_cursor=next_cursor)
+    return ProductPage(items=[ProductOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
 def list_offers(
@@ -157,7 +173,7 @@ def list_offers(
     active: bool | None = None,
     limit: int,
     cursor: str | None = None,
-) -> Page[OfferOut]:
+) -> OfferPage:
     """Offers newest first; ``q`` searches title, code and id. ``active`` is the stored switch, not the dates."""
     query = select(Offer).where(Offer.workspace_id == workspace_id)
     if q:
@@ -165,7 +181,7 @@ def list_offers(
     if active is not None:
         query = query.where(Offer.active.is_(active))
     rows, next_cursor = keyset_page(session, query, Offer, limit=limit, cursor=cursor)
-    return Page[OfferOut](items=[OfferOut.of(r) for r in rows], next_cursor=next_cursor)
+    return OfferPage(items=[OfferOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
 def list_campaigns(
@@ -176,7 +192,7 @@ def list_campaigns(
     q: str | None = None,
     limit: int,
     cursor: str | None = None,
-) -> Page[CampaignSummary]:
+) -> CampaignPage:
     """Campaigns newest first; ``q`` searches the name."""
     query = select(Campaign).where(Campaign.workspace_id == workspace_id)
     if status is not None:
@@ -184,4 +200,4 @@ def list_campaigns(
     if q:
         query = query.where(_contains(Campaign.name, q))
     rows, next_cursor = keyset_page(session, query, Campaign, limit=limit, cursor=cursor)
-    return Page[CampaignSummary](items=[CampaignSummary.of(r) for r in rows], next_cursor=next_cursor)
+    return CampaignPage(items=[CampaignSummary.of(r) for r in rows], next_cursor=next_cursor)

@@ -10,8 +10,8 @@ from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
 from copyloom.content.campaign_schemas import CampaignCreate, CampaignOut, CampaignStats
 from copyloom.content.campaigns import campaign_out, create_campaign
 from copyloom.content.stats import campaign_stats
-from copyloom.domain.listings import CampaignStatus, CampaignSummary, list_campaigns
-from copyloom.domain.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
+from copyloom.domain.listings import CampaignPage, CampaignStatus, list_campaigns
+from copyloom.domain.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -51,5 +51,5 @@ def get_campaigns(
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Part of the name.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> Page[CampaignSummary]:
+) -> CampaignPage:
     return list_campaigns(db, principal.workspace_id, status=status, q=q, limit=limit, cursor=cursor)

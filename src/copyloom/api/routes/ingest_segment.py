@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from copyloom.api.deps import AppServices, DbSession
+from copyloom.api.deps import ROLE_GATES, AppServices, DbSession
 from copyloom.domain import safe_json
 from copyloom.domain.enums import Role
 from copyloom.domain.segment import SegmentReport, ingest_segment_batch
@@ -50,6 +50,7 @@ def segment_principal(request: Request, services: AppServices) -> Principal:
     return principal
 
 
+ROLE_GATES[segment_principal] = WRITE_ROLES
 SegmentPrincipal = Annotated[Principal, Depends(segment_principal)]
 
 
@@ -77,10 +78,32 @@ async def read_batch(request: Request, services: AppServices) -> list[object]:
 
 
 Batch = Annotated[list[object], Depends(read_batch)]
+_MESSAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": ["identify", "track", "page", "screen"]},
+        "userId": {"type": "string", "description": "The customer's id; anonymous messages are skipped."},
+        "event": {"type": "string", "description": 'track: e.g. "Order Completed", "Product Viewed".'},
+        "traits": {"type": "object", "description": "identify: name, email, phone, timezone, address, …"},
+        "properties": {"type": "object"},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "messageId": {"type": "string", "description": "Re-sending a message id is a no-op."},
+        "context": {"type": "object"},
+    },
+}
 _DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": {"type": "object", "properties": {"batch": {"type": "array"}}}}},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["batch"],
+                    "properties": {"batch": {"type": "array", "items": _MESSAGE}, "context": {"type": "object"}},
+                }
+            }
+        },
     }
 }
 

@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from copyloom.api.deps import DbSession, MarketerPrincipal
-from copyloom.domain.customers import CustomerOut
-from copyloom.domain.listings import OfferOut, ProductOut, list_customers, list_offers, list_products
-from copyloom.domain.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
+from copyloom.domain.listings import CustomerPage, OfferPage, ProductPage, list_customers, list_offers, list_products
+from copyloom.domain.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/v1", tags=["lists"])
 
@@ -38,7 +37,7 @@ def get_customers(
     suppressed: Annotated[bool | None, Query(description="Only globally suppressed (or only not).")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[CustomerOut]:
+) -> CustomerPage:
     return list_customers(
         db,
         principal.workspace_id,
@@ -61,7 +60,7 @@ def get_products(
     active: bool | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[ProductOut]:
+) -> ProductPage:
     return list_products(db, principal.workspace_id, q=q, category=category, active=active, limit=limit, cursor=cursor)
 
 
@@ -73,5 +72,5 @@ def get_offers(
     active: bool | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[OfferOut]:
+) -> OfferPage:
     return list_offers(db, principal.workspace_id, q=q, active=active, limit=limit, cursor=cursor)
