@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from copyloom.domain import safe_json
 from copyloom.domain.enums import Role
@@ -141,3 +143,29 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     with pytest.raises(InvalidInput) as caught:
         safe_json.loads(_nested(33))
     assert caught.value.code == "json_too_deep"
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_TEXT = st.text(alphabet=st.sampled_from('ab[]{}"\\:, é中'), max_size=8)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON, limit=st.integers(min_value=1, max_value=5), ascii_only=st.booleans())
+def test_the_vectorized_depth_scan_agrees_with_parsing(value: object, limit: int, ascii_only: bool) -> None:
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+    offset = safe_json.first_too_deep(raw, limit)
+    assert (offset is None) == (_depth(value) <= limit)
+    if offset is not None:
+        assert raw[offset : offset + 1] in (b"[", b"{")
