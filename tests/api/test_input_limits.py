@@ -169,3 +169,19 @@ def test_the_vectorized_depth_scan_agrees_with_parsing(value: object, limit: int
     assert (offset is None) == (_depth(value) <= limit)
     if offset is not None:
         assert raw[offset : offset + 1] in (b"[", b"{")
+
+
+def test_gzip_bodies_are_inflated_at_the_edge_within_the_limit(
+    client: TestClient, keys: dict[Role, str], demo_workspace: str, settings: Any
+) -> None:
+    headers = {**auth(keys[Role.ADMIN]), "content-type": "application/json", "content-encoding": "gzip"}
+    ok = client.put("/v1/customers/C1001", headers=headers, content=gzip.compress(b'{"name": "Emma C."}'))
+    assert ok.status_code == 200 and ok.json()["customer"]["name"] == "Emma C."
+    bomb = gzip.compress(b'{"name": "' + b" " * (settings.max_body_bytes + 1) + b'"}')
+    assert len(bomb) < settings.max_body_bytes // 100
+    assert _error(client.put("/v1/customers/C1001", headers=headers, content=bomb), 413)["code"] == "payload_too_large"
+    broken = _error(client.put("/v1/customers/C1001", headers=headers, content=b"not gzip"))
+    assert (broken["code"], broken["field"]) == ("invalid_gzip", "body")
+    brotli = {**headers, "content-encoding": "br"}
+    refused = _error(client.put("/v1/customers/C1001", headers=brotli, content=b"{}"), 415)
+    assert (refused["code"], refused["field"]) == ("unsupported_encoding", "content-encoding")

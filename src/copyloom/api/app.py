@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_error_handlers(app)
     install_docs(app)
-    app.add_middleware(JsonBodyMiddleware)  # inside the size limit: it reads whole bodies
+    # Inside the size limit (it reads whole bodies), which counts what arrives; it limits what it inflates.
+    app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

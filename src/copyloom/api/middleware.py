@@ -7,12 +7,13 @@ import json
 import logging
 import time
 import uuid
+import zlib
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from copyloom.domain.safe_json import check_depth, check_json
-from copyloom.errors import InvalidInput
+from copyloom.errors import CopyloomError, InvalidInput, PayloadTooLarge
 from copyloom.logs import REQUEST_ID
 
 log = logging.getLogger("copyloom.api.access")
@@ -84,9 +85,7 @@ _NDJSON = (b"application/x-ndjson", b"application/ndjson", b"application/jsonl",
 
 
 def _json_kind(headers: dict[bytes, bytes]) -> str | None:
-    """ "json", "ndjson" or None (not JSON, or compressed: its reader checks it after inflating)."""
-    if headers.get(b"content-encoding", b"identity").lower() not in (b"identity", b""):
-        return None
+    """ "json", "ndjson" or None (not JSON)."""
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     if content_type in _NDJSON:
         return "ndjson"
@@ -97,20 +96,30 @@ def _json_kind(headers: dict[bytes, bytes]) -> str | None:
 
 
 class JsonBodyMiddleware:
-    """Answer 422 for a JSON body nested deeper than ``safe_json.MAX_DEPTH``, or one that is not strict JSON
-    (NaN, lone surrogates, numbers Python cannot read), naming the line and column, before any route parses it.
-    NDJSON bodies are checked for depth here and line by line by their reader."""
+    """The one check of JSON bodies, before any route parses them.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Inflates ``Content-Encoding: gzip`` (within ``max_bytes``; Segment's libraries compress), then answers 422 for a
+    body nested deeper than ``safe_json.MAX_DEPTH`` or one that is not strict JSON (NaN, lone surrogates, numbers
+    beyond a double), naming the line and column. NDJSON bodies are checked for depth here and line by line by
+    their reader. Routes get the inflated body without the encoding header."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        kind = _json_kind(dict(scope.get("headers", [])))
+        headers = dict(scope.get("headers", []))
+        kind = _json_kind(headers)
         if kind is None:
             await self.app(scope, receive, send)
+            return
+        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
+        if encoding not in (b"", b"identity", b"gzip"):
+            error = {"code": "unsupported_encoding", "message": "send the body plain or gzip-compressed"}
+            await _send_json(send, 415, {"error": {**error, "field": "content-encoding"}})
             return
         chunks: list[bytes] = []
         while True:
@@ -121,16 +130,29 @@ class JsonBodyMiddleware:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
         try:
+            body = self._inflate(b"".join(chunks)) if encoding == b"gzip" else b"".join(chunks)
             if kind == "ndjson":
                 check_depth(body)
             elif body.strip():
                 check_json(body)
-        except InvalidInput as exc:
+        except CopyloomError as exc:
             await _send_json(send, exc.status, {"error": exc.to_dict()})
             return
+        if encoding == b"gzip":
+            kept = [(k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")]
+            scope = {**scope, "headers": [*kept, (b"content-length", str(len(body)).encode())]}
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+    def _inflate(self, body: bytes) -> bytes:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            inflated = inflater.decompress(body, self.max_bytes + 1)
+        except zlib.error as exc:
+            raise InvalidInput("the body is not valid gzip", code="invalid_gzip", field="body") from exc
+        if len(inflated) > self.max_bytes:
+            raise PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes uncompressed")
+        return inflated
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:

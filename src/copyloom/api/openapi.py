@@ -4,7 +4,8 @@ body has an example; bodies read by hand (one object or a batch, NDJSON) show th
 
 Statuses come from what a route is made of, so a new route is documented without listing them by hand: an
 authenticated route answers 401, a role-gated one 403, one with path parameters 404, one with any parameter or
-body 422, one with a body 413; 409/429/502/504 (and other 404s) are declared on the route with ``responses=``.
+body 422, one with a body 413 and 415; 409/429/502/504 (and other 404s) are declared on the route with
+``responses=``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
     413: (
         "The body is over the size limit",
         {"code": "payload_too_large", "message": "request bodies are limited to 10485760 bytes"},
+    ),
+    415: (
+        "A `Content-Encoding` other than gzip",
+        {
+            "code": "unsupported_encoding",
+            "message": "send the body plain or gzip-compressed",
+            "field": "content-encoding",
+        },
     ),
     422: (
         "Invalid input: `field` names it (`body` with the line and column for malformed JSON)",
@@ -115,7 +124,7 @@ def _statuses(route: routing.APIRoute, operation: dict[str, Any], roles: frozens
     if has_body or operation.get("parameters"):
         statuses.add(422)
     if has_body:
-        statuses.add(413)
+        statuses.update((413, 415))
     return sorted(statuses)
 
 

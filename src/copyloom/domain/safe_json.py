@@ -1,10 +1,11 @@
 """The one reader of untrusted JSON: strict (no NaN or Infinity, no lone surrogates, valid UTF-8), nested at most
-``MAX_DEPTH`` deep, numbers that fit a double (a 5,000-digit integer is not one), and errors that name the line and column.
+``MAX_DEPTH`` deep, numbers that fit a double (a 5,000-digit integer is not one), and errors that name the line
+and column.
 
 The API checks every JSON request body with :func:`check_json` before a route parses it (a body nested 50,000
 deep would otherwise exhaust Python's recursion limit, and NaN in an attribute would be stored and later refused
-by PostgreSQL); readers of JSON that the edge did not see as such (gzip-compressed Segment batches, NDJSON lines,
-import files) call :func:`loads`.
+by PostgreSQL); readers that parse JSON themselves (Segment batches, NDJSON lines, import files and their JSON
+cells) call :func:`loads`.
 """
 
 from __future__ import annotations
