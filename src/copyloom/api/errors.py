@@ -74,7 +74,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _malformed_json(exc: RequestValidationError) -> CopyloomError | None:
     """FastAPI's own JSON error names a character offset ("body.15"); ours names the line and column. (The edge
-    middleware answers most malformed bodies first; this covers content types it does not read as JSON.)"""
+    middleware answers malformed JSON bodies first; this keeps FastAPI's error in the same form should one reach
+    it.)"""
     first = exc.errors()[0] if exc.errors() else {}
     loc = first.get("loc", ())
     if first.get("type") != "json_invalid" or len(loc) != 2 or not isinstance(loc[1], int):
