@@ -185,3 +185,36 @@ def test_gzip_bodies_are_inflated_at_the_edge_within_the_limit(
     brotli = {**headers, "content-encoding": "br"}
     refused = _error(client.put("/v1/customers/C1001", headers=brotli, content=b"{}"), 415)
     assert (refused["code"], refused["field"]) == ("unsupported_encoding", "content-encoding")
+
+
+@pytest.mark.store
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("GET", "/v1/customers?q=a%00b", None, "query"),
+        ("GET", "/v1/drafts?customer_id=C1001%00", None, "query"),
+        ("GET", "/v1/reviews?campaign_id=%00", None, "query"),
+        ("GET", "/v1/drafts/abc%00def", None, "path"),
+        ("PUT", "/v1/customers/C1001", {"name": "Ann\u0000"}, "body"),
+        (
+            "POST",
+            "/v1/consents",
+            [
+                {
+                    "customer_id": "C1001",
+                    "purpose": "marketing",
+                    "channel": "email",
+                    "status": "granted",
+                    "source": "form\u0000",
+                }
+            ],
+            "body",
+        ),
+    ],
+    ids=["list-query", "drafts-query", "reviews-query", "draft-path", "customer-body", "consents-batch"],
+)
+def test_nul_characters_are_422_on_every_store(
+    client: TestClient, keys: dict[Role, str], workspace: str, method: str, url: str, body: Any, field: str
+) -> None:
+    error = _error(client.request(method, url, headers=auth(keys[Role.ADMIN]), json=body))
+    assert (error["code"], error["field"]) == ("nul_character", field)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from copyloom import __version__
 from copyloom.api.docs import install_docs
 from copyloom.api.errors import install_error_handlers
-from copyloom.api.middleware import BodyLimitMiddleware, JsonBodyMiddleware, RequestIdMiddleware
+from copyloom.api.middleware import BodyLimitMiddleware, InputEdgeMiddleware, RequestIdMiddleware
 from copyloom.api.routes import (
     campaigns,
     decisions,
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     install_docs(app)
     # Inside the size limit (it reads whole bodies), which counts what arrives; it limits what it inflates.
-    app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(InputEdgeMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

@@ -1,5 +1,5 @@
 """Pure-ASGI middleware: request ids, the body size limit (enforced while streaming, not only on headers) and the
-one check of every JSON body (depth, strictness) before any route parses it."""
+one check of input at the edge (NUL in URLs; JSON bodies: gzip, depth, strictness) before any route reads it."""
 
 from __future__ import annotations
 
@@ -95,8 +95,16 @@ def _json_kind(headers: dict[bytes, bytes]) -> str | None:
     return None
 
 
-class JsonBodyMiddleware:
-    """The one check of JSON bodies, before any route parses them.
+def _nul_in_url(scope: Scope) -> str | None:
+    """ "path" or "query" when the URL carries a NUL character (PostgreSQL stores none: it would be a 500)."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    query = scope.get("query_string", b"")
+    return "query" if b"%00" in query or b"\x00" in query else None
+
+
+class InputEdgeMiddleware:
+    """The one check of input at the edge, before any route reads it: no NUL in the URL; and JSON bodies.
 
     Inflates ``Content-Encoding: gzip`` (within ``max_bytes``; Segment's libraries compress), then answers 422 for a
     body nested deeper than ``safe_json.MAX_DEPTH`` or one that is not strict JSON (NaN, lone surrogates, numbers
@@ -108,7 +116,15 @@ class JsonBodyMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nul_in = _nul_in_url(scope)
+        if nul_in is not None:
+            error = {"code": "nul_character", "message": f"the {nul_in} holds a NUL character", "field": nul_in}
+            await _send_json(send, 422, {"error": error})
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))

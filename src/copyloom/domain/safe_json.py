@@ -2,6 +2,8 @@
 ``MAX_DEPTH`` deep, numbers that fit a double (a 5,000-digit integer is not one), and errors that name the line
 and column.
 
+NUL (``\\u0000``) is refused too: PostgreSQL stores it in no text or JSON column.
+
 The API checks every JSON request body with :func:`check_json` before a route parses it (a body nested 50,000
 deep would otherwise exhaust Python's recursion limit, and NaN in an attribute would be stored and later refused
 by PostgreSQL); readers that parse JSON themselves (Segment batches, NDJSON lines, import files and their JSON
@@ -39,7 +41,9 @@ def json_error(message: str, doc: bytes | str, offset: int, *, code: str = "inva
     """422 naming where the body went wrong: ``field`` is "body", the line and column are in the message and
     ``details``."""
     line, column = position(doc, offset)
-    what = "the body is nested too deep" if code == "json_too_deep" else "the body is not valid JSON"
+    what = {"json_too_deep": "the body is nested too deep", "nul_character": "the body cannot be stored"}.get(
+        code, "the body is not valid JSON"
+    )
     return InvalidInput(
         f"{what} at line {line}, column {column}: {message}",
         code=code,
@@ -92,7 +96,21 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise json_error(_ORJSON_POSITION.sub("", exc.msg), data, exc.pos) from exc
+    nul = _nul_escape(data)
+    if nul is not None:
+        raise json_error("a string holds the NUL character (\\u0000), which no text field can store", data, nul,
+                         code="nul_character")  # fmt: skip
     return value
+
+
+def _nul_escape(data: bytes) -> int | None:
+    """Offset of the first ``\\u0000`` escape in a JSON document (PostgreSQL stores no NUL in text or JSON)."""
+    start = data.find(b"\\u0000")
+    while start != -1:
+        if _backslashes_before(data, start) % 2 == 0:  # an escape, not the text "\\u0000" after an escaped backslash
+            return start
+        start = data.find(b"\\u0000", start + 1)
+    return None
 
 
 def check_json(raw: bytes, *, max_depth: int = MAX_DEPTH) -> None:

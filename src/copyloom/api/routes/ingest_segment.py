@@ -55,7 +55,7 @@ SegmentPrincipal = Annotated[Principal, Depends(segment_principal)]
 
 
 async def read_batch(request: Request) -> list[object]:
-    # Inflated (gzip) and checked for depth and strictness at the edge (JsonBodyMiddleware) already.
+    # Inflated (gzip) and checked for depth and strictness at the edge (InputEdgeMiddleware) already.
     payload: Any = safe_json.loads(await request.body())
     if not isinstance(payload, dict) or not isinstance(payload.get("batch"), list):
         raise InvalidInput('expected {"batch": [messages]}', field="batch")
