@@ -39,7 +39,7 @@ def readme_table() -> dict[tuple[str, str], frozenset[Role] | None]:
         roles = None if names == ["anyone"] else frozenset(Role(n) for n in names)
         for method, path in ENDPOINT.findall(endpoints):
             head, _, last = path.rpartition("/")
-            for alternative in last.split("|"):  # `/v1/reviews/{id}/approve|reject|edit`
+            for alternative in last.replace("\\|", "|").split("|"):  # `/v1/reviews/{id}/approve\|reject`
                 key = (method, _normalize(f"{head}/{alternative}"))
                 assert key not in table, f"{key} is listed twice in the README"
                 table[key] = roles
