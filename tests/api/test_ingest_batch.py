@@ -84,22 +84,24 @@ def test_consents_batch_with_unknown_purpose_and_customer(
 
 
 def test_orders_batch_and_events_batch(client: TestClient, keys: dict[Role, str]) -> None:
-    admin, journey = auth(keys[Role.ADMIN]), auth(keys[Role.JOURNEY])
+    admin = auth(keys[Role.ADMIN])
     client.put("/v1/customers/c-1", json={"name": "Ana"}, headers=admin)
     order = {"id": "o-1", "customer_id": "c-1", "placed_at": "2026-03-01T10:00:00Z", "currency": "EUR",
              "lines": [{"sku": "TENT-2P", "name": "Trail Tent", "quantity": 1, "unit_price": "249.00"},
                        {"sku": "MUG", "quantity": 2, "unit_price": "9.50"}]}  # fmt: skip
-    assert client.post("/v1/orders", json=[order], headers=journey).json()["inserted"] == 1
-    assert client.post("/v1/orders", json=[order], headers=journey).json()["unchanged"] == 1
+    assert client.post("/v1/orders", json=[order], headers=admin).json()["inserted"] == 1
+    assert client.post("/v1/orders", json=[order], headers=admin).json()["unchanged"] == 1
     cancelled = {**order, "status": "cancelled"}
-    assert client.post("/v1/orders", json=cancelled, headers=journey).json()["updated"] == 1
+    assert client.post("/v1/orders", json=cancelled, headers=admin).json()["updated"] == 1
     bad = {**order, "id": "o-2", "lines": [{"sku": "MUG", "quantity": 0}]}
-    r = client.post("/v1/orders", json=bad, headers=journey)
+    r = client.post("/v1/orders", json=bad, headers=admin)
     assert r.status_code == 422 and r.json()["error"]["field"] == "lines.0.quantity"
     events = [{"customer_id": "c-1", "name": "App Member Joined", "timestamp": "2026-01-01T00:00:00Z"}] * 2
-    report = client.post("/v1/events", json=events, headers=journey).json()
+    report = client.post("/v1/events", json=events, headers=admin).json()
     assert (report["inserted"], report["unchanged"]) == (1, 1)
-    assert client.post("/v1/events", json=events, headers=auth(keys[Role.REVIEWER])).status_code == 403
+    for role in (Role.REVIEWER, Role.JOURNEY, Role.MARKETER):  # ingestion is for admin keys
+        assert client.post("/v1/events", json=events, headers=auth(keys[role])).status_code == 403
+        assert client.post("/v1/orders", json=[order], headers=auth(keys[role])).status_code == 403
 
 
 def test_oversized_import_is_413_and_stores_nothing(

@@ -58,7 +58,7 @@ def test_segment_client_delivers_identify_track_and_orders(
 ) -> None:
     errors: list[Exception] = []
     client = Client(
-        write_key=keys[Role.JOURNEY],
+        write_key=keys[Role.ADMIN],
         host=server_url,
         sync_mode=mode == "sync",
         gzip=mode != "sync",
@@ -88,7 +88,8 @@ def test_segment_client_delivers_identify_track_and_orders(
 
 
 def test_segment_rejects_wrong_keys_and_roles(server_url: str, keys: dict[Role, str]) -> None:
-    for key, status in (("cl_wrong", 401), (keys[Role.REVIEWER], 403)):
+    wrong_roles = [(keys[role], 403) for role in (Role.REVIEWER, Role.JOURNEY, Role.MARKETER)]
+    for key, status in [("cl_wrong", 401), *wrong_roles]:
         client = Client(write_key=key, host=server_url, sync_mode=True, max_retries=0)
         with pytest.raises(APIError) as info:
             client.track("u-1", "Something")

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from copyloom import __version__
+from copyloom.api.docs import install_docs
 from copyloom.api.errors import install_error_handlers
-from copyloom.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from copyloom.api.middleware import BodyLimitMiddleware, InputEdgeMiddleware, RequestIdMiddleware
 from copyloom.api.routes import (
     campaigns,
     decisions,
@@ -19,6 +20,7 @@ from copyloom.api.routes import (
     ingest,
     ingest_activity,
     ingest_segment,
+    lists,
     metrics,
     reviews,
     ui,
@@ -31,7 +33,12 @@ from copyloom.db import make_engine, make_session_factory, upgrade
 from copyloom.guardrails.profanity import warm_up
 
 DESCRIPTION = """Copyloom writes personalized marketing messages from a brand's own first-party data and
-checks them before they leave. Authenticate every `/v1` call with `Authorization: Bearer <key>`."""
+checks them before they leave. Authenticate every `/v1` call with `Authorization: Bearer <key>` (the
+**Authorize** button); each operation names the roles that may call it.
+
+Every error is `{"error": {"code": "…", "message": "…", "field": "…"}}`: `code` is stable, `field` names the
+offending input (`body` with the line and column for malformed JSON). Lists are newest first, one page at a time:
+pass a page's `next_cursor` as `cursor` for the next."""
 
 
 def build_services(settings: Settings) -> Services:
@@ -62,8 +69,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if owned:
                 app.state.services.engine.dispose()
 
-    app = FastAPI(title="copyloom", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="copyloom",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served from packaged assets by install_docs, not from a CDN
+        redoc_url=None,
+    )
     install_error_handlers(app)
+    install_docs(app)
+    # Inside the size limit (it reads whole bodies), which counts what arrives; it limits what it inflates.
+    app.add_middleware(InputEdgeMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
@@ -74,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ingest.router)
     app.include_router(ingest_activity.router)
     app.include_router(ingest_segment.router)
+    app.include_router(lists.router)
     app.include_router(facts.router)
     app.include_router(reviews.router)
     app.include_router(ui.router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import BackgroundTasks, Depends, Request
@@ -48,6 +48,11 @@ def get_db(request: Request, services: AppServices) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
+# Every dependency that authenticates a key -> the roles it lets through (None: any valid key). The OpenAPI
+# document reads it to list each operation's roles and its 401/403; the role test compares it with the README.
+ROLE_GATES: dict[Callable[..., Any], frozenset[Role] | None] = {}
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -65,6 +70,7 @@ async def get_principal(request: Request, services: AppServices) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+ROLE_GATES[get_principal] = None
 
 
 def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
@@ -77,6 +83,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
             raise Forbidden(f"this needs a key with role {names}; yours is {principal.role.value}")
         return principal
 
+    ROLE_GATES[_check] = allowed
     return _check
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from copyloom.content.schemas import DraftOut
 from copyloom.domain.enums import Channel
+from copyloom.domain.fields import AwareUtcDateTime
 
 
 class DecisionRequest(BaseModel):
@@ -30,7 +31,7 @@ class DecisionRequest(BaseModel):
     campaign_id: str = Field(min_length=1, max_length=32)
     customer_id: str = Field(min_length=1, max_length=128)
     channel: Channel
-    send_at: AwareDatetime | None = None
+    send_at: AwareUtcDateTime | None = None
     deadline_ms: int | None = Field(default=None, ge=10, le=60_000)
     idempotency_key: str = Field(min_length=1, max_length=200)
 
@@ -78,7 +79,7 @@ class OutcomeIn(BaseModel):
     customer_id: str | None = Field(
         default=None, max_length=128, description="Required for a campaign control, which many customers get."
     )
-    occurred_at: AwareDatetime | None = None
+    occurred_at: AwareUtcDateTime | None = None
 
 
 class OutcomeOut(BaseModel):

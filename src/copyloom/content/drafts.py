@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.engine import ContentEngine
@@ -25,6 +23,7 @@ from copyloom.content.recheck import stored_check_context, stored_variant
 from copyloom.content.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
 from copyloom.content.views import draft_out
 from copyloom.domain.brief import Brief
+from copyloom.domain.pages import keyset_page
 from copyloom.errors import CopyloomError, InvalidInput, NotFound
 from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.types import RefineOperation, RefineRequest
@@ -83,19 +82,6 @@ def get_draft(session: Session, workspace_id: str, draft_id: str) -> DraftOut:
     return draft_out(draft, customer_external_id(session, draft))
 
 
-def _encode_cursor(draft: Draft) -> str:
-    raw = json.dumps([draft.created_at.isoformat(), draft.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, draft_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created), str(draft_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("cursor is not one this API returned", code="invalid_cursor", field="cursor") from exc
-
-
 def list_drafts(
     session: Session,
     workspace_id: str,
@@ -122,10 +108,7 @@ def list_drafts(
         query = query.where(Draft.channel == channel)
     if campaign_id is not None:
         query = query.where(Draft.campaign_id == campaign_id)
-    if cursor:
-        created, last_id = _decode_cursor(cursor)
-        query = query.where(or_(Draft.created_at < created, and_(Draft.created_at == created, Draft.id < last_id)))
-    rows = list(session.scalars(query.order_by(Draft.created_at.desc(), Draft.id.desc()).limit(limit + 1)))
+    rows, next_cursor = keyset_page(session, query, Draft, limit=limit, cursor=cursor)
     externals = dict(
         session.execute(
             select(Customer.id, Customer.external_id).where(
@@ -135,8 +118,8 @@ def list_drafts(
         .tuples()
         .all()
     )
-    items = [draft_out(d, externals.get(d.customer_id) if d.customer_id else None) for d in rows[:limit]]
-    return DraftPage(items=items, next_cursor=_encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
+    items = [draft_out(d, externals.get(d.customer_id) if d.customer_id else None) for d in rows]
+    return DraftPage(items=items, next_cursor=next_cursor)
 
 
 async def refine_draft(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from copyloom.domain.brief import Brief
 from copyloom.domain.enums import Channel
+from copyloom.domain.fields import AwareUtcDateTime
 from copyloom.genai.types import RefineOperation
 
 DraftStatus = Literal["pending_review", "approved", "blocked", "rejected"]
@@ -46,7 +47,7 @@ class DraftRequest(BaseModel):
     brief: Brief
     variants: int = Field(default=2, ge=1, le=5)
     locale: str | None = Field(default=None, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-    send_at: AwareDatetime | None = None
+    send_at: AwareUtcDateTime | None = None
 
 
 class RefineBody(BaseModel):

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from copyloom.domain.imports import as_utc, money
 
@@ -24,7 +24,9 @@ Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://\S+$")]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2), AfterValidator(money)]
+# Every time the API accepts: naive means UTC; outside years 1-9999 once in UTC is a 422 on the field (as_utc).
 UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
+AwareUtcDateTime = Annotated[AwareDatetime, AfterValidator(as_utc)]
 
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{4})?(-([A-Z]{2}|\d{3}))?$")
 

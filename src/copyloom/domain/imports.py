@@ -129,8 +129,15 @@ def import_rows(
 
 
 def as_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; aware ones are converted (the store keeps UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Naive datetimes are taken as UTC; aware ones are converted (the store keeps UTC). A time whose UTC form
+    falls outside years 1-9999 (``9999-12-31T23:59:59-14:00``) is a ValueError, which pydantic reports on the
+    field."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the time is outside years 1-9999 once converted to UTC") from exc
 
 
 def money(value: Decimal) -> Decimal:

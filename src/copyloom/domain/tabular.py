@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from copyloom.domain import safe_json
 from copyloom.domain.imports import BadRow
 from copyloom.errors import InvalidInput
 
@@ -30,17 +30,14 @@ def parse_ndjson(lines: Iterable[str | bytes]) -> Iterator[object]:
         if not text.strip():
             continue
         try:
-            yield json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield BadRow("invalid_json", f"not JSON: {exc.msg} at column {exc.colno}")
+            yield safe_json.loads(text)
+        except InvalidInput as exc:
+            yield BadRow(exc.code, exc.message.replace("the body", "the line", 1))
 
 
 def parse_json_batch(body: bytes) -> list[object]:
     """A JSON array of rows (or one object, taken as a batch of one); malformed JSON raises InvalidInput."""
-    try:
-        value = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json", field="body") from exc
+    value = safe_json.loads(body)
     if isinstance(value, dict):
         return [value]
     if not isinstance(value, list):
@@ -62,8 +59,8 @@ def csv_row_to_payload(row: dict[str, str]) -> object:
             payload[column] = [part.strip() for part in cell.split("|") if part.strip()]
         elif column in OBJECT_FIELDS:
             try:
-                payload[column] = {**json.loads(cell), **payload.get(column, {})}
-            except (json.JSONDecodeError, TypeError):
+                payload[column] = {**safe_json.loads(cell), **payload.get(column, {})}
+            except (InvalidInput, TypeError):
                 return BadRow("invalid_json", f"{column}: expected a JSON object")
         else:
             payload[column] = cell

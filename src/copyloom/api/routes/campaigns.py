@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
 from copyloom.content.campaign_schemas import CampaignCreate, CampaignOut, CampaignStats
@@ -17,6 +17,8 @@ from copyloom.content.campaigns import (
     retry_failed,
 )
 from copyloom.content.stats import campaign_stats
+from copyloom.domain.listings import CampaignPage, CampaignStatus, list_campaigns
+from copyloom.domain.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -48,6 +50,7 @@ def get_campaign_stats(campaign_id: str, principal: MarketerPrincipal, db: DbSes
     return campaign_stats(db, campaign_id)
 
 
+<<<<<<< HEAD
 _STATE: dict[int | str, dict[str, Any]] = {
     409: {"description": "The campaign is in a state that does not allow this (`campaign_state`)."}
 }
@@ -95,3 +98,15 @@ def post_retry_failed(
         db.commit()
         services.task_runner().submit("campaign.run", {"campaign_id": campaign_id})
     return campaign_out(db, principal.workspace_id, campaign_id)
+=======
+@router.get("", summary="Campaigns, newest first, by status or name (progress is on each campaign's own page)")
+def get_campaigns(
+    principal: MarketerPrincipal,
+    db: DbSession,
+    status: CampaignStatus | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Part of the name.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> CampaignPage:
+    return list_campaigns(db, principal.workspace_id, status=status, q=q, limit=limit, cursor=cursor)
+>>>>>>> apidocs

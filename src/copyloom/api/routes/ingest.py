@@ -19,14 +19,32 @@ from copyloom.api.deps import (
     forget_cached,
     schedule_reindex,
 )
-from copyloom.api.routes.ingest_body import BATCH_OPENAPI, Rows
+from copyloom.api.openapi import body_schema
+from copyloom.api.routes.ingest_body import Rows
 from copyloom.domain.brand import BrandKitSpec
-from copyloom.domain.catalogue import OfferIn, ProductIn, import_offers, import_products, upsert_offer, upsert_product
-from copyloom.domain.customers import CustomerIn, CustomerOut, get_customer, import_customers, upsert_customer
+from copyloom.domain.catalogue import (
+    OfferIn,
+    OfferRecordIn,
+    ProductIn,
+    ProductRecordIn,
+    import_offers,
+    import_products,
+    upsert_offer,
+    upsert_product,
+)
+from copyloom.domain.customers import (
+    CustomerIn,
+    CustomerOut,
+    CustomerRecordIn,
+    get_customer,
+    import_customers,
+    upsert_customer,
+)
 from copyloom.domain.imports import ImportReport, Outcome
 from copyloom.domain.texts import (
     KnowledgeIn,
     NoteIn,
+    NoteRecordIn,
     get_brand_kit,
     import_notes,
     save_brand_kit,
@@ -59,15 +77,15 @@ def put_customer(
     return CustomerWriteResult(id=customer_id, outcome=outcome, customer=CustomerOut.of(row))
 
 
-@router.get("/customers/{customer_id}", summary="One customer of this workspace")
-def read_customer(customer_id: ExternalIdPath, principal: AdminPrincipal, db: DbSession) -> CustomerOut:
+@router.get("/customers/{customer_id}", summary="One customer of this workspace (admin and marketer keys)")
+def read_customer(customer_id: ExternalIdPath, principal: MarketerPrincipal, db: DbSession) -> CustomerOut:
     return CustomerOut.of(get_customer(db, principal.workspace_id, customer_id))
 
 
 @router.post(
     "/customers/import",
     summary="Upsert many customers: a JSON array or NDJSON of objects with `id` and the customer fields",
-    openapi_extra=BATCH_OPENAPI,
+    openapi_extra=body_schema(CustomerRecordIn),
 )
 def post_customers_import(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
     return import_customers(db, principal.workspace_id, body.rows)
@@ -92,7 +110,7 @@ def put_note(
 @router.post(
     "/notes",
     summary="Upsert notes: objects with `id`, `customer_id`, `kind`, `text`",
-    openapi_extra=BATCH_OPENAPI,
+    openapi_extra=body_schema(NoteRecordIn),
 )
 def post_notes(
     principal: AdminPrincipal, body: Rows, db: DbSession, background: BackgroundTasks, services: AppServices
@@ -121,7 +139,7 @@ def put_product(
 @router.post(
     "/products/import",
     summary="Upsert many products: a JSON array or NDJSON of objects with `sku` and the product fields",
-    openapi_extra=BATCH_OPENAPI,
+    openapi_extra=body_schema(ProductRecordIn),
 )
 def post_products_import(
     principal: AdminPrincipal, body: Rows, db: DbSession, background: BackgroundTasks, services: AppServices
@@ -138,7 +156,9 @@ def put_offer(offer_id: ExternalIdPath, data: OfferIn, principal: AdminPrincipal
     return WriteResult(id=offer_id, outcome=outcome)
 
 
-@router.post("/offers/import", summary="Upsert many offers (objects with `id`)", openapi_extra=BATCH_OPENAPI)
+@router.post(
+    "/offers/import", summary="Upsert many offers (objects with `id`)", openapi_extra=body_schema(OfferRecordIn)
+)
 def post_offers_import(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
     return import_offers(db, principal.workspace_id, body.rows)
 

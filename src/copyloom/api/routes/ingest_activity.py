@@ -1,4 +1,5 @@
-"""Ingestion of what happens: consents (admin), events and orders (admin or journey keys).
+"""Ingestion of what happens: consents, events and orders (admin keys: ingestion steers the gates; a journey
+key reports outcomes through ``POST /v1/outcomes`` only).
 
 Each endpoint takes one JSON object (single-record semantics: a bad payload is a 422 naming the field, an
 unknown customer a 404) or a JSON array / NDJSON batch (bad rows are skipped and reported).
@@ -7,18 +8,20 @@ unknown customer a 404) or a JSON array / NDJSON batch (bad rows are skipped and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from copyloom.api.deps import AdminPrincipal, DbSession, JourneyPrincipal
+from copyloom.api.deps import AdminPrincipal, DbSession
+from copyloom.api.openapi import body_schema
 from copyloom.api.routes.ingest_body import Rows
 from copyloom.domain.activity import EventIn, OrderIn, import_events, import_orders, record_event, upsert_order
 from copyloom.domain.consents import ConsentIn, import_consents, record_consent
 from copyloom.domain.imports import ImportReport, Outcome, validate
 
 router = APIRouter(prefix="/v1", tags=["ingestion"])
+_UNKNOWN_CUSTOMER: dict[int | str, dict[str, Any]] = {404: {"description": "One object for an unknown customer"}}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -36,27 +39,11 @@ def _single_or_batch(
     return report
 
 
-def _one_or_many(schema_doc: str) -> dict[str, object]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
-                        "description": schema_doc,
-                    }
-                },
-                "application/x-ndjson": {"schema": {"type": "string"}},
-            },
-        }
-    }
-
-
 @router.post(
     "/consents",
     summary="Record consent decisions (append-only history)",
-    openapi_extra=_one_or_many("A ConsentIn object, or a list of them."),
+    openapi_extra=body_schema(ConsentIn),
+    responses=_UNKNOWN_CUSTOMER,
 )
 def post_consents(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
     ws = principal.workspace_id
@@ -68,9 +55,10 @@ def post_consents(principal: AdminPrincipal, body: Rows, db: DbSession) -> Impor
 @router.post(
     "/events",
     summary="Record behavioural events (idempotent by message_id or content)",
-    openapi_extra=_one_or_many("An EventIn object, or a list of them."),
+    openapi_extra=body_schema(EventIn),
+    responses=_UNKNOWN_CUSTOMER,
 )
-def post_events(principal: JourneyPrincipal, body: Rows, db: DbSession) -> ImportReport:
+def post_events(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
     ws = principal.workspace_id
     return _single_or_batch(body, EventIn, lambda r: record_event(db, ws, r), lambda rows: import_events(db, ws, rows))
 
@@ -78,8 +66,9 @@ def post_events(principal: JourneyPrincipal, body: Rows, db: DbSession) -> Impor
 @router.post(
     "/orders",
     summary="Create or update orders with their lines",
-    openapi_extra=_one_or_many("An OrderIn object, or a list of them."),
+    openapi_extra=body_schema(OrderIn),
+    responses=_UNKNOWN_CUSTOMER,
 )
-def post_orders(principal: JourneyPrincipal, body: Rows, db: DbSession) -> ImportReport:
+def post_orders(principal: AdminPrincipal, body: Rows, db: DbSession) -> ImportReport:
     ws = principal.workspace_id
     return _single_or_batch(body, OrderIn, lambda r: upsert_order(db, ws, r), lambda rows: import_orders(db, ws, rows))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
@@ -30,13 +30,3 @@ async def read_rows_body(request: Request) -> RowsBody:
 
 
 Rows = Annotated[RowsBody, Depends(read_rows_body)]
-
-BATCH_OPENAPI: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-            "application/x-ndjson": {"schema": {"type": "string", "description": "One JSON object per line."}},
-        },
-    }
-}

@@ -2,28 +2,29 @@
 
 Segment's libraries authenticate with HTTP Basic auth: the write key as user name and an empty password
 (``Authorization: Basic base64("<key>:")``); a Bearer key works too. The write key is a copyloom API key of role
-``admin`` or ``journey`` (journey is the least privilege that may write events). Bodies may be gzip-compressed
-(``Content-Encoding: gzip``, which ``analytics.Client(gzip=True)`` sends).
+``admin``: an ``identify`` rewrites a customer's email, phone, birth date and time zone, which steer the minors and
+quiet-hours gates, so it is ingestion like every other (a journey key reports outcomes only). Bodies may be
+gzip-compressed (``Content-Encoding: gzip``, which ``analytics.Client(gzip=True)`` sends): the API's edge inflates
+them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
-import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from copyloom.api.deps import AppServices, DbSession
+from copyloom.api.deps import ROLE_GATES, AppServices, DbSession
+from copyloom.domain import safe_json
 from copyloom.domain.enums import Role
 from copyloom.domain.segment import SegmentReport, ingest_segment_batch
 from copyloom.domain.workspaces import Principal, authenticate
-from copyloom.errors import Forbidden, InvalidInput, PayloadTooLarge, Unauthenticated
+from copyloom.errors import Forbidden, InvalidInput, Unauthenticated
 
 router = APIRouter(prefix="/v1", tags=["segment"])
-WRITE_ROLES = frozenset({Role.ADMIN, Role.JOURNEY})
+WRITE_ROLES = frozenset({Role.ADMIN})
 
 
 def _write_key(request: Request) -> str:
@@ -45,28 +46,17 @@ def segment_principal(request: Request, services: AppServices) -> Principal:
     with services.session_factory() as session:
         principal = authenticate(session, key)
     if principal.role not in WRITE_ROLES:
-        raise Forbidden(f"a Segment write key must have role admin or journey; yours is {principal.role.value}")
+        raise Forbidden(f"a Segment write key must have role admin; yours is {principal.role.value}")
     return principal
 
 
+ROLE_GATES[segment_principal] = WRITE_ROLES
 SegmentPrincipal = Annotated[Principal, Depends(segment_principal)]
 
 
-async def read_batch(request: Request, services: AppServices) -> list[object]:
-    body = await request.body()
-    limit = services.settings.max_body_bytes
-    if request.headers.get("content-encoding", "").lower() == "gzip":
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            body = inflater.decompress(body, limit + 1)
-        except zlib.error as exc:
-            raise InvalidInput("the body is not valid gzip", code="invalid_gzip", field="body") from exc
-        if len(body) > limit:
-            raise PayloadTooLarge(f"request bodies are limited to {limit} bytes uncompressed")
-    try:
-        payload: Any = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json", field="body") from exc
+async def read_batch(request: Request) -> list[object]:
+    # Inflated (gzip) and checked for depth and strictness at the edge (InputEdgeMiddleware) already.
+    payload: Any = safe_json.loads(await request.body())
     if not isinstance(payload, dict) or not isinstance(payload.get("batch"), list):
         raise InvalidInput('expected {"batch": [messages]}', field="batch")
     shared_context = payload.get("context") if isinstance(payload.get("context"), dict) else {}
@@ -79,10 +69,32 @@ async def read_batch(request: Request, services: AppServices) -> list[object]:
 
 
 Batch = Annotated[list[object], Depends(read_batch)]
+_MESSAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": ["identify", "track", "page", "screen"]},
+        "userId": {"type": "string", "description": "The customer's id; anonymous messages are skipped."},
+        "event": {"type": "string", "description": 'track: e.g. "Order Completed", "Product Viewed".'},
+        "traits": {"type": "object", "description": "identify: name, email, phone, timezone, address, …"},
+        "properties": {"type": "object"},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "messageId": {"type": "string", "description": "Re-sending a message id is a no-op."},
+        "context": {"type": "object"},
+    },
+}
 _DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": {"type": "object", "properties": {"batch": {"type": "array"}}}}},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["batch"],
+                    "properties": {"batch": {"type": "array", "items": _MESSAGE}, "context": {"type": "object"}},
+                }
+            }
+        },
     }
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +11,7 @@ from copyloom.content.drafts import customer_external_id, load_draft
 from copyloom.content.schemas import DraftOut
 from copyloom.content.views import draft_out
 from copyloom.domain.enums import Channel, Role
+from copyloom.domain.fields import UtcDateTime
 from copyloom.domain.workspaces import Principal
 from copyloom.review import decisions
 from copyloom.review.audit import history
@@ -105,8 +105,8 @@ def draft_history(draft_id: str, principal: AnyReader, db: DbSession) -> DraftHi
 def reviews_report(
     principal: ReviewerPrincipal,
     db: DbSession,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: UtcDateTime | None = None,
+    until: UtcDateTime | None = None,
     channel: Channel | None = None,
 ) -> ReviewReport:
     return review_report(
