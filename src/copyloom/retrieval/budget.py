@@ -17,7 +17,8 @@ DEFAULT_TOKEN_BUDGET = 1500
 DEFAULT_ALLOTMENTS: dict[FactKind, float] = {
     FactKind.PROFILE: 0.10,
     FactKind.PURCHASE: 0.18,
-    FactKind.PRODUCT: 0.25,
+    FactKind.PRODUCT: 0.21,
+    FactKind.PAIRING: 0.04,
     FactKind.OFFER: 0.15,
     FactKind.KNOWLEDGE: 0.12,
     FactKind.EVENT: 0.07,

@@ -202,7 +202,14 @@ def product_fact(p: Product, score: float, *, required: bool = False) -> Fact:
         id=f"product:{p.sku}",
         kind=FactKind.PRODUCT,
         text=f"{name}{extra} (sku {p.sku}), {price}{desc}",
-        values=FactValues(price=p.price, currency=p.currency, sku=p.sku, product_name=name, url=p.url),
+        values=FactValues(
+            price=p.price,
+            currency=p.currency,
+            sku=p.sku,
+            product_name=name,
+            url=p.url,
+            category=clean_text(p.category, 60) if p.category else None,
+        ),
         source=_src("products", p.id, p.workspace_id),
         score=score,
         required=required,
@@ -258,6 +265,8 @@ def offer_fact(offer: Offer, score: float, *, required: bool = False) -> Fact:
             code=offer.code,
             valid_from=offer.valid_from,
             valid_to=offer.valid_to,
+            eligible_skus=tuple(offer.eligible_skus or ()),
+            eligible_categories=tuple(offer.eligible_categories or ()),
         ),
         source=_src("offers", offer.id, offer.workspace_id),
         score=score,
@@ -270,6 +279,7 @@ def knowledge_fact(k: KnowledgeItem, score: float) -> Fact:
         id=f"knowledge:{k.external_id}",
         kind=FactKind.KNOWLEDGE,
         text=f"{k.kind.capitalize()} - {clean_text(k.title, 120)}: {clean_text(k.text, 400)}",
+        values=FactValues(category=k.kind),  # an "event" is what an invitation may announce
         source=_src("knowledge_items", k.id, k.workspace_id),
         score=score,
     )

@@ -29,7 +29,7 @@ __all__ = ["Copy", "Style", "compose", "parse_copy"]
 _END = ("。", "？", "！", ".", "?", "!", "，", ",")
 _EMOJI = {
     "win_back": "👋",
-    "cross_sell": "🎒",
+    "cross_sell": "🛍️",
     "replenish": "🔁",
     "loyalty": "🌟",
     "event_invite": "📅",
@@ -64,7 +64,8 @@ class Style:
         return self.locale.lower().startswith("zh")
 
 
-def parse_copy(rendered: str) -> Copy | None:
+def parse_copy(rendered: str, lead: tuple[str, ...] = ()) -> Copy | None:
+    """Slots of the rendered blocks; ``lead`` puts those fact slots first (what the brief asked to feature)."""
     slots: dict[str, str] = {}
     for line in rendered.splitlines():
         key, sep, value = line.partition(": ")
@@ -73,6 +74,7 @@ def parse_copy(rendered: str) -> Copy | None:
     if "angle" not in slots:
         return None
     focus = slots.get("focus", "").split()
+    focus = [k for k in focus if k in lead] + [k for k in focus if k not in lead]
     return Copy(slots=slots, facts=[slots[k] for k in focus if slots.get(k)])
 
 
