@@ -54,7 +54,9 @@ def test_payloads_render_as_text_on_every_page(
             .values(name=NAME)
         )
     hostile = stage(
-        src["id"], {"text": text.replace("Complete your kit", "COMPLETE YOUR KIT " + COPY)}, status="pending_review"
+        src["id"],
+        {"text": text.replace("Goes with your order", "GOES WITH YOUR ORDER " + COPY)},
+        status="pending_review",
     )
     with session_scope(session_factory) as s:
         draft = s.get(Draft, hostile)

@@ -26,6 +26,7 @@ from copyloom.guardrails.text import display_width
 
 __all__ = ["Copy", "Style", "compose", "parse_copy"]
 
+PREHEADER_MIN_COLUMNS = 30  # shorter leaves the inbox line to the body's first words (the channel check's default)
 _END = ("。", "？", "！", ".", "?", "!", "，", ",")
 _EMOJI = {
     "win_back": "👋",
@@ -183,7 +184,10 @@ def compose(channel: Channel, copy: Copy, style: Style, *, whatsapp_template_onl
         return SmsContent(text=ex(sms.text))
     if channel is Channel.EMAIL:
         subject = _choose(_titles(copy), _fit_width(lim["subject"]), style)
-        preheader = _choose([copy.get("line"), *copy.facts[:1]], _fit_width(lim["preheader"]), style)
+        line, first = copy.get("line"), copy.facts[:1]
+        options = [line, *first, _join([line, *first], zh)]
+        wide = [o for o in options if o and display_width(o) >= PREHEADER_MIN_COLUMNS]
+        preheader = _choose(wide + options, _fit_width(lim["preheader"]), style)
         paragraphs = [
             [copy.get("greeting"), _join([copy.get("line")], zh), _join(copy.facts, zh), copy.get("signoff")],
             [copy.get("greeting"), _join([copy.get("line"), *copy.facts[:1]], zh), copy.get("signoff")],

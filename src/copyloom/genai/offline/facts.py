@@ -168,6 +168,8 @@ def pick_facts(
     pairs = [p for p in pools["pairing"] if p.values.related_sku in purchases and p.values.sku in products]
     if named_products:
         pairs = [p for p in pairs if p.values.sku in {f.values.sku for f in pools["product"]}]
+    zh = (locale or bundle.locale).lower().startswith("zh")
+    pairs.sort(key=lambda p: bool(_CJK.search(products[p.values.sku or ""].values.product_name or "")) != zh)
     pairing = _nth(pairs, index) if goal != "replenish" else None
     if pairing is not None:
         purchase: Fact | None = purchases[pairing.values.related_sku or ""]
@@ -210,6 +212,13 @@ def _pick_offer(
     return fitting[index % len(fitting)] if fitting else chosen
 
 
+def spaced(name: str | None) -> str | None:
+    """A Latin name set off by spaces inside Chinese copy (a CJK name needs none)."""
+    if not name:
+        return name
+    return name if _CJK.search(name[0]) and _CJK.search(name[-1]) else f" {name} "
+
+
 def copy_context(
     brand_name: str,
     picked: Picked,
@@ -234,9 +243,10 @@ def copy_context(
     if picked.product:
         v = picked.product.values
         price = format_money(v.price, v.currency) if v.price is not None else None
-        ctx["product"] = {"name": v.product_name, "price": price}
+        ctx["product"] = {"name": v.product_name, "zh": spaced(v.product_name), "price": price}
     if picked.purchase:
-        ctx["purchase"] = {"name": picked.purchase.values.product_name}
+        name = picked.purchase.values.product_name
+        ctx["purchase"] = {"name": name, "zh": spaced(name)}
     if picked.pairing and picked.product and picked.purchase:
         method = "co_purchase" if picked.pairing.source.table == "orders" else "category"
         category = picked.product.values.category
@@ -274,6 +284,7 @@ def _offer_context(picked: Picked, locale: str) -> dict[str, Any] | None:
         "until": format_date(v.valid_to) if v.valid_to else None,
         "text": _offer_text(offer),
         "on": on,
+        "on_zh": spaced(on),
         "scope": scope,
     }
 
