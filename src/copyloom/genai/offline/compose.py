@@ -184,8 +184,8 @@ def compose(channel: Channel, copy: Copy, style: Style, *, whatsapp_template_onl
         return SmsContent(text=ex(sms.text))
     if channel is Channel.EMAIL:
         subject = _choose(_titles(copy), _fit_width(lim["subject"]), style)
-        line, first = copy.get("line"), copy.facts[:1]
-        options = [line, *first, _join([line, *first], zh)]
+        line = copy.get("line")
+        options = [line, *copy.facts, *(_join([line, f], zh) for f in copy.facts)]
         wide = [o for o in options if o and display_width(o) >= PREHEADER_MIN_COLUMNS]
         preheader = _choose(wide + options, _fit_width(lim["preheader"]), style)
         paragraphs = [

@@ -177,6 +177,8 @@ def pick_facts(
     else:
         purchase = _nth(pools["purchase"], index)
         others = [p for p in pools["product"] if not purchase or p.values.sku != purchase.values.sku]
+        if goal == "replenish" and not named_products:
+            others = []  # "time to restock" is only said of what the customer bought: the purchase itself
         product = _nth(others, index)
         if goal == "cross_sell" and purchase is not None and product is not None:
             purchase = None  # no reason to pair them: the cross-sell shows the product on its own
@@ -184,8 +186,12 @@ def pick_facts(
     offer = _pick_offer(pools["offer"], index, product, purchase, pairing is not None)
     if offer is not None and restricted(offer):
         must = offer.required or offer.id in d.named
-        if purchase is not None and not covers(offer, purchase):
+        if purchase is not None and not covers(offer, purchase) and goal == "replenish" and not must:
+            offer = None  # a restock reminder is about the purchase: an offer that does not cover it gives way
+        elif purchase is not None and not covers(offer, purchase):
             purchase, pairing = None, None  # never an offer next to a bought product it does not cover
+    if offer is not None and restricted(offer):
+        must = offer.required or offer.id in d.named
         if product is not None and not covers(offer, product):
             covered = [p for p in pools["product"] if covers(offer, p)]
             if covered and not named_products:
@@ -194,6 +200,9 @@ def pick_facts(
                 product, pairing = None, None  # the brief's offer, alone, named by its own title
             else:
                 offer = None  # the product stays; an offer that does not cover it does not
+    if offer is not None and restricted(offer) and product is None and purchase is None:
+        # an offer for some products is shown with one of them (else named by its own title, where it can be)
+        product = _nth([p for p in pools["product"] if covers(offer, p)], index)
     profile = pools["profile"][0] if pools["profile"] else None
     return Picked(offer, product, purchase, _nth(pools["event"], index), profile, pairing)
 
