@@ -257,11 +257,15 @@ def pairing_facts(
     ).all()
     products = {p.sku: p for p in rows}
     facts: list[Fact] = []
+    shown: set[str] = set()
     for rank, sku in enumerate(skus):
         pairing = pairs.get(sku)
         product = products.get(pairing.sku) if pairing else None
         if pairing is None or product is None:
             continue
         score = 0.95 - 0.05 * rank
-        facts += [pairing_fact(pairing, names[sku], product, score), product_fact(product, score)]
+        facts.append(pairing_fact(pairing, names[sku], product, score))
+        if product.sku not in shown:  # two bought products may pair with the same one
+            shown.add(product.sku)
+            facts.append(product_fact(product, score))
     return facts

@@ -218,7 +218,7 @@ def _pick_offer(
     if all(covers(chosen, f) for f in shown) or chosen.required:
         return chosen
     fitting = [o for o in offers if all(covers(o, f) for f in shown)]
-    return fitting[index % len(fitting)] if fitting else chosen
+    return fitting[index % len(fitting)] if fitting else None  # the variant's products stay, without an offer
 
 
 def spaced(name: str | None) -> str | None:
