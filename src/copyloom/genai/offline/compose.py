@@ -186,8 +186,9 @@ def compose(channel: Channel, copy: Copy, style: Style, *, whatsapp_template_onl
         subject = _choose(_titles(copy), _fit_width(lim["subject"]), style)
         line = copy.get("line")
         options = [line, *copy.facts, *(_join([line, f], zh) for f in copy.facts)]
-        wide = [o for o in options if o and display_width(o) >= PREHEADER_MIN_COLUMNS]
-        preheader = _choose(wide + options, _fit_width(lim["preheader"]), style)
+        fits = _fit_width(lim["preheader"])
+        wide = [o for o in options if o and display_width(o) >= PREHEADER_MIN_COLUMNS and fits(o)]
+        preheader = _choose(wide or options, fits, style)  # shortening never goes below the minimum
         paragraphs = [
             [copy.get("greeting"), _join([copy.get("line")], zh), _join(copy.facts, zh), copy.get("signoff")],
             [copy.get("greeting"), _join([copy.get("line"), *copy.facts[:1]], zh), copy.get("signoff")],
