@@ -35,7 +35,7 @@ from copyloom.genai.types import (
     RefineRequest,
 )
 from copyloom.prompts import get_prompt
-from copyloom.retrieval.facts import FactsBundle
+from copyloom.retrieval.facts import FactKind, FactsBundle
 
 __all__ = ["OFFLINE_LOCALES", "OFFLINE_NOTE", "FeedbackHints", "OfflineGenerator", "not_supported"]
 
@@ -161,7 +161,7 @@ class OfflineGenerator:
             angle = (angle + 1) % N_ANGLES
         only = set(request.parent.fact_ids) & request.bundle.ids()
         # the parent's pairing (if any) is kept: it is cited only through the products it pairs
-        only |= {f.id for f in request.bundle.facts if f.kind.value == "pairing"}
+        only |= {f.id for f in request.bundle.facts if f.kind is FactKind.PAIRING}
         picked = pick_facts(
             request.bundle,
             0,
@@ -258,7 +258,9 @@ class OfflineGenerator:
         assert copy is not None
         text = "\n".join(content.text_fields().values())
         cited = [
-            f.id for f in picked.facts() if f.kind.value != "pairing" and any(q and q in text for q in quoted(f, ctx))
+            f.id
+            for f in picked.facts()
+            if f.kind is not FactKind.PAIRING and any(q and q in text for q in quoted(f, ctx))
         ]
         notes: list[str] = []
         if (
