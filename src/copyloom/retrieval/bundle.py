@@ -36,6 +36,7 @@ from copyloom.retrieval.pairing import pairing_facts
 from copyloom.retrieval.sections import (
     attribute_facts,
     contact_facts,
+    eligibility_profile,
     event_facts,
     first_name,
     knowledge_fact,
@@ -134,7 +135,7 @@ def _offers(
             if is_named:
                 dropped.append(DroppedFact(id=f"offer:{o.external_id}", kind=FactKind.OFFER, reason="not_live"))
             continue
-        if not offer_is_eligible(o, customer.attributes or {}):
+        if not offer_is_eligible(o, eligibility_profile(customer)):
             if is_named:
                 dropped.append(DroppedFact(id=f"offer:{o.external_id}", kind=FactKind.OFFER, reason="not_eligible"))
             continue

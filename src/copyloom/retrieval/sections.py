@@ -16,6 +16,7 @@ from copyloom.retrieval.sanitize import clean_text, is_sensitive_key, safe_scala
 __all__ = [
     "attribute_facts",
     "contact_facts",
+    "eligibility_profile",
     "event_facts",
     "first_name",
     "knowledge_fact",
@@ -220,6 +221,15 @@ def offer_is_live(offer: Offer, now: datetime) -> bool:
     if not offer.active:
         return False
     return (offer.valid_from is None or offer.valid_from <= now) and (offer.valid_to is None or now <= offer.valid_to)
+
+
+def eligibility_profile(customer: Customer) -> dict[str, Any]:
+    """What offer eligibility is matched against: the customer's attributes, plus the market they are in
+    (``country``, also as ``market``) and ``locale`` from the profile unless an attribute says otherwise."""
+    profile: dict[str, Any] = {"locale": customer.locale}
+    if customer.country:
+        profile |= {"country": customer.country, "market": customer.country}
+    return profile | (customer.attributes or {})
 
 
 def offer_is_eligible(offer: Offer, attributes: dict[str, Any]) -> bool:
