@@ -223,7 +223,7 @@ def _whatsapp(copy: Copy, style: Style, ex: Callable[[str], str], template_only:
         name = f"{style.goal}_{style.locale.lower().replace('-', '_')}"
         variables = {
             "headline": _choose(_titles(copy), _fit_len(var_limit), style),
-            "details": _choose([*copy.facts[:1], copy.get("line")], _fit_len(var_limit), style),
+            "details": _choose([*copy.facts, copy.get("line")], _fit_len(var_limit), style),
         }
         return WhatsAppContent(template_name=name, template_variables={k: ex(v) for k, v in variables.items() if v})
     brand_line = f"{style.brand}" if zh else f"— {style.brand}"
