@@ -61,10 +61,15 @@ def test_create_read_list_and_refine_drafts(
     assert child.json()["parent_id"] == first["id"] and child.json()["channel"] == first["channel"]
     no_locale = client.post(f"/v1/drafts/{first['id']}/refine", json={"operation": "translate"}, headers=auth(key))
     assert no_locale.status_code == 422 and no_locale.json()["error"]["field"] == "target_locale"
-    zh = client.post(
-        f"/v1/drafts/{first['id']}/refine", json={"operation": "translate", "target_locale": "zh-CN"}, headers=auth(key)
-    )
-    assert zh.status_code == 201 and zh.json()["locale"] == "zh-CN"
+    # Offline, a translation or a tone change is refused (422) rather than answered with the same copy; nothing is
+    # stored for it.
+    for op in ({"operation": "translate", "target_locale": "zh-CN"}, {"operation": "more_casual"}):
+        refused = client.post(f"/v1/drafts/{first['id']}/refine", json=op, headers=auth(key))
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "not_supported_offline"
+        assert refused.json()["error"]["field"] == "operation"
+    assert first["generator"]["notes"][0] == "offline template, no model"
+    after = client.get("/v1/drafts", params={"customer_id": "C1001", "limit": 50}, headers=auth(key)).json()
+    assert len(after["items"]) == 5  # the four drafts and the shortened child
 
 
 def test_bad_draft_requests_answer_4xx_with_field(

@@ -23,9 +23,13 @@ def make_facts() -> list[Fact]:
         Fact(
             id="offer:SPRING20",
             kind=FactKind.OFFER,
-            text="20% off tents and sleeping bags with code TRAIL20 until 2026-12-14",
+            text="Offer SPRING20: 20% off tents and sleeping bags (20% off); code TRAIL20; valid until 2026-12-14; "
+            "on tents, sleeping",
             values=FactValues(
-                discount_percent=Decimal("20"), code="TRAIL20", valid_to=datetime(2026, 12, 14, tzinfo=UTC)
+                discount_percent=Decimal("20"),
+                code="TRAIL20",
+                valid_to=datetime(2026, 12, 14, tzinfo=UTC),
+                eligible_categories=("tents", "sleeping"),
             ),
             source=_src("offers", "1"),
             required=True,
@@ -35,7 +39,11 @@ def make_facts() -> list[Fact]:
             kind=FactKind.PRODUCT,
             text="Glacier 0°C Down Sleeping Bag, USD 219.00",
             values=FactValues(
-                product_name="Glacier 0°C Down Sleeping Bag", price=Decimal("219.00"), currency="USD", sku="NW-BAG-0C"
+                product_name="Glacier 0°C Down Sleeping Bag",
+                price=Decimal("219.00"),
+                currency="USD",
+                sku="NW-BAG-0C",
+                category="sleeping",
             ),
             source=_src("products", "NW-BAG-0C"),
         ),
@@ -44,7 +52,11 @@ def make_facts() -> list[Fact]:
             kind=FactKind.PRODUCT,
             text="Ridgeline 2P Tent, USD 329.00",
             values=FactValues(
-                product_name="Ridgeline 2P Tent", price=Decimal("329.00"), currency="USD", sku="NW-TENT-2P"
+                product_name="Ridgeline 2P Tent",
+                price=Decimal("329.00"),
+                currency="USD",
+                sku="NW-TENT-2P",
+                category="tents",
             ),
             source=_src("products", "NW-TENT-2P"),
         ),
@@ -52,8 +64,24 @@ def make_facts() -> list[Fact]:
             id="purchase:O1:1",
             kind=FactKind.PURCHASE,
             text="Bought Trailhead Waterproof Hiking Boots",
-            values=FactValues(product_name="Trailhead Waterproof Hiking Boots", sku="NW-BOOT-HK", quantity=1),
+            values=FactValues(
+                product_name="Trailhead Waterproof Hiking Boots", sku="NW-BOOT-HK", quantity=1, category="footwear"
+            ),
             source=_src("orders", "O1"),
+        ),
+        Fact(
+            id="knowledge:clinic",
+            kind=FactKind.KNOWLEDGE,
+            text="Event - Trail clinic: Free trail clinic at our Portland store on 2026-12-12 at 10:00.",
+            values=FactValues(category="event"),
+            source=_src("knowledge_items", "7"),
+        ),
+        Fact(
+            id="knowledge:clinic-zh",
+            kind=FactKind.KNOWLEDGE,
+            text="Event - 徒步训练营: 2026-12-12 上午10点在波特兰门店举办免费徒步训练营。",
+            values=FactValues(category="event"),
+            source=_src("knowledge_items", "8"),
         ),
         Fact(
             id="note:N1",

@@ -41,6 +41,7 @@ def allowed_values(bundle: FactsBundle) -> set[str]:
         if v.code:
             out.add(v.code)
         out.update(re.findall(r"[A-Za-z0-9]+", f.text))  # words of trusted fact texts (names, skus)
+        out.update(_DATE.findall(f.text))  # dates the brand wrote (an event's day)
     return out
 
 

@@ -52,7 +52,8 @@ def test_chinese_copy_is_chinese_and_english_is_not() -> None:
 def test_unknown_locale_falls_back_to_english_with_a_note() -> None:
     result = generate(make_request(Channel.EMAIL, 1, bundle=make_bundle("de-DE")))
     assert result.generator.locale == "en"
-    assert "de-DE" in result.generator.notes[0]
+    assert result.generator.notes[0] == "offline template, no model"
+    assert any("de-DE" in n for n in result.generator.notes)
 
 
 def test_variants_quote_different_facts_where_the_bundle_has_them() -> None:
@@ -137,17 +138,11 @@ def test_refine_shorten_is_shorter_and_keeps_only_parent_facts(channel: Channel)
     assert problems(out, req.bundle, channel, "en") == []
 
 
-def test_refine_translate_rephrase_and_tone() -> None:
+def test_refine_rephrase_writes_another_angle() -> None:
     req = _parent()
-    zh = asyncio.run(
-        gen.refine(req.model_copy(update={"operation": RefineOperation.TRANSLATE, "target_locale": "zh-CN"}))
-    ).variants[0]
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.content.subject)
-    assert set(zh.fact_ids) <= set(req.parent.fact_ids)
     other = asyncio.run(gen.refine(req.model_copy(update={"operation": RefineOperation.REPHRASE}))).variants[0]
     assert other.angle != req.parent.angle and other.content.subject != req.parent.content.subject
-    formal = asyncio.run(gen.refine(req.model_copy(update={"operation": RefineOperation.MORE_FORMAL}))).variants[0]
-    assert formal.content.body.startswith("Dear Emma,")
+    assert set(other.fact_ids) <= set(req.parent.fact_ids)
 
 
 def test_facts_are_quoted_exactly() -> None:

@@ -15,25 +15,25 @@ from copyloom.models import Campaign, Draft, DraftEvent
 from tests.conftest import auth, make_keys
 from tests.review.conftest import Stage
 
-# Variations of the offline generator's SMS for customer C1001 (a real bundle: backpack $259.00, fuel canister).
-OPENING = "Complete your kit"
+# Variations of the offline generator's SMS for customer C1001 (a real bundle: titanium pot $59.00 paired with the stove they bought).
+OPENING = "Goes with your order"
 
 
 def shouting(text: str) -> str:
     """Flagged by tone (shouting), with a located evidence span."""
     assert OPENING in text, text
-    return text.replace(OPENING, "COMPLETE YOUR KIT TODAY")
+    return text.replace(OPENING, "GOES WITH YOUR ORDER TODAY")
 
 
 def reworded(text: str) -> str:
     """Passes every check."""
-    return text.replace(OPENING, "Round out your kit")
+    return text.replace(OPENING, "Picked to go with your order")
 
 
 def hallucinated(text: str) -> str:
     """Blocked by grounding: a price that no fact holds."""
-    assert "$259.00" in text, text
-    return text.replace("$259.00", "$99.00")
+    assert "$59.00" in text, text
+    return text.replace("$59.00", "$99.00")
 
 
 def _reviewer(keys: dict[Role, str]) -> dict[str, str]:
@@ -184,7 +184,7 @@ def test_edit_that_fixes_a_flagged_draft_approves_it_and_records_the_diff(
     edited = next(e for e in _events(session_factory, flagged) if e.kind == "edited")
     changes = edited.data["diff"][0]["changes"]
     assert edited.data["diff"][0]["field"] == "text"
-    assert changes == [{"before": "COMPLETE YOUR KIT TODAY", "after": "Round out your kit"}]
+    assert changes == [{"before": "GOES WITH YOUR ORDER TODAY", "after": "Picked to go with your order"}]
 
 
 def test_edit_with_a_hallucinated_price_is_refused_and_changes_nothing(
@@ -308,7 +308,7 @@ def test_report_counts_decisions_reasons_and_edited_phrases_per_prompt_and_chann
     client.post(f"/v1/reviews/{a}/approve", json={}, headers=_reviewer(keys))
     client.post(f"/v1/reviews/{b}/reject", json={"reason_code": "off_brand"}, headers=_reviewer(keys))
     client.post(f"/v1/reviews/{c}/reject", json={"reason_code": "off_brand"}, headers=_reviewer(keys))
-    edited = src["content"]["text"].replace(OPENING, "Finish your kit")
+    edited = src["content"]["text"].replace(OPENING, "Chosen for your order")
     resp = client.post(f"/v1/reviews/{d}/edit", json={"content": {"text": edited}}, headers=_reviewer(keys))
     assert resp.status_code == 200 and resp.json()["status"] == "approved"
     report = client.get("/v1/reports/reviews", headers=_reviewer(keys)).json()
@@ -316,7 +316,7 @@ def test_report_counts_decisions_reasons_and_edited_phrases_per_prompt_and_chann
     assert (overall["reviewed"], overall["approved"], overall["rejected"], overall["edited"]) == (4, 2, 2, 1)
     assert overall["approval_rate"] == 0.5
     assert overall["top_reject_reasons"] == [{"reason_code": "off_brand", "count": 2}]
-    assert overall["top_edited_phrases"][0] == {"phrase": "Complete", "count": 1, "replacements": ["Finish"]}
+    assert overall["top_edited_phrases"][0] == {"phrase": "Goes with", "count": 1, "replacements": ["Chosen for"]}
     assert [(g["prompt"], g["channel"]) for g in report["groups"]] == [(prompt, "sms")]
     empty = client.get("/v1/reports/reviews", params={"channel": "email"}, headers=_reviewer(keys)).json()
     assert empty["overall"]["reviewed"] == 0 and empty["overall"]["approval_rate"] is None

@@ -15,7 +15,7 @@ from tests.ui.conftest import shot, sign_in
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
-OPENING = "Complete your kit"
+OPENING = "Goes with your order"
 
 
 def _status(session_factory: sessionmaker[Session], draft_id: str) -> str:
@@ -35,7 +35,7 @@ def test_reviewer_signs_in_filters_opens_fixes_approves_and_rejects(
 ) -> None:
     sms, _email = generate(channels=("sms", "email"))
     text = sms["content"]["text"]
-    shouting = text.replace(OPENING, "COMPLETE YOUR KIT TODAY")
+    shouting = text.replace(OPENING, "GOES WITH YOUR ORDER TODAY")
     to_fix = stage(sms["id"], {"text": shouting}, age_minutes=30)
     to_ack = stage(sms["id"], {"text": shouting}, age_minutes=20)
     to_reject = stage(sms["id"], age_minutes=10, priority=2)
@@ -59,7 +59,7 @@ def test_reviewer_signs_in_filters_opens_fixes_approves_and_rejects(
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/ui/drafts/{to_fix}**")
     mark = page.locator("#preview mark.ev")
-    assert mark.count() == 1 and mark.inner_text() == "COMPLETE YOUR KIT TODAY"
+    assert mark.count() == 1 and mark.inner_text() == "GOES WITH YOUR ORDER TODAY"
     assert mark.get_attribute("data-checks") == "tone"
     assert (
         page.locator("#sms-meta").inner_text().startswith("2 segments · GSM-7")
@@ -72,7 +72,7 @@ def test_reviewer_signs_in_filters_opens_fixes_approves_and_rejects(
     page.keyboard.press("e")
     area = page.locator("textarea[name='f:text']")
     assert area.evaluate("el => el === document.activeElement")
-    area.fill(text.replace(OPENING, "Round out your kit"))
+    area.fill(text.replace(OPENING, "Picked to go with your order"))
     page.click("#save-edit")
     page.wait_for_url(f"**/ui/drafts/{to_ack}**")
     assert _status(session_factory, to_fix) == "approved"
@@ -117,7 +117,7 @@ def test_an_edit_with_a_hallucinated_price_is_refused_on_the_page(
     sign_in(page, live_url, keys[Role.REVIEWER])
     page.goto(f"{live_url}/ui/drafts/{draft['id']}")
     page.keyboard.press("e")
-    page.locator("textarea[name='f:text']").fill(draft["content"]["text"].replace("$259.00", "$99.00"))
+    page.locator("textarea[name='f:text']").fill(draft["content"]["text"].replace("$59.00", "$99.00"))
     page.click("#save-edit")
     page.wait_for_selector("#refused")
     assert "grounding" in page.locator("#refused").inner_text()

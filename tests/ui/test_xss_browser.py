@@ -54,7 +54,9 @@ def test_payloads_render_as_text_on_every_page(
             .values(name=NAME)
         )
     hostile = stage(
-        src["id"], {"text": text.replace("Complete your kit", "COMPLETE YOUR KIT " + COPY)}, status="pending_review"
+        src["id"],
+        {"text": text.replace("Goes with your order", "GOES WITH YOUR ORDER " + COPY)},
+        status="pending_review",
     )
     with session_scope(session_factory) as s:
         draft = s.get(Draft, hostile)
@@ -77,7 +79,7 @@ def test_payloads_render_as_text_on_every_page(
     assert resp.status_code == 200
     edited = stage(src["id"])
     resp = client.post(
-        f"/v1/reviews/{edited}/edit", json={"content": {"text": text.replace("Complete", PHRASE, 1)}}, headers=headers
+        f"/v1/reviews/{edited}/edit", json={"content": {"text": text.replace("Goes", PHRASE, 1)}}, headers=headers
     )
     assert resp.status_code == 200, resp.text
 

@@ -43,7 +43,13 @@ def workspaces_list() -> None:
 def keys_create(
     workspace: Annotated[str, typer.Option(help="The workspace the key belongs to.")],
     role: Annotated[Role, typer.Option(help="What the key may do.")],
-    label: Annotated[str | None, typer.Option(help="A note to recognise the key by.")] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            help='Who holds the key: a person ("Dana Lee") or a system ("journey-orchestrator"); shown instead of '
+            "the key id in the audit trail and on the review page (at most 200 characters).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"key": …} only.')] = False,
 ) -> None:
     _, factory = open_db()

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 from sqlalchemy import bindparam, select
@@ -27,6 +27,7 @@ from copyloom.domain.brand import ReviewPolicy
 from copyloom.domain.enums import Channel, Purpose
 from copyloom.errors import CopyloomError, ModelError, ModelTimeout, NotFound
 from copyloom.genai.budget import check_budget, record_usage
+from copyloom.genai.schemas import Variant
 from copyloom.genai.types import GenerationRequest, GenerationResult
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.gate import GateDecision, evaluate_gate
@@ -215,7 +216,6 @@ def persist_generated(
     brief = req.brief.model_dump(mode="json")
     for outcome in outcomes:
         result, plan = outcome.result, outcome.plan
-        generator = result.generator.model_dump(mode="json")
         bundle = plan.bundle.model_dump(mode="json")  # the facts every variant of this channel was written from
         n = len(result.variants)
         usage = result.usage.model_dump(mode="json") | {"attempts": result.attempts, "shared_by_variants": n}
@@ -239,7 +239,7 @@ def persist_generated(
                 guardrail_report=report.model_dump(mode="json"),
                 cited_fact_ids=list(variant.fact_ids),
                 bundle=bundle,
-                generator=generator,
+                generator=draft_generator(result, variant),
                 usage=usage,
                 latency_ms=result.latency_ms,
                 review_reason=routing.reason,
@@ -256,6 +256,13 @@ def persist_generated(
         record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value)
     session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
+
+
+def draft_generator(result: GenerationResult, variant: Variant) -> dict[str, Any]:
+    """The provenance stored as a draft's ``generator``: the call's, plus this variant's own notes (e.g. why the
+    offline generator paired two products)."""
+    info = result.generator.model_dump(mode="json")
+    return info | {"notes": [*info.get("notes", []), *variant.notes]}
 
 
 def audit_new_draft(

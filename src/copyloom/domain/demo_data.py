@@ -180,6 +180,20 @@ KNOWLEDGE: list[dict[str, str]] = [
         "text": "Members earn one point per dollar; Gold tier starts at 1,000 points a year.",
     },
     {
+        "id": "clinic",
+        "kind": "event",
+        "title": "Saturday trail clinic",
+        "locale": "en",
+        "text": "A free trail running clinic at our Portland store, every Saturday at 10:00.",
+    },
+    {
+        "id": "zh-clinic",
+        "kind": "event",
+        "title": "周六越野跑训练营",
+        "locale": "zh-CN",
+        "text": "每周六上午10点，在波特兰门店举办免费越野跑训练营。",
+    },
+    {
         "id": "zh-returns",
         "kind": "faq",
         "title": "退货政策",

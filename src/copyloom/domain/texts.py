@@ -41,11 +41,12 @@ class NoteRecordIn(NoteIn):
 
 
 class KnowledgeIn(BaseModel):
-    """Brand knowledge: a guideline, an FAQ answer or an approved claim."""
+    """Brand knowledge: a guideline, an FAQ answer, an approved claim, or an event the brand invites customers to
+    (its title and text, with the date and place, are what an invitation may say)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["guideline", "faq", "claim"] = "guideline"
+    kind: Literal["guideline", "faq", "claim", "event"] = "guideline"
     title: Title
     text: LongText = Field(min_length=1)
     locale: Locale = "en"

@@ -67,7 +67,14 @@ def list_workspaces(session: Session) -> list[Workspace]:
     return list(session.scalars(select(Workspace).order_by(Workspace.id)))
 
 
+MAX_LABEL = 200
+
+
 def create_key(session: Session, workspace_id: str, role: Role, label: str | None = None) -> IssuedKey:
+    """A new key; ``label`` names who holds it (a person or a system) wherever its actions are shown."""
+    label = (label or "").strip() or None
+    if label is not None and len(label) > MAX_LABEL:
+        raise InvalidInput(f"a key label has at most {MAX_LABEL} characters", code="label_too_long", field="label")
     get_workspace(session, workspace_id)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(workspace_id=workspace_id, role=role.value, prefix=secret[:10], key_hash=hash_key(secret), label=label)

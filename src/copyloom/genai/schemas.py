@@ -98,3 +98,6 @@ class Variant(BaseModel):
     )
     fact_ids: list[str] = Field(description="Ids of the facts this variant uses; only ids given in the facts block.")
     content: ChannelContent
+    # Set by the generator, never asked of a model: why this variant says what it says (e.g. why two products
+    # are paired). Stored with the draft in ``generator.notes``.
+    notes: list[str] = Field(default_factory=list)

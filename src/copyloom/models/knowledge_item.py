@@ -17,7 +17,7 @@ class KnowledgeItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     external_id: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(32), default="guideline")  # guideline | faq | claim
+    kind: Mapped[str] = mapped_column(String(32), default="guideline")  # guideline | faq | claim | event
     title: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(16), default="en")

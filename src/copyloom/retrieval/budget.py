@@ -16,8 +16,9 @@ DEFAULT_TOKEN_BUDGET = 1500
 # and handed to the best remaining facts of any section in the second pass.
 DEFAULT_ALLOTMENTS: dict[FactKind, float] = {
     FactKind.PROFILE: 0.10,
-    FactKind.PURCHASE: 0.18,
-    FactKind.PRODUCT: 0.25,
+    FactKind.PURCHASE: 0.16,
+    FactKind.PRODUCT: 0.19,
+    FactKind.PAIRING: 0.08,
     FactKind.OFFER: 0.15,
     FactKind.KNOWLEDGE: 0.12,
     FactKind.EVENT: 0.07,

@@ -32,9 +32,11 @@ from copyloom.retrieval.customer_data import (
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.facts import CustomerSnapshot, DroppedFact, Fact, FactKind, FactsBundle, FactSource
 from copyloom.retrieval.notes import note_facts
+from copyloom.retrieval.pairing import pairing_facts
 from copyloom.retrieval.sections import (
     attribute_facts,
     contact_facts,
+    eligibility_profile,
     event_facts,
     first_name,
     knowledge_fact,
@@ -133,7 +135,7 @@ def _offers(
             if is_named:
                 dropped.append(DroppedFact(id=f"offer:{o.external_id}", kind=FactKind.OFFER, reason="not_live"))
             continue
-        if not offer_is_eligible(o, customer.attributes or {}):
+        if not offer_is_eligible(o, eligibility_profile(customer)):
             if is_named:
                 dropped.append(DroppedFact(id=f"offer:{o.external_id}", kind=FactKind.OFFER, reason="not_eligible"))
             continue
@@ -322,6 +324,8 @@ def _build(
     ]
     # prefer items in the message's language (zh-CN brief → zh-CN guidelines) without hiding the others
     scored = [(k, s + (0.05 if k.locale.split("-")[0] == out_locale.split("-")[0] else 0.0)) for k, s in scored]
+    if brief.goal == Goal.EVENT_INVITE:  # an invitation is written from the brand's events: they come first
+        scored = [(k, s + (1.0 if k.kind == "event" else 0.0)) for k, s in scored]
     scored.sort(key=lambda ks: -ks[1])
     top = scored[:KNOWLEDGE]
     facts += [knowledge_fact(k, sc) for (k, _), sc in zip(top, _rescale([s for _, s in top], 0.3, 0.8), strict=True)]
@@ -338,7 +342,11 @@ def _build(
     if taste:
         query_vec = _unit(brief_vec + TASTE_WEIGHT * _unit(np.mean(np.stack(taste), axis=0)))
     script = "cjk" if out_locale.split("-")[0] in {"zh", "ja", "ko"} else "latin"
-    facts += _products(session, store, workspace_id, query_vec, brief, owned, script)
+    products = _products(session, store, workspace_id, query_vec, brief, owned, script)
+    bought = [(line.sku, line.name or line.sku) for line in data.recent_lines]
+    pairs = pairing_facts(session, store, workspace_id, bought, owned) if bought else []
+    seen = {f.id for f in products}
+    facts += products + [f for f in pairs if f.id not in seen]
 
     fitted = fit_to_budget(facts, token_budget, counter)
     snapshot = CustomerSnapshot(

@@ -24,6 +24,7 @@ class FactKind(StrEnum):
     KNOWLEDGE = "knowledge"
     CONTACT = "contact"
     NOTE = "note"
+    PAIRING = "pairing"  # why one product goes with another the customer bought (see retrieval.pairing)
 
 
 class FactValues(BaseModel):
@@ -43,6 +44,11 @@ class FactValues(BaseModel):
     product_name: str | None = None
     url: str | None = None
     quantity: int | None = None
+    category: str | None = None  # a product's catalogue category
+    # What an offer covers: both empty = every product; otherwise a product whose sku or category is listed.
+    eligible_skus: tuple[str, ...] = ()
+    eligible_categories: tuple[str, ...] = ()
+    related_sku: str | None = None  # a pairing: the product the customer bought (``sku`` is the one paired with it)
 
 
 class FactSource(BaseModel):

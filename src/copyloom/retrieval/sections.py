@@ -16,6 +16,7 @@ from copyloom.retrieval.sanitize import clean_text, is_sensitive_key, safe_scala
 __all__ = [
     "attribute_facts",
     "contact_facts",
+    "eligibility_profile",
     "event_facts",
     "first_name",
     "knowledge_fact",
@@ -202,7 +203,14 @@ def product_fact(p: Product, score: float, *, required: bool = False) -> Fact:
         id=f"product:{p.sku}",
         kind=FactKind.PRODUCT,
         text=f"{name}{extra} (sku {p.sku}), {price}{desc}",
-        values=FactValues(price=p.price, currency=p.currency, sku=p.sku, product_name=name, url=p.url),
+        values=FactValues(
+            price=p.price,
+            currency=p.currency,
+            sku=p.sku,
+            product_name=name,
+            url=p.url,
+            category=clean_text(p.category, 60) if p.category else None,
+        ),
         source=_src("products", p.id, p.workspace_id),
         score=score,
         required=required,
@@ -213,6 +221,15 @@ def offer_is_live(offer: Offer, now: datetime) -> bool:
     if not offer.active:
         return False
     return (offer.valid_from is None or offer.valid_from <= now) and (offer.valid_to is None or now <= offer.valid_to)
+
+
+def eligibility_profile(customer: Customer) -> dict[str, Any]:
+    """What offer eligibility is matched against: the customer's attributes, plus the market they are in
+    (``country``, also as ``market``) and ``locale`` from the profile unless an attribute says otherwise."""
+    profile: dict[str, Any] = {"locale": customer.locale}
+    if customer.country:
+        profile |= {"country": customer.country, "market": customer.country}
+    return profile | (customer.attributes or {})
 
 
 def offer_is_eligible(offer: Offer, attributes: dict[str, Any]) -> bool:
@@ -258,6 +275,8 @@ def offer_fact(offer: Offer, score: float, *, required: bool = False) -> Fact:
             code=offer.code,
             valid_from=offer.valid_from,
             valid_to=offer.valid_to,
+            eligible_skus=tuple(offer.eligible_skus or ()),
+            eligible_categories=tuple(offer.eligible_categories or ()),
         ),
         source=_src("offers", offer.id, offer.workspace_id),
         score=score,
@@ -270,6 +289,7 @@ def knowledge_fact(k: KnowledgeItem, score: float) -> Fact:
         id=f"knowledge:{k.external_id}",
         kind=FactKind.KNOWLEDGE,
         text=f"{k.kind.capitalize()} - {clean_text(k.title, 120)}: {clean_text(k.text, 400)}",
+        values=FactValues(category=k.kind),  # an "event" is what an invitation may announce
         source=_src("knowledge_items", k.id, k.workspace_id),
         score=score,
     )

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from copyloom.errors import InvalidInput
-from copyloom.models import Customer, Draft
+from copyloom.models import Campaign, Customer, Draft
 from copyloom.review.schemas import STATUS_COLUMN, QueueCounts, QueueItem, QueuePage
 
 PREVIEW_CHARS = 140
@@ -168,12 +168,20 @@ def neighbours(session: Session, draft: Draft, flt: QueueFilter) -> tuple[str | 
     return prev_id, next_id
 
 
-def campaigns_with_drafts(session: Session, workspace_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(Draft.campaign_id)
-            .where(Draft.workspace_id == workspace_id, Draft.campaign_id.is_not(None))
-            .distinct()
-            .order_by(Draft.campaign_id)
-        )
+def campaigns_with_drafts(session: Session, workspace_id: str) -> list[tuple[str, str]]:
+    """(id, name) of the campaigns that have drafts, by name."""
+    ids = select(Draft.campaign_id).where(Draft.workspace_id == workspace_id, Draft.campaign_id.is_not(None))
+    rows = session.execute(
+        select(Campaign.id, Campaign.name)
+        .where(Campaign.workspace_id == workspace_id, Campaign.id.in_(ids.distinct()))
+        .order_by(Campaign.name, Campaign.id)
+    )
+    return [(str(i), str(n)) for i, n in rows]
+
+
+def campaign_name(session: Session, workspace_id: str, campaign_id: str | None) -> str | None:
+    if campaign_id is None:
+        return None
+    return session.scalar(
+        select(Campaign.name).where(Campaign.workspace_id == workspace_id, Campaign.id == campaign_id)
     )

@@ -98,7 +98,8 @@ class QueuePage(BaseModel):
 class HistoryEntry(BaseModel):
     id: int
     kind: str
-    actor: str
+    actor: str = Field(description="Who: 'system' or 'key:<key id>'.")
+    actor_name: str = Field(description="Who, in words: the key's label (a person or a system), else its role.")
     at: datetime
     data: dict[str, Any]
 

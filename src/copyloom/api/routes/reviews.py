@@ -14,6 +14,7 @@ from copyloom.domain.enums import Channel, Role
 from copyloom.domain.fields import UtcDateTime
 from copyloom.domain.workspaces import Principal
 from copyloom.review import decisions
+from copyloom.review.actors import actor_names
 from copyloom.review.audit import history
 from copyloom.review.queue import QueueFilter, queue_page
 from copyloom.review.reports import review_report
@@ -94,9 +95,10 @@ def edit(
 @router.get("/v1/drafts/{draft_id}/history", summary="The append-only audit trail of one draft")
 def draft_history(draft_id: str, principal: AnyReader, db: DbSession) -> DraftHistory:
     load_draft(db, principal.workspace_id, draft_id)  # 404 for unknown drafts and other workspaces'
+    rows = history(db, principal.workspace_id, draft_id)
+    names = actor_names(db, principal.workspace_id, (e.actor for e in rows))
     events = [
-        HistoryEntry(id=e.id, kind=e.kind, actor=e.actor, at=e.at, data=e.data)
-        for e in history(db, principal.workspace_id, draft_id)
+        HistoryEntry(id=e.id, kind=e.kind, actor=e.actor, actor_name=names[e.actor], at=e.at, data=e.data) for e in rows
     ]
     return DraftHistory(draft_id=draft_id, events=events)
 

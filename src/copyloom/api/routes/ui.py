@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from copyloom.api.deps import AppServices
-from copyloom.api.routes.ui_drafts import decide, render_draft
+from copyloom.api.routes.ui_drafts import confirmation, decide, render_draft
 from copyloom.api.routes.ui_render import (
     CHANNELS,
     STATIC_DIR,
@@ -138,6 +138,7 @@ def queue_page(
     campaign_id: str | None = None,
     cursor: str | None = None,
     done: str | None = None,
+    decided: str | None = None,
 ) -> Response:
     ui = current_session(request, services)
     if ui is None:
@@ -162,7 +163,8 @@ def queue_page(
         }
         for d in drafts
     ]
-    notice = {"approved": "Draft approved.", "rejected": "Draft rejected.", "edited": "Edit saved."}.get(done or "")
+    confirmed = confirmation(services, ui, decided, done, next_shown=False)
+    notice = None if confirmed else {"edited": "Edit saved."}.get(done or "")
     return page(
         request,
         "queue.html",
@@ -175,6 +177,7 @@ def queue_page(
         next_cursor=next_cursor,
         query=query,
         notice=notice,
+        confirmation=confirmed,
     )
 
 
@@ -187,6 +190,7 @@ def show_draft(
     channel: str | None = None,
     campaign_id: str | None = None,
     done: str | None = None,
+    decided: str | None = None,
 ) -> Response:
     ui = current_session(request, services)
     if ui is None:
@@ -194,7 +198,9 @@ def show_draft(
     notice = {"flagged": "Edit saved, but a check still flags it: acknowledge and approve, or edit again."}.get(
         done or ""
     )
-    return render_draft(request, services, ui, draft_id, clean_filters(status, channel, campaign_id), notice=notice)
+    confirmed = confirmation(services, ui, decided, done, next_shown=decided != draft_id)
+    filters = clean_filters(status, channel, campaign_id)
+    return render_draft(request, services, ui, draft_id, filters, notice=notice, confirmation=confirmed)
 
 
 @router.post("/ui/drafts/{draft_id}/approve")

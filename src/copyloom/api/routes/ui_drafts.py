@@ -9,15 +9,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from copyloom.api.routes.ui_render import clean_filters, page, query, redirect, to_signin
+from copyloom.api.routes.ui_render import CHANNEL_LABELS, clean_filters, page, query, redirect, to_signin
 from copyloom.api.routes.ui_session import UiSession, check_csrf, current_session
 from copyloom.api.services import Services
 from copyloom.content.drafts import load_draft
 from copyloom.errors import CopyloomError, NotFound
 from copyloom.models import Customer, Draft
 from copyloom.review import decisions
+from copyloom.review.actors import actor_names
 from copyloom.review.audit import history
-from copyloom.review.queue import QueueFilter, neighbours
+from copyloom.review.queue import QueueFilter, campaign_name, neighbours
 from copyloom.review.schemas import ApproveBody, EditBody, RejectBody, RejectReason
 from copyloom.review.views import draft_view, event_summary
 
@@ -34,6 +35,7 @@ def render_draft(
     refused: list[dict[str, Any]] | None = None,
     attempted: dict[str, str] | None = None,
     notice: str | None = None,
+    confirmation: dict[str, Any] | None = None,
 ) -> Response:
     ws = ui.principal.workspace_id
     flt = QueueFilter("pending", filters.get("campaign_id"), filters.get("channel"))
@@ -44,7 +46,10 @@ def render_draft(
             return page(request, "error.html", ui, 404, message="No such draft in your workspace.")
         customer = session.get(Customer, draft.customer_id) if draft.customer_id is not None else None
         prev_id, next_id = neighbours(session, draft, flt)
-        events = [(e, event_summary(e.kind, e.data)) for e in history(session, ws, draft_id)]
+        rows = history(session, ws, draft_id)
+        events = [(e, event_summary(e.kind, e.data)) for e in rows]
+        actors = actor_names(session, ws, (e.actor for e in rows))
+        campaign = campaign_name(session, ws, draft.campaign_id)
     view = draft_view(draft)
     form_values = attempted or view.raw
     return page(
@@ -65,7 +70,29 @@ def render_draft(
         error=error,
         refused=refused or [],
         notice=notice,
+        actors=actors,
+        campaign_name=campaign,
+        confirmation=confirmation,
     )
+
+
+def confirmation(
+    services: Services, ui: UiSession, decided: str | None, done: str | None, *, next_shown: bool
+) -> dict[str, Any] | None:
+    """What the reviewer just did, said back with a link to it (approve/reject never jump on silently)."""
+    verb = {"approved": "Approved", "rejected": "Rejected"}.get(done or "")
+    if verb is None or not decided:
+        return None
+    ws = ui.principal.workspace_id
+    with services.session_factory() as session:
+        try:
+            draft = load_draft(session, ws, decided)
+        except NotFound:
+            return None
+        customer = session.get(Customer, draft.customer_id) if draft.customer_id is not None else None
+    who = f"{customer.name or customer.external_id} ({customer.external_id})" if customer else "the control group"
+    channel = CHANNEL_LABELS.get(draft.channel, draft.channel)
+    return {"text": f"{verb}: the {channel} draft for {who}.", "id": draft.id, "next": next_shown}
 
 
 def _edited_content(form: FormData, draft: Draft) -> tuple[dict[str, Any], dict[str, str]]:
@@ -151,5 +178,5 @@ def _decide(request: Request, services: Services, draft_id: str, action: str, fo
         _, next_id = neighbours(session, draft, flt)
     done = {"approve": "approved", "reject": "rejected", "edit": "approved"}[action]
     if next_id:
-        return redirect(f"/ui/drafts/{next_id}?{query(filters)}")
-    return redirect(f"/ui/?{query(filters, done=done)}")
+        return redirect(f"/ui/drafts/{next_id}?{query(filters, done=done, decided=draft_id)}")
+    return redirect(f"/ui/?{query(filters, done=done, decided=draft_id)}")

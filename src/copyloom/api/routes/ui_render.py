@@ -54,7 +54,7 @@ templates = Jinja2Templates(env=_env)
 
 
 def page(request: Request, name: str, ui: UiSession | None, status_code: int = 200, **context: Any) -> HTMLResponse:
-    ctx = {"ui": ui, "csrf": ui.csrf if ui else "", "notice": None, "error": None, **context}
+    ctx = {"ui": ui, "csrf": ui.csrf if ui else "", "notice": None, "error": None, "confirmation": None, **context}
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=SECURITY_HEADERS)
 
 

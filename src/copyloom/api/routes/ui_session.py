@@ -25,6 +25,7 @@ from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import Principal, authenticate, hash_key
 from copyloom.errors import Forbidden
 from copyloom.models import ApiKey, ReviewerSession, utcnow
+from copyloom.review.actors import key_name
 
 COOKIE = "copyloom_ui"
 SIGNIN_COOKIE = "copyloom_ui_signin"
@@ -45,6 +46,7 @@ SECURITY_HEADERS = {
 class UiSession:
     principal: Principal
     csrf: str
+    name: str = ""  # the key's label (a person or a system), else its role and prefix
 
 
 def csrf_for(token: str) -> str:
@@ -59,7 +61,15 @@ def current_session(request: Request, services: Services) -> UiSession | None:
         return None
     with read_scope(services.session_factory) as session:
         row = session.execute(
-            select(ApiKey.id, ApiKey.workspace_id, ApiKey.role, ApiKey.revoked_at, ReviewerSession.expires_at)
+            select(
+                ApiKey.id,
+                ApiKey.workspace_id,
+                ApiKey.role,
+                ApiKey.revoked_at,
+                ApiKey.label,
+                ApiKey.prefix,
+                ReviewerSession.expires_at,
+            )
             .join(ReviewerSession, ReviewerSession.api_key_id == ApiKey.id)
             .where(ReviewerSession.token_hash == hash_key(token))
         ).first()
@@ -68,7 +78,8 @@ def current_session(request: Request, services: Services) -> UiSession | None:
     role = Role(row.role)
     if role not in UI_ROLES:
         return None
-    return UiSession(Principal(workspace_id=row.workspace_id, role=role, key_id=row.id), csrf_for(token))
+    principal = Principal(workspace_id=row.workspace_id, role=role, key_id=row.id)
+    return UiSession(principal, csrf_for(token), key_name(row.label, row.role, row.prefix))
 
 
 def sign_in(services: Services, key: str) -> str:

@@ -26,10 +26,11 @@ from copyloom.guardrails.text import display_width
 
 __all__ = ["Copy", "Style", "compose", "parse_copy"]
 
+PREHEADER_MIN_COLUMNS = 30  # shorter leaves the inbox line to the body's first words (the channel check's default)
 _END = ("。", "？", "！", ".", "?", "!", "，", ",")
 _EMOJI = {
     "win_back": "👋",
-    "cross_sell": "🎒",
+    "cross_sell": "🛍️",
     "replenish": "🔁",
     "loyalty": "🌟",
     "event_invite": "📅",
@@ -64,7 +65,8 @@ class Style:
         return self.locale.lower().startswith("zh")
 
 
-def parse_copy(rendered: str) -> Copy | None:
+def parse_copy(rendered: str, lead: tuple[str, ...] = ()) -> Copy | None:
+    """Slots of the rendered blocks; ``lead`` puts those fact slots first (what the brief asked to feature)."""
     slots: dict[str, str] = {}
     for line in rendered.splitlines():
         key, sep, value = line.partition(": ")
@@ -73,6 +75,7 @@ def parse_copy(rendered: str) -> Copy | None:
     if "angle" not in slots:
         return None
     focus = slots.get("focus", "").split()
+    focus = [k for k in focus if k in lead] + [k for k in focus if k not in lead]
     return Copy(slots=slots, facts=[slots[k] for k in focus if slots.get(k)])
 
 
@@ -181,7 +184,11 @@ def compose(channel: Channel, copy: Copy, style: Style, *, whatsapp_template_onl
         return SmsContent(text=ex(sms.text))
     if channel is Channel.EMAIL:
         subject = _choose(_titles(copy), _fit_width(lim["subject"]), style)
-        preheader = _choose([copy.get("line"), *copy.facts[:1]], _fit_width(lim["preheader"]), style)
+        line = copy.get("line")
+        options = [line, *copy.facts, *(_join([line, f], zh) for f in copy.facts)]
+        fits = _fit_width(lim["preheader"])
+        wide = [o for o in options if o and display_width(o) >= PREHEADER_MIN_COLUMNS and fits(o)]
+        preheader = _choose(wide or options, fits, style)  # shortening never goes below the minimum
         paragraphs = [
             [copy.get("greeting"), _join([copy.get("line")], zh), _join(copy.facts, zh), copy.get("signoff")],
             [copy.get("greeting"), _join([copy.get("line"), *copy.facts[:1]], zh), copy.get("signoff")],
@@ -216,7 +223,7 @@ def _whatsapp(copy: Copy, style: Style, ex: Callable[[str], str], template_only:
         name = f"{style.goal}_{style.locale.lower().replace('-', '_')}"
         variables = {
             "headline": _choose(_titles(copy), _fit_len(var_limit), style),
-            "details": _choose([*copy.facts[:1], copy.get("line")], _fit_len(var_limit), style),
+            "details": _choose([*copy.facts, copy.get("line")], _fit_len(var_limit), style),
         }
         return WhatsAppContent(template_name=name, template_variables={k: ex(v) for k, v in variables.items() if v})
     brand_line = f"{style.brand}" if zh else f"— {style.brand}"

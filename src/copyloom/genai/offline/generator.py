@@ -1,10 +1,15 @@
 """The offline generator: grounded variants from Jinja2 copy blocks, no model involved.
 
-It is the default when no language model is configured, and every result says ``kind="offline"`` and
-``model=None``. It only quotes values of facts in the bundle (see ``facts.py``), writes in the customer's
-locale (``en``, ``zh-CN``; others fall back to English with a note), gives each variant a different angle and
-different facts where the bundle has them, and reads guardrail feedback to shorten, drop exclamation marks or
+It is the default when no language model is configured, and every result says ``kind="offline"``,
+``model=None`` and, in ``generator.notes``, "offline template, no model". It only quotes values of facts in the
+bundle (see ``facts.py``: offers only on what they cover, pairs only with a pairing fact, invitations only to an
+event fact), writes in the customer's locale (``en``, ``zh-CN``; others fall back to English with a note) in the
+brand kit's register, follows what a template can of the brief (``brief.py``), gives each variant a different angle
+and different facts where the bundle has them, and reads guardrail feedback to shorten, drop exclamation marks or
 emoji, avoid quoted phrases and leave out facts named by id.
+
+What it cannot do it refuses with 422 ``not_supported_offline`` instead of returning the same copy: a tone change
+or a translation of an existing draft, an invitation without an event, a refinement that changes nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel
+from copyloom.domain.enums import Channel, Goal
+from copyloom.errors import InvalidInput
+from copyloom.genai.offline.brief import Directives, Register, read_brief
 from copyloom.genai.offline.compose import Copy, Style, compose, has_banned, parse_copy
-from copyloom.genai.offline.facts import Picked, copy_context, pick_facts, quoted
+from copyloom.genai.offline.facts import Picked, copy_context, event_facts, pick_facts, quoted
 from copyloom.genai.schemas import Variant
 from copyloom.genai.types import (
     GenerationRequest,
@@ -28,10 +35,11 @@ from copyloom.genai.types import (
     RefineRequest,
 )
 from copyloom.prompts import get_prompt
-from copyloom.retrieval.facts import FactsBundle
+from copyloom.retrieval.facts import FactKind, FactsBundle
 
-__all__ = ["OFFLINE_LOCALES", "FeedbackHints", "OfflineGenerator"]
+__all__ = ["OFFLINE_LOCALES", "OFFLINE_NOTE", "FeedbackHints", "OfflineGenerator", "not_supported"]
 
+OFFLINE_NOTE = "offline template, no model"
 OFFLINE_LOCALES = {"en": "en", "zh": "zh-CN"}
 N_ANGLES = 5
 _QUOTED = re.compile(r"[\"'“‘「](.{2,60}?)[\"'”’」]")
@@ -70,6 +78,28 @@ def _offline_locale(locale: str) -> tuple[str, str | None]:
     return "en", f"the offline generator has no {locale!r} copy; wrote English"
 
 
+def not_supported(message: str, field: str) -> InvalidInput:
+    """422 ``not_supported_offline``: what only a model can do (configure ``COPYLOOM_LLM_MODEL``)."""
+    return InvalidInput(
+        f"{message}; the offline generator has no model (set COPYLOOM_LLM_MODEL)",
+        code="not_supported_offline",
+        field=field,
+    )
+
+
+def _register(bundle: FactsBundle, directives: Directives) -> Register:
+    return directives.register or bundle.brand.formality
+
+
+def _pairing_note(picked: Picked) -> list[str]:
+    if picked.pairing is None or picked.product is None or picked.purchase is None:
+        return []
+    return [
+        f"pairs {picked.product.values.product_name} with the customer's {picked.purchase.values.product_name}: "
+        f"{picked.pairing.text} [{picked.pairing.id}]"
+    ]
+
+
 class OfflineGenerator:
     """Writes variants without a model. See the module docstring for what it guarantees."""
 
@@ -79,47 +109,70 @@ class OfflineGenerator:
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         started = time.perf_counter()
-        locale, note = _offline_locale(request.bundle.locale)
-        hints = FeedbackHints.parse(request.feedback, request.bundle)
-        brand = request.bundle.brand
+        bundle, brief = request.bundle, request.brief
+        locale, note = _offline_locale(bundle.locale)
+        if brief.goal is Goal.EVENT_INVITE and not event_facts(bundle, locale):
+            raise not_supported(
+                f"an invitation needs an event: add brand knowledge of kind 'event' in {locale} "
+                "(its title, date and place)",
+                "brief.goal",
+            )
+        hints = FeedbackHints.parse(request.feedback, bundle)
+        directives = read_brief(brief, bundle)
         variants = []
         for i in range(request.n_variants):
-            picked = pick_facts(request.bundle, i, set(hints.excluded_facts))
+            picked = pick_facts(
+                bundle, i, set(hints.excluded_facts), goal=brief.goal.value, directives=directives, locale=locale
+            )
             variants.append(
                 self._variant(
-                    request.bundle,
-                    request.brief,
+                    bundle,
+                    brief,
                     request.channel,
                     picked,
                     angle=i % N_ANGLES,
                     locale=locale,
                     hints=hints,
-                    formal=brand.formality == "formal",
-                    casual=brand.formality == "casual",
+                    directives=directives,
+                    register=_register(bundle, directives),
                     template_only=request.whatsapp_template_only,
                 )
             )
-        return self._result(variants, locale, note, request.channel, started)
+        notes = [*([note] if note else []), *directives.notes]
+        return self._result(variants, locale, notes, started)
 
     async def refine(self, request: RefineRequest) -> GenerationResult:
+        """Shorter or another angle, from the parent's own facts. Tone and translation need a model: 422."""
         started = time.perf_counter()
         op = request.operation
-        target = request.target_locale if op is RefineOperation.TRANSLATE and request.target_locale else None
-        locale, note = _offline_locale(target or request.bundle.locale)
+        if op in (RefineOperation.MORE_FORMAL, RefineOperation.MORE_CASUAL):
+            raise not_supported(f"{op.value} rewrites the tone of the copy (edit the draft instead)", "operation")
+        if op is RefineOperation.TRANSLATE:
+            raise not_supported(
+                "translate rewrites the copy in another language (to get offline copy in en or zh-CN, ask for a new "
+                "draft with that locale)",
+                "operation",
+            )
+        locale, note = _offline_locale(request.bundle.locale)
         hints = FeedbackHints.parse(request.feedback, request.bundle)
-        parent_locale, _ = _offline_locale(request.bundle.locale)
-        angle = self._angle_index(request.brief, request.bundle, request.parent.angle, parent_locale)
+        directives = read_brief(request.brief, request.bundle)
+        angle = self._angle_index(request.brief, request.bundle, request.parent.angle, locale)
         if op is RefineOperation.REPHRASE:
             angle = (angle + 1) % N_ANGLES
-        brand = request.bundle.brand
-        formal = op is RefineOperation.MORE_FORMAL or (
-            brand.formality == "formal" and op is not RefineOperation.MORE_CASUAL
-        )
-        casual = op is RefineOperation.MORE_CASUAL
         only = set(request.parent.fact_ids) & request.bundle.ids()
-        picked = pick_facts(request.bundle, 0, set(hints.excluded_facts), only=only)
-        parent_len = sum(len(v) for v in request.parent.content.text_fields().values())
-        variant = None
+        # the parent's pairing (if any) is kept: it is cited only through the products it pairs
+        only |= {f.id for f in request.bundle.facts if f.kind is FactKind.PAIRING}
+        picked = pick_facts(
+            request.bundle,
+            0,
+            set(hints.excluded_facts),
+            goal=request.brief.goal.value,
+            directives=directives,
+            only=only,
+            locale=locale,
+        )
+        parent_text = request.parent.content.text_fields()
+        parent_len = sum(len(v) for v in parent_text.values())
         for shorten in range(hints.shorten, 8) if op is RefineOperation.SHORTEN else (hints.shorten,):
             variant = self._variant(
                 request.bundle,
@@ -129,41 +182,35 @@ class OfflineGenerator:
                 angle=angle,
                 locale=locale,
                 hints=FeedbackHints(shorten, hints.no_exclamations, hints.no_emoji, hints.avoid_phrases),
-                formal=formal,
-                casual=casual,
+                directives=directives,
+                register=_register(request.bundle, directives),
                 template_only=request.whatsapp_template_only,
             )
-            if sum(len(v) for v in variant.content.text_fields().values()) < parent_len:
+            text = variant.content.text_fields()
+            if op is RefineOperation.SHORTEN and sum(len(v) for v in text.values()) < parent_len:
                 break
-        assert variant is not None
-        return self._result([variant], locale, note, request.channel, started)
+            if op is RefineOperation.REPHRASE and text != parent_text:
+                break
+        else:
+            raise not_supported(
+                f"{op.value} found no {'shorter' if op is RefineOperation.SHORTEN else 'other'} "
+                "wording of this draft's facts",
+                "operation",
+            )
+        return self._result([variant], locale, [note] if note else [], started)
 
     def _angle_index(self, brief: Brief, bundle: FactsBundle, angle: str, locale: str) -> int:
+        ctx = copy_context(bundle.brand.name, Picked(), first_name=None, register="neutral", locale=locale)
         for i in range(N_ANGLES):
-            copy = self._copy(
-                brief,
-                i,
-                locale,
-                {
-                    "brand": bundle.brand.name,
-                    "name": None,
-                    "formal": False,
-                    "casual": False,
-                    "personal": False,
-                    "offer": None,
-                    "product": None,
-                    "purchase": None,
-                    "event": None,
-                },
-            )
+            copy = self._copy(brief, i, locale, ctx)
             if copy and copy.get("angle") == angle:
                 return i
         return 0
 
     @staticmethod
-    def _copy(brief: Brief, angle: int, locale: str, ctx: dict[str, object]) -> Copy | None:
+    def _copy(brief: Brief, angle: int, locale: str, ctx: dict[str, object], lead: tuple[str, ...] = ()) -> Copy | None:
         rendered = get_prompt(f"offline.{locale}").render(goal=brief.goal.value, angle=angle, c=ctx)
-        return parse_copy(rendered)
+        return parse_copy(rendered, lead)
 
     def _variant(
         self,
@@ -175,28 +222,34 @@ class OfflineGenerator:
         angle: int,
         locale: str,
         hints: FeedbackHints,
-        formal: bool,
-        casual: bool,
+        directives: Directives,
+        register: Register,
         template_only: bool,
     ) -> Variant:
         brand = bundle.brand
         first_name = bundle.customer.first_name if bundle.personalization_allowed else None
-        ctx = copy_context(brand, picked, first_name=first_name, formal=formal, casual=casual)
-        emoji_ok = brand.emoji_policy == "allowed" or (brand.emoji_policy == "sparingly" and casual)
+        ctx = copy_context(brand.name, picked, first_name=first_name, register=register, locale=locale)
+        emoji_ok = brand.emoji_policy == "allowed" or (brand.emoji_policy == "sparingly" and register == "casual")
         style = Style(
             locale=locale,
             brand=brand.name,
             goal=brief.goal.value,
-            shorten=hints.shorten,
+            shorten=max(hints.shorten, directives.shorten),
             max_exclamations=0 if hints.no_exclamations else brand.max_exclamations,
-            emoji=emoji_ok and not hints.no_emoji,
+            emoji=emoji_ok and not hints.no_emoji and not directives.no_emoji,
             banned=tuple(brand.banned_phrases) + tuple(brand.competitor_names) + hints.avoid_phrases,
             max_sms_segments=brand.policies.sms_max_segments,
         )
         # An angle whose every wording hits a banned phrase gives way to the next angle.
+        wanted = {f.id for f in bundle.facts if f.required} | directives.named
+        lead = tuple(
+            key
+            for key, fact in (("offer", picked.offer), ("pairing", picked.product), ("product", picked.product))
+            if fact is not None and fact.id in wanted
+        )
         copy: Copy | None = None
         for step in range(N_ANGLES):
-            copy = self._copy(brief, (angle + step) % N_ANGLES, locale, ctx)
+            copy = self._copy(brief, (angle + step) % N_ANGLES, locale, ctx, lead)
             if copy is None:  # every goal defines angles 0-4; this guards a template edit gone wrong
                 raise LookupError(f"offline copy {locale} has no angle {angle} for goal {brief.goal.value}")
             content = compose(channel, copy, style, whatsapp_template_only=template_only)
@@ -204,15 +257,26 @@ class OfflineGenerator:
                 break
         assert copy is not None
         text = "\n".join(content.text_fields().values())
-        cited = [f.id for f in picked.facts() if any(q and q in text for q in quoted(f, ctx))]
+        cited = [
+            f.id
+            for f in picked.facts()
+            if f.kind is not FactKind.PAIRING and any(q and q in text for q in quoted(f, ctx))
+        ]
+        notes: list[str] = []
+        if (
+            picked.pairing is not None
+            and picked.product
+            and picked.purchase
+            and {picked.product.id, picked.purchase.id} <= set(cited)
+        ):
+            cited.append(picked.pairing.id)
+            notes = _pairing_note(picked)
         if first_name and picked.profile and first_name in text:
             cited.append(picked.profile.id)
-        return Variant(angle=copy.get("angle"), fact_ids=cited, content=content)
+        return Variant(angle=copy.get("angle"), fact_ids=cited, content=content, notes=notes)
 
     @staticmethod
-    def _result(
-        variants: list[Variant], locale: str, note: str | None, channel: Channel, started: float
-    ) -> GenerationResult:
+    def _result(variants: list[Variant], locale: str, notes: list[str], started: float) -> GenerationResult:
         template = get_prompt(f"offline.{locale}")
         source = (template.ref + "\n" + "\n".join(v.model_dump_json() for v in variants)).encode()
         return GenerationResult(
@@ -225,7 +289,7 @@ class OfflineGenerator:
                 prompt_sha256=hashlib.sha256(source).hexdigest(),
                 prompt_parts=[template.ref],
                 locale=locale,
-                notes=[note] if note else [],
+                notes=[OFFLINE_NOTE, *notes],
             ),
             attempts=1,
             latency_ms=(time.perf_counter() - started) * 1000,

@@ -1,0 +1,93 @@
+"""What the offline generator can take from a brief: named products and offers, and a few plain directions.
+
+Without a model, free-text instructions are only read for what a template can honour: products and offers
+named by name, sku, code or id; shorter copy; a more formal or casual register; no emoji; no discount. The result
+says what was followed and that anything else in the instructions was not (``notes``), so nobody mistakes a
+template for a copywriter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from copyloom.domain.brief import Brief
+from copyloom.retrieval.facts import FactKind, FactsBundle
+
+__all__ = ["Directives", "Register", "read_brief"]
+
+Register = Literal["formal", "neutral", "casual"]
+
+_SHORT = ("short", "brief", "concise", "succinct", "简短", "简洁", "短一点")
+_NO_OFFER = (
+    "no discount",
+    "no offer",
+    "no promo",
+    "without discount",
+    "without a discount",
+    "without an offer",
+    "without offer",
+    "don't mention discount",
+    "do not mention discount",
+    "不要优惠",
+    "不提优惠",
+    "不要折扣",
+    "无折扣",
+)
+_FORMAL = ("formal", "正式", "庄重")
+_CASUAL = ("casual", "friendly", "relaxed", "informal", "轻松", "亲切", "随意")
+_NO_EMOJI = ("no emoji", "without emoji", "不要表情", "不用表情")
+
+
+def _has(text: str, words: tuple[str, ...]) -> bool:
+    return any(re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", text) for w in words)
+
+
+@dataclass(frozen=True)
+class Directives:
+    """The brief as the offline generator follows it."""
+
+    named: frozenset[str] = field(default_factory=frozenset)  # fact ids the instructions name
+    shorten: int = 0
+    no_offers: bool = False
+    register: Register | None = None
+    no_emoji: bool = False
+    notes: tuple[str, ...] = ()
+
+
+def read_brief(brief: Brief, bundle: FactsBundle) -> Directives:
+    """Directions from ``brief.instructions``; offers and skus the brief lists are already required facts."""
+    text = (brief.instructions or "").strip()
+    if not text:
+        return Directives()
+    low = text.lower()
+    named: set[str] = set()
+    followed: list[str] = []
+    for f in bundle.facts:
+        if f.untrusted:
+            continue
+        v = f.values
+        if f.kind is FactKind.PRODUCT and v.product_name:
+            sku_named = v.sku is not None and re.search(r"(?<![\w-])" + re.escape(v.sku.lower()) + r"(?![\w-])", low)
+            if v.product_name.lower() in low or sku_named:
+                named.add(f.id)
+                followed.append(f"features {v.product_name}")
+        elif f.kind is FactKind.OFFER:
+            key = f.id.split(":", 1)[1].lower()
+            if (v.code and v.code.lower() in low) or re.search(r"(?<![\w-])" + re.escape(key) + r"(?![\w-])", low):
+                named.add(f.id)
+                followed.append(f"features offer {f.id.split(':', 1)[1]}")
+    shorten = 1 if _has(low, _SHORT) else 0
+    no_offers = _has(low, _NO_OFFER)
+    register: Register | None = "formal" if _has(low, _FORMAL) else ("casual" if _has(low, _CASUAL) else None)
+    no_emoji = _has(low, _NO_EMOJI)
+    followed += ["shorter copy"] * shorten + ["no discount"] * no_offers + ["no emoji"] * no_emoji
+    if register:
+        followed.append(f"{register} register")
+    notes = [f"brief instructions followed offline: {', '.join(followed)}"] if followed else []
+    notes.append(
+        "the offline template reads instructions only for named products and offers, length, register, emoji "
+        "and discounts; anything else in them needs a model"
+    )
+    return Directives(frozenset(named), shorten, no_offers, register, no_emoji, tuple(notes))

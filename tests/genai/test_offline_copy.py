@@ -1,0 +1,241 @@
+"""Offline copy a marketer could send: the brand's own voice, the brief, offers only where they apply, pairs only
+with a reason, invitations only to an event, and 422 ``not_supported_offline`` for what a template cannot do."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from copyloom.domain.brand import BrandKitSpec
+from copyloom.domain.brief import Brief
+from copyloom.domain.enums import Channel, Goal
+from copyloom.errors import InvalidInput
+from copyloom.genai import OfflineGenerator
+from copyloom.genai.schemas import Variant
+from copyloom.genai.types import GenerationRequest, GenerationResult, RefineOperation, RefineRequest
+from copyloom.retrieval.facts import Fact, FactKind, FactSource, FactValues
+from tests.genai.bundles import make_bundle, make_facts, make_request
+from tests.genai.checks import problems
+
+gen = OfflineGenerator()
+OUTDOOR_WORDS = re.compile(r"\b(gear|trip|trail|kit|pack|adventure|outing|out there)\b|装备|出发|旅程|背包", re.I)
+
+
+def generate(request: GenerationRequest) -> GenerationResult:
+    return asyncio.run(gen.generate(request))
+
+
+def _text(v: Variant) -> str:
+    return "\n".join(v.content.text_fields().values())
+
+
+def _src(table: str, row: str) -> FactSource:
+    return FactSource(table=table, row_id=row, workspace_id="gifts", customer_id="G1")
+
+
+def _product(sku: str, name: str, price: str, category: str | None) -> Fact:
+    return Fact(
+        id=f"product:{sku}",
+        kind=FactKind.PRODUCT,
+        text=f"{name} (sku {sku}), {price} GBP",
+        values=FactValues(product_name=name, price=Decimal(price), currency="GBP", sku=sku, category=category),
+        source=_src("products", sku),
+    )
+
+
+def _purchase(sku: str, name: str, category: str | None = None) -> Fact:
+    return Fact(
+        id=f"purchase:536365:{sku}",
+        kind=FactKind.PURCHASE,
+        text=f"Bought 6 x {name} (sku {sku})",
+        values=FactValues(product_name=name, sku=sku, quantity=6, category=category),
+        source=_src("orders", "536365"),
+    )
+
+
+def _offer(code: str, percent: str, *, skus: tuple[str, ...] = (), categories: tuple[str, ...] = ()) -> Fact:
+    return Fact(
+        id=f"offer:{code}",
+        kind=FactKind.OFFER,
+        text=f"Offer {code}: {percent}% off selected gifts ({percent}% off); code {code}",
+        values=FactValues(
+            discount_percent=Decimal(percent),
+            code=code,
+            valid_to=datetime(2026, 12, 24, tzinfo=UTC),
+            eligible_skus=skus,
+            eligible_categories=categories,
+        ),
+        source=_src("offers", code),
+    )
+
+
+LANTERN = _purchase("71053", "WHITE METAL LANTERN", "lighting")
+HOLDER = _product("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", "2.55", "lighting")
+MUG = _product("22633", "HAND WARMER UNION JACK", "1.85", "seasonal")
+PAIRING = Fact(
+    id="pairing:71053:85123A",
+    kind=FactKind.PAIRING,
+    text="WHITE HANGING HEART T-LIGHT HOLDER is bought together with WHITE METAL LANTERN in 120 of 300 orders "
+    "with WHITE METAL LANTERN (support 0.60%, confidence 40%, lift 3.2; 20000 orders in all)",
+    values=FactValues(sku="85123A", related_sku="71053"),
+    source=_src("orders", "co_purchase:71053:85123A"),
+    score=0.95,
+)
+GIFT_SHOP = BrandKitSpec(name="Hearth & Home Gifts", formality="neutral", emoji_policy="never")
+
+
+def _gift_bundle(facts: list[Fact], locale: str = "en", brand: BrandKitSpec = GIFT_SHOP) -> object:
+    return make_bundle(locale, brand=brand, facts=facts, first_name="Ruth")
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+@pytest.mark.parametrize("goal", [g for g in Goal if g is not Goal.EVENT_INVITE])
+def test_a_gift_shop_gets_no_outdoor_voice(goal: Goal, locale: str) -> None:
+    bundle = _gift_bundle([LANTERN, HOLDER, MUG, PAIRING], locale)
+    for channel in Channel:
+        for v in generate(make_request(channel, 5, goal, bundle)).variants:
+            assert not OUTDOOR_WORDS.search(_text(v)), _text(v)
+            assert problems(v, bundle, channel, locale) == []  # type: ignore[arg-type]
+
+
+def test_the_brand_kit_sets_the_register() -> None:
+    formal = _gift_bundle([HOLDER], brand=GIFT_SHOP.model_copy(update={"formality": "formal"}))
+    casual = _gift_bundle([HOLDER], brand=GIFT_SHOP.model_copy(update={"formality": "casual"}))
+    f = generate(make_request(Channel.EMAIL, 1, Goal.LOYALTY, formal)).variants[0].content
+    c = generate(make_request(Channel.EMAIL, 1, Goal.LOYALTY, casual)).variants[0].content
+    assert f.body.startswith("Dear Ruth,") and "Kind regards, the Hearth & Home Gifts team" in f.body
+    assert c.body.startswith("Hey Ruth,") and "Cheers, the Hearth & Home Gifts team" in c.body
+    zh_casual = generate(make_request(Channel.PUSH, 3, Goal.LOYALTY, _gift_bundle([HOLDER], "zh-CN", casual.brand)))
+    zh_formal = generate(make_request(Channel.PUSH, 3, Goal.LOYALTY, _gift_bundle([HOLDER], "zh-CN", formal.brand)))
+    assert "您" not in "".join(_text(v) for v in zh_casual.variants)
+    assert "你" not in "".join(_text(v) for v in zh_formal.variants)
+
+
+def test_co_purchase_pairing_is_shown_with_its_reason() -> None:
+    bundle = _gift_bundle([LANTERN, MUG, HOLDER, PAIRING])
+    result = generate(make_request(Channel.EMAIL, 3, Goal.CROSS_SELL, bundle))
+    paired = [v for v in result.variants if PAIRING.id in v.fact_ids]
+    assert paired, "every variant that names both products cites the pairing"
+    for v in paired:
+        assert "Often bought with your WHITE METAL LANTERN: the WHITE HANGING HEART T-LIGHT HOLDER" in v.content.body
+        assert {LANTERN.id, HOLDER.id} <= set(v.fact_ids)
+        assert any("lift 3.2" in n and "WHITE METAL LANTERN" in n for n in v.notes)
+    for v in result.variants:  # the unrelated hand warmer is never said to go with the lantern
+        assert not ("HAND WARMER" in _text(v) and "LANTERN" in _text(v))
+
+
+def test_without_a_pairing_fact_no_pair_is_claimed() -> None:
+    bundle = _gift_bundle([LANTERN, MUG])
+    for channel in Channel:
+        for v in generate(make_request(channel, 5, Goal.CROSS_SELL, bundle)).variants:
+            text = _text(v)
+            assert not ("HAND WARMER" in text and "LANTERN" in text), text
+            assert not re.search(r"goes with|bought with|pairs? (well )?with|same range", text, re.I)
+            assert v.notes == []
+
+
+def test_category_pairing_says_so() -> None:
+    pairing = PAIRING.model_copy(
+        update={
+            "text": "WHITE HANGING HEART T-LIGHT HOLDER is in the same category (lighting) as WHITE METAL LANTERN",
+            "source": _src("products", "category_similarity:71053:85123A"),
+        }
+    )
+    v = generate(make_request(Channel.EMAIL, 1, Goal.CROSS_SELL, _gift_bundle([LANTERN, HOLDER, pairing]))).variants[0]
+    assert "Like your WHITE METAL LANTERN, the WHITE HANGING HEART T-LIGHT HOLDER is in our lighting range" in (
+        v.content.body
+    )
+    assert pairing.id in v.fact_ids
+
+
+def test_an_offer_appears_only_with_products_it_covers() -> None:
+    only_holder = _offer("GLOW10", "10", skus=("85123A",))
+    bundle = _gift_bundle([LANTERN, MUG, HOLDER, only_holder])
+    seen_offer = False
+    for goal in Goal:
+        if goal is Goal.EVENT_INVITE:
+            continue
+        for channel in Channel:
+            for v in generate(make_request(channel, 5, goal, bundle)).variants:
+                text = _text(v)
+                if "GLOW10" in text:
+                    seen_offer = True
+                    assert "HAND WARMER" not in text and "LANTERN" not in text, text
+                    assert "WHITE HANGING HEART T-LIGHT HOLDER" in text or "selected gifts" in text
+    assert seen_offer
+
+
+def test_a_category_offer_is_said_of_its_category_only() -> None:
+    seasonal = _offer("WARM15", "15", categories=("seasonal",))
+    bundle = _gift_bundle([HOLDER, MUG, seasonal])
+    for channel in Channel:
+        for v in generate(make_request(channel, 3, Goal.OFFER_ANNOUNCEMENT, bundle)).variants:
+            if "WARM15" in _text(v):
+                assert "T-LIGHT HOLDER" not in _text(v)
+    email = generate(make_request(Channel.EMAIL, 1, Goal.OFFER_ANNOUNCEMENT, bundle)).variants[0]
+    assert "Use code WARM15 for 15% off the HAND WARMER UNION JACK" in email.content.body
+
+
+def test_the_briefs_named_product_and_offer_are_featured_and_instructions_are_reported() -> None:
+    open_offer = _offer("THANKS5", "5")
+    bundle = _gift_bundle([LANTERN, HOLDER, MUG, open_offer])
+    brief = Brief(goal=Goal.LOYALTY, instructions="Keep it short, feature the hand warmer union jack; no discount.")
+    result = generate(GenerationRequest(bundle=bundle, brief=brief, channel=Channel.PUSH, n_variants=3))
+    for v in result.variants:
+        assert "HAND WARMER UNION JACK" in _text(v) and "THANKS5" not in _text(v)
+    notes = " ".join(result.generator.notes)
+    assert "features HAND WARMER UNION JACK" in notes and "shorter copy" in notes and "no discount" in notes
+    assert "anything else in them needs a model" in notes
+    named = Brief(goal=Goal.LOYALTY, instructions="Mention code THANKS5.")
+    for v in generate(GenerationRequest(bundle=bundle, brief=named, channel=Channel.SMS, n_variants=3)).variants:
+        assert "THANKS5" in _text(v)
+
+
+def test_an_invitation_needs_an_event_fact() -> None:
+    with pytest.raises(InvalidInput) as err:
+        generate(make_request(Channel.EMAIL, 1, Goal.EVENT_INVITE, _gift_bundle([HOLDER])))
+    assert err.value.code == "not_supported_offline" and err.value.field == "brief.goal"
+    v = generate(make_request(Channel.EMAIL, 1, Goal.EVENT_INVITE)).variants[0]
+    assert "Free trail clinic at our Portland store on 2026-12-12 at 10:00." in v.content.body
+    assert "knowledge:clinic" in v.fact_ids
+    zh = generate(make_request(Channel.EMAIL, 1, Goal.EVENT_INVITE, make_bundle("zh-CN"))).variants[0]
+    assert "徒步训练营" in zh.content.body and "Portland" not in zh.content.body
+
+
+def test_every_result_says_it_is_an_offline_template() -> None:
+    result = generate(make_request(Channel.SMS, 2))
+    assert result.generator.kind == "offline" and result.generator.notes[0] == "offline template, no model"
+
+
+@pytest.mark.parametrize(
+    ("operation", "target"),
+    [(RefineOperation.MORE_CASUAL, None), (RefineOperation.MORE_FORMAL, None), (RefineOperation.TRANSLATE, "zh-CN")],
+)
+def test_tone_and_translation_are_not_supported_offline(operation: RefineOperation, target: str | None) -> None:
+    parent = generate(make_request(Channel.EMAIL, 1)).variants[0]
+    req = RefineRequest(
+        bundle=make_bundle(), brief=Brief(goal=Goal.WIN_BACK), parent=parent, operation=operation, target_locale=target
+    )
+    with pytest.raises(InvalidInput) as err:
+        asyncio.run(gen.refine(req))
+    assert err.value.code == "not_supported_offline" and err.value.field == "operation"
+    assert "COPYLOOM_LLM_MODEL" in err.value.message
+
+
+def test_a_shorten_that_cannot_get_shorter_is_refused_not_echoed() -> None:
+    parent = generate(make_request(Channel.PUSH, 1, bundle=make_bundle(facts=[]))).variants[0]
+    tiny = parent.model_copy(update={"content": parent.content.model_copy(update={"title": "Hi", "body": "Yo"})})
+    req = RefineRequest(
+        bundle=make_bundle(facts=[]), brief=Brief(goal=Goal.WIN_BACK), parent=tiny, operation=RefineOperation.SHORTEN
+    )
+    with pytest.raises(InvalidInput) as err:
+        asyncio.run(gen.refine(req))
+    assert err.value.code == "not_supported_offline"
+
+
+def test_hand_built_facts_are_unchanged() -> None:  # the shared bundle keeps its meaning for the other tests
+    assert {f.id for f in make_facts()} >= {"offer:SPRING20", "product:NW-BAG-0C", "knowledge:clinic"}
