@@ -63,9 +63,11 @@ def _name_pattern(name: str) -> str:
     body = r"\s*".join(re.escape(part) for part in name.split())
     if CJK_RE.search(name):
         return body
-    # One-word names ("Beanie") match only as written, so a common noun is not taken for a product.
+    # One-word names ("Beanie") match only as written, so a common noun is not taken for a product. Latin
+    # names are bounded by Latin letters and digits only: a name glued to Chinese text ("您的Pegasus 40跑鞋") is
+    # a whole word (the change of script is the boundary).
     flags = "" if len(name.split()) > 1 else "(?-i:"
-    return rf"(?<!\w){flags}{body}{')' if flags else ''}(?!\w)"
+    return rf"(?<![A-Za-z0-9]){flags}{body}{')' if flags else ''}(?![A-Za-z0-9])"
 
 
 def _normal(name: str) -> str:
@@ -262,3 +264,9 @@ def find_products(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()
                     covered.append((hit.start(), hit.start() + length))
                     break
     return found
+
+
+@lru_cache(maxsize=2048)
+def product_mentions(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()) -> tuple[Mention, ...]:
+    """``find_products``, remembered: grounding, tone and language all ask about the same fields."""
+    return tuple(find_products(text, names, extra))

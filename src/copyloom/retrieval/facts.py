@@ -43,6 +43,13 @@ class FactValues(BaseModel):
     product_name: str | None = None
     url: str | None = None
     quantity: int | None = None
+    # What a product is and what an offer covers, so a check can tell whether an offer applies to a product
+    # (empty: the offer covers everything) and to this customer (``eligibility``, e.g. {"country": ["US"]}).
+    category: str | None = None
+    discount_type: str | None = None
+    eligible_skus: tuple[str, ...] = ()
+    eligible_categories: tuple[str, ...] = ()
+    eligibility: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 class FactSource(BaseModel):
