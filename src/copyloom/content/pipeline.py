@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
 from copyloom.content.engine import ContentEngine
+from copyloom.content.judging import judge_drafts
 from copyloom.content.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
 from copyloom.db import read_scope, session_scope
 from copyloom.domain.brand import ReviewPolicy
@@ -182,6 +183,8 @@ async def generate_channel(engine: ContentEngine, plan: ChannelPlan, req: DraftR
     except (ModelError, ModelTimeout) as exc:
         metrics.MODEL_ERRORS.labels(exc.code).inc()
         return Failed(plan.channel, exc)
+    # The semantic support check, after the rule-based checks and any re-ask (see content/judging.py).
+    result, reports = await judge_drafts(engine.settings, plan.ctx, result, reports)
     metrics.MODEL_LATENCY.labels(result.generator.kind).observe(result.latency_ms / 1000)
     metrics.TOKENS.labels("prompt").inc(result.usage.prompt_tokens)
     metrics.TOKENS.labels("completion").inc(result.usage.completion_tokens)
