@@ -255,6 +255,34 @@ def _stacking(idx: FactsIndex, field: str, text: str, claims: tuple[Claim, ...])
     return out
 
 
+_QUALIFIER_WORDS = {
+    "lifetime": r"lifetime|for life|终身",
+    "终身": r"lifetime|for life|终身",
+    "double": r"double|2x|2 x|twice|双倍|两倍|2倍",
+    "双倍": r"double|2x|2 x|twice|双倍|两倍|2倍",
+    "triple": r"triple|3x|3 x|三倍|3倍",
+    "三倍": r"triple|3x|3 x|三倍|3倍",
+    "extended": r"extended|延长",
+}
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_NUMBER_WORDS |= {"ten": 10, "thirty": 30, "sixty": 60, "ninety": 90}
+
+
+def _qualifier_granted(qualifier: str, granting: str) -> bool:
+    """Whether a granting fact states the qualifier too, across languages: "2年质保" is granted by a "2-year
+    warranty", "lifetime" by "终身", "double points" by "2x points"."""
+    low = granting.lower()
+    if qualifier in _QUALIFIER_WORDS:
+        return re.search(_QUALIFIER_WORDS[qualifier], low) is not None
+    number = re.search(r"\d+", qualifier)
+    word = next((n for w, n in _NUMBER_WORDS.items() if w in qualifier), None)
+    value = int(number.group(0)) if number else word
+    if value is None:
+        return qualifier in low
+    spelled = [w for w, n in _NUMBER_WORDS.items() if n == value]
+    return re.search(rf"(?<!\d){value}(?!\d)|\b(?:{'|'.join(spelled) or 'x^'})\b", low) is not None
+
+
 def _benefit(idx: FactsIndex, field: str, claim: Claim) -> list[Evidence]:
     grants = idx.benefits.get(claim.label, ())
     label = BENEFIT_LABELS.get(claim.label, claim.label)
@@ -263,7 +291,7 @@ def _benefit(idx: FactsIndex, field: str, claim: Claim) -> list[Evidence]:
     if not grants:
         return [_ev(field, claim, "benefit_not_in_facts", f"no offer or brand fact grants {label}")]
     q = claim.qualifier
-    if q and not any(q in t.lower() or q.replace("-", " ") in t.lower() for _, t in grants):
+    if q and not any(_qualifier_granted(q, t) for _, t in grants):
         said = "; ".join(f"{fid}: {t[:80]}" for fid, t in grants[:2])
         return [_ev(field, claim, "benefit_not_in_facts", f"{label} as granted: {said}", grants[0][0])]
     return []
