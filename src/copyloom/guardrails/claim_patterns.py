@@ -35,7 +35,7 @@ BENEFITS: dict[str, re.Pattern[str]] = {
         _I,
     ),
     "points": re.compile(
-        r"(?P<q>double|triple|quadruple|\d+x|\d+ x|\d+ times(?: the)?) (?:reward |loyalty |bonus )?points"
+        r"(?<![\w.])(?P<q>double|triple|quadruple|\d+x|\d+ x|\d+ times(?: the)?) (?:reward |loyalty |bonus )?points"
         r"|bonus points|points? multiplier|(?P<qz>双倍|三倍|\d+倍)积分|积分(?:翻倍|加倍|双倍|\d+倍)",
         _I,
     ),
@@ -45,7 +45,8 @@ BENEFITS: dict[str, re.Pattern[str]] = {
         _I,
     ),
     "bogo": re.compile(
-        r"\bbogo(?:f)?\b|buy (?:one|1|two|2),? get (?:one|1|another)(?: free| half off)?|(?:two|2) for (?:one|1)"
+        r"\bbogo(?:f)?\b|buy (?:one|1|two|2),? get (?:one|1|another)(?: free| half off)?"
+        r"|(?<![\w.$£€¥])(?:two|2) for (?:one|1)(?![\w.%])"
         r"|买(?:一|1|二|2|两)(?:送|赠)(?:一|1)|第二件(?:半价|免费|\d折)|买(?:一|1)得(?:二|2)",
         _I,
     ),
