@@ -118,6 +118,7 @@ GOOD_EN = [
     "Sale ends 31.12.2025: 20% off socks with WINTER20.",
     "Pair your Pegasus 40 with Alpine Trekking Poles ($89.00).",
     "Thanks for being with us, Anna.",
+    "Use code WINTER20 for 20% off socks.",  # "20 for 20" is no "2 for 1"
 ]
 
 
