@@ -119,6 +119,9 @@ GOOD_EN = [
     "Pair your Pegasus 40 with Alpine Trekking Poles ($89.00).",
     "Thanks for being with us, Anna.",
     "Use code WINTER20 for 20% off socks.",  # "20 for 20" is no "2 for 1"
+    "Have you tried Merino Crew Socks? 20% off with WINTER20.",  # a question, not a history
+    "Merino Crew Socks: merino wool combined with nylon, 20% off with WINTER20.",  # not stacking
+    "Since you bought the Pegasus 40, socks are 20% off with WINTER20.",
 ]
 
 
@@ -144,8 +147,10 @@ BAD_EN = [
     ("As a Gold member, take 20% off socks with WINTER20.", "tier_mismatch"),
     ("Use FREE100 for 100% off.", "code_not_in_facts"),
     ("Anna, your Summit Down Jacket deserves socks.", "history_not_in_facts"),
+    ("Since you bought Merino Crew Socks, jackets are 20% off with WINTER20.", "history_not_in_facts"),
     ("Meet the Merino Crew Socks Pro, 20% off with WINTER20.", "product_near_miss"),
     ("Merino Crew Socks are 30% off with WINTER20.", "percent_not_in_facts"),
+    ("20% off socks with WINTER20, on top of the sale price.", "stacking_not_allowed"),
 ]
 
 

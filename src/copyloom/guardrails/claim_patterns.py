@@ -71,9 +71,12 @@ BENEFIT_LABELS = {
 # Discounts stacked on one another: allowed only when an offer says so.
 STACKING = re.compile(
     r"\b(?:an? )?(?:extra|additional|another|further)\s+(?:\d+(?:\.\d+)?\s?%|[$£€¥]\s?\d+)"
-    r"|\bplus\s+(?:an? )?(?:extra\s+)?\d+(?:\.\d+)?\s?%|\bon top of\b|\bstack(?:s|ed|able|ing)?\b|\bcombined? with\b"
+    r"|\bplus\s+(?:an? )?(?:extra\s+)?\d+(?:\.\d+)?\s?%"
+    r"|\bon top of (?:the |your |this |our |any )?(?:\d+(?:\.\d+)?\s?%|sale|discounts?|offers?|codes?|savings|prices?)"
+    r"|\bstack(?:s|ed|ing)? (?:it |them |this |codes? |offers? |discounts? )?(?:with|on)\b|\bstackable (?:offer|code|discount)s?"
+    r"|\bcombined? (?:it |them |this )?with (?:other |any |your |another |our )?(?:offers?|codes?|discounts?|coupons?|promotions?|sales?)"
     r"|\bdouble (?:the )?discount|\bcodes? together\b"
-    r"|叠加|折上折|再享|再打|再减|额外(?:再)?(?:享|减|打|优惠)|另享|同时使用|一起使用",
+    r"|叠加|折上折|再享(?!受)|再打|再减|额外(?:再)?(?:享|减|打|优惠)|另享|(?:券|码|折扣|优惠)\S{0,6}同时使用",
     _I,
 )
 # What an offer's own text says to allow (or refuse) stacking.
@@ -135,4 +138,6 @@ HISTORY = re.compile(
     _I,
 )
 # "your <product>" / "您的<product>": a possessive right before a product mention.
-POSSESSIVE = re.compile(r"(?:\byour\s+(?:(?:new|trusty|favourite|favorite|beloved|recent|own)\s+)?|(?:您|你)的)$", _I)
+POSSESSIVE = re.compile(r"(?:\byour\s+(?:(?:trusty|favourite|favorite|beloved|recent|own)\s+)?|(?:您|你)的)$", _I)
+# "Have you tried…?", "if you bought…": a question or a condition, not a claim about the customer.
+NOT_A_HISTORY = re.compile(r"(?:\b(?:have|did|if|when|ever|never|whether|once)\s+|[?？]\s*)$|(?:如果|是否|有没有)$", _I)

@@ -14,6 +14,7 @@ from copyloom.guardrails.claim_patterns import (
     END_BEFORE,
     HALF_PRICE,
     HISTORY,
+    NOT_A_HISTORY,
     POSSESSIVE,
     STACKING,
     START_BEFORE,
@@ -129,7 +130,11 @@ def extract_claims(text: str) -> tuple[Claim, ...]:
         for d in find_dates(text)
         if _role(text, d.start, d.end) == "end"
     ]
-    out += [Claim("history", m.start(), m.end(), m.group(0)) for m in HISTORY.finditer(text)]
+    out += [
+        Claim("history", m.start(), m.end(), m.group(0))
+        for m in HISTORY.finditer(text)
+        if not NOT_A_HISTORY.search(text[max(0, m.start() - 12) : m.start()])
+    ]
     return tuple(sorted(out, key=lambda c: c.start))
 
 

@@ -42,6 +42,8 @@ _TEXT_SCOPE = re.compile(
     r"(?=\s+(?:with|using|when|until|till|through|thru|by|code|at|for|before|ends?|from)\b|[,.;:!()]|$)",
     re.I,
 )
+# A brand fact that says something is free or given grants "it's free" and "a gift" in its own words.
+_FREE = re.compile(r"\bfree\b|\bcomplimentary\b|\bgift|免费|赠", re.I)
 _RENDERED_SCOPE = re.compile(r";\s*on ([^;]+)")
 _RENDERED_SKUS = re.compile(r";\s*for skus ([^;]+)")
 
@@ -130,6 +132,7 @@ class FactsIndex:
     tiers: tuple[tuple[str, str], ...] = ()  # (tier key, profile fact id)
     tier_fact: str | None = None
     history_fact_ids: tuple[str, ...] = ()  # purchases and events
+    event_skus: frozenset[str] = frozenset()  # products the customer viewed, carted, wished for
     brand_text: str = ""  # every brand-owned fact's text, lower case (knowledge, offers, products)
 
     def local_date(self, when: datetime) -> date:
@@ -211,7 +214,7 @@ def _build(bundle: FactsBundle) -> FactsIndex:
             for c in find_codes(fact.text):
                 codes.setdefault(c.text.upper(), fact.id)
             for kind, pattern in BENEFITS.items():
-                if pattern.search(fact.text):
+                if pattern.search(fact.text) or (kind in ("free_item", "gift") and _FREE.search(fact.text)):
                     benefits.setdefault(kind, []).append((fact.id, fact.text))
             if v.discount_type == "free_shipping":
                 benefits.setdefault("free_shipping", []).append((fact.id, fact.text))
@@ -267,6 +270,9 @@ def _build(bundle: FactsBundle) -> FactsIndex:
         tiers=tuple(tiers),
         tier_fact=tier_fact if tier_fact or not tiers else tiers[0][1],
         history_fact_ids=tuple(history),
+        event_skus=frozenset(
+            f.values.sku.upper() for f in bundle.facts if f.kind is FactKind.EVENT and f.values.sku is not None
+        ),
         brand_text="\n".join(brand_texts),
     )
 

@@ -35,10 +35,13 @@ def _ev(field: str, start: int, end: int, text: str, code: str, expected: str, f
     return Evidence(field=field, start=start, end=end, text=text, reason_code=code, expected=expected, fact_id=fact_id)
 
 
-def _money(idx: FactsIndex, field: str, text: str) -> list[Evidence]:
-    """Percentages and codes no brand fact carries (prices are verified against their product in ``verify``)."""
+def _money(idx: FactsIndex, field: str, text: str, names: list[tuple[int, int]]) -> list[Evidence]:
+    """Percentages and codes no brand fact carries (prices are verified against their product in ``verify``);
+    words inside a product's name are that name's ("100% Cotton Tee")."""
     out: list[Evidence] = []
     for claim in extract_claims(text):
+        if any(a <= claim.start and claim.end <= b for a, b in names):
+            continue
         if claim.kind == "percent" and claim.value not in idx.percents:
             known = ", ".join(f"{v.normalize():f}%" for v in idx.percents) or "none"
             out.append(
@@ -176,9 +179,9 @@ def check_grounding(variant: Variant, ctx: CheckContext) -> CheckResult:
         if fid not in known
     )
     for field, text in copy_fields(variant).items():
-        evidence.extend(_money(idx, field, text))
-        evidence.extend(_dates(idx, ctx, field, text))
         found, mentions = _links_and_products(idx, ctx, field, text)
+        evidence.extend(_money(idx, field, text, [(m.start, m.end) for m in mentions if m.exact]))
+        evidence.extend(_dates(idx, ctx, field, text))
         evidence.extend(found)
         evidence.extend(verify_claims(idx, ctx, field, text, mentions))
     if not evidence:

@@ -354,6 +354,11 @@ def _end_date(idx: FactsIndex, ctx: CheckContext, field: str, claim: Claim) -> l
     return [_ev(field, claim, "end_date_mismatch", listing)]
 
 
+def _owns(idx: FactsIndex, s: Subject) -> bool:
+    """Whether the customer bought the product (or has an event about it: viewed, carted)."""
+    return any(r.kind is FactKind.PURCHASE or (r.sku or "").upper() in idx.event_skus for r in s.refs)
+
+
 def _history(
     idx: FactsIndex, ctx: CheckContext, field: str, text: str, claims: tuple[Claim, ...], subs: list[Subject]
 ) -> list[Evidence]:
@@ -365,13 +370,20 @@ def _history(
             out.append(_ev(field, claim, "personalization_not_allowed", "personalization consent for this channel"))
         elif not idx.history_fact_ids:
             out.append(_ev(field, claim, "history_not_in_facts", "a purchase or event fact"))
+        else:
+            # "since you bought the <product>": that product must be among the customer's own.
+            hi = sentence_of(text, claim.start)[1]
+            named = [x for x in subs if claim.end <= x.mention.start < min(hi, claim.end + 40) and x.refs]
+            if named and not _owns(idx, named[0]):
+                bought = sorted({r.name for refs in idx.products.values() for r in refs if r.kind is FactKind.PURCHASE})
+                out.append(_ev(field, claim, "history_not_in_facts", f"purchases: {', '.join(bought) or 'none'}"))
     for s in subs:
         if not s.owned:
             continue
         claim = Claim("history", s.mention.start, s.mention.end, s.mention.text)
         if not ctx.bundle.personalization_allowed:
             out.append(_ev(field, claim, "personalization_not_allowed", "personalization consent for this channel"))
-        elif not any(r.kind is FactKind.PURCHASE for r in s.refs):
+        elif not _owns(idx, s):
             bought = sorted({r.name for refs in idx.products.values() for r in refs if r.kind is FactKind.PURCHASE})
             out.append(_ev(field, claim, "history_not_in_facts", f"purchases: {', '.join(bought) or 'none'}"))
     return out
@@ -428,7 +440,9 @@ def extended_names(text: str, mentions: list[Mention], catalogue_words: frozense
 
 
 def verify_claims(idx: FactsIndex, ctx: CheckContext, field: str, text: str, mentions: list[Mention]) -> list[Evidence]:
-    claims = extract_claims(text)
+    # Words inside a product's own name ("100% Cotton Tee", "Gold Card Holder") are the name, checked as one.
+    names = [(m.start, m.end) for m in mentions if m.exact]
+    claims = tuple(c for c in extract_claims(text) if not any(a <= c.start and c.end <= b for a, b in names))
     subs = subjects(idx, text, mentions)
     out: list[Evidence] = []
     for claim in claims:
