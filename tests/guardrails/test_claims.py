@@ -122,6 +122,7 @@ GOOD_EN = [
     "Have you tried Merino Crew Socks? 20% off with WINTER20.",  # a question, not a history
     "Merino Crew Socks: merino wool combined with nylon, 20% off with WINTER20.",  # not stacking
     "Since you bought the Pegasus 40, socks are 20% off with WINTER20.",
+    "Two pairs of Merino Crew Socks for $37.00.",  # a stated quantity times the price
 ]
 
 

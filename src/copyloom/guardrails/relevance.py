@@ -10,6 +10,7 @@ from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.language import script_flags
+from copyloom.guardrails.products import product_mentions
 from copyloom.guardrails.text import cjk_ratio, copy_fields, is_chinese_locale, passed, result, worst
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
@@ -96,6 +97,8 @@ def _engages_facts(variant: Variant, ctx: CheckContext, text: str) -> bool:
     it uses for the goal."""
     known = ctx.bundle.ids()
     if any(fid in known and not fid.startswith("profile:") for fid in variant.fact_ids):
+        return True
+    if product_mentions(text, ctx.catalogue, tuple(facts_index(ctx.bundle).product_names)):
         return True
     return any(c.kind in ("code", "percent", "price", "benefit") for c in extract_claims(text))
 

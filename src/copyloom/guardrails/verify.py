@@ -114,6 +114,23 @@ def _arithmetic(named: list[set[Decimal]]) -> set[Decimal]:
     return out
 
 
+_QUANTITY = re.compile(
+    r"\b(?:(?P<n>[2-9]|10)\s?(?:x\s)?|(?P<w>two|three|four|five|six|seven|eight|nine|ten)\s)(?:pairs?|packs?|pieces?|items?"
+    r"|sets?|units?|bottles?|boxes?|of)\b|(?P<z>[两二三四五六七八九十]|[2-9])\s?(?:双|件|个|套|包|盒|瓶|条|只|份)",
+    re.IGNORECASE,
+)
+_ZH_QTY = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def _quantities(sentence: str) -> set[int]:
+    """Quantities the sentence states ("two pairs", "3 x", "两双"): a price may be that many of a product."""
+    out: set[int] = set()
+    for m in _QUANTITY.finditer(sentence):
+        raw = m.group("n") or m.group("w") or m.group("z")
+        out.add(int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw.lower(), _ZH_QTY.get(raw, 1)))
+    return out
+
+
 def _price(idx: FactsIndex, field: str, text: str, claim: Claim, subs: list[Subject]) -> list[Evidence]:
     assert claim.value is not None
     value = claim.value
@@ -129,6 +146,8 @@ def _price(idx: FactsIndex, field: str, text: str, claim: Claim, subs: list[Subj
     subject = _nearest(text, claim, [s for s in subs if s.refs], skip_owned=False)
     if subject is not None:
         mine = _sale_prices(idx, subject.refs, claim.currencies)
+        lo, hi = sentence_of(text, claim.start)
+        mine |= {p * q for p in mine for q in _quantities(text[lo:hi])}  # "two pairs for $37.00"
         if _money_matches(value, mine | _arithmetic(named)):
             return []
         other = next(
