@@ -123,6 +123,7 @@ GOOD_EN = [
     "Merino Crew Socks: merino wool combined with nylon, 20% off with WINTER20.",  # not stacking
     "Since you bought the Pegasus 40, socks are 20% off with WINTER20.",
     "Two pairs of Merino Crew Socks for $37.00.",  # a stated quantity times the price
+    "Happy New Year, Anna: 20% off socks with WINTER20.",
 ]
 
 
@@ -248,3 +249,12 @@ def test_every_blocking_evidence_names_the_claim_and_what_the_facts_say() -> Non
         r = check_grounding(sms(text), ctx(shop(), catalogue=CATALOGUE))
         for e in r.evidence:
             assert e.text and e.expected, (text, e)
+
+
+def test_an_unknown_capitalised_name_is_flagged_for_a_reviewer() -> None:
+    r = check_grounding(sms("Anna, the Thermal Liner Gloves are in stock."), ctx(shop(), catalogue=CATALOGUE))
+    assert (r.verdict, r.reason_code) == (Verdict.FLAG, "unknown_name")
+    assert r.evidence[0].text == "Thermal Liner Gloves"
+    # A word ending this catalogue's names makes it a product the brand does not sell: blocked.
+    r = check_grounding(sms("Anna, the Thermal Liner Socks are in stock."), ctx(shop(), catalogue=CATALOGUE))
+    assert (r.verdict, r.reason_code) == (Verdict.BLOCK, "product_not_in_catalogue")

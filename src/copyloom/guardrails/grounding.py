@@ -29,6 +29,7 @@ from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 from copyloom.guardrails.verify import extended_names, unknown_names, verify_claims
 
 NAME = "grounding"
+FLAG_ONLY = frozenset({"unknown_name"})  # evidence that asks a reviewer to look, without blocking
 
 
 def _ev(field: str, start: int, end: int, text: str, code: str, expected: str, fact_id: str | None = None) -> Evidence:
@@ -147,6 +148,17 @@ def _links_and_products(
         _ev(field, u.start, u.end, u.text, "product_not_in_catalogue", "a product of the catalogue")
         for u in unknown_names(text, mentions, heads)
     ]
+    # Other capitalised phrases of three words or more that no fact writes: perhaps a product the brand does not
+    # sell; a reviewer looks (a flag, not a block: it may be an event's or a season's name).
+    known = (
+        idx.brand_text + " " + ctx.bundle.brand.name.lower() + " " + (ctx.bundle.brand.sender_identity or "").lower()
+    )
+    out += [
+        _ev(field, u.start, u.end, u.text, "unknown_name", "a name the facts write")
+        for u in unknown_names(text, mentions, None)
+        if not any(e.start == u.start for e in out)
+        and not all(w.lower() in known for w in u.text.replace("-", " ").split())
+    ]
     for mention in mentions + extended_names(text, mentions, words):
         fact_id = idx.product_names.get(mention.name.lower())
         if mention.exact and fact_id is None:
@@ -186,6 +198,9 @@ def check_grounding(variant: Variant, ctx: CheckContext) -> CheckResult:
         evidence.extend(verify_claims(idx, ctx, field, text, mentions))
     if not evidence:
         return passed(NAME, "Every price, code, date, product and link matches the bundle.")
-    codes = list(dict.fromkeys(e.reason_code or "" for e in evidence))
-    listing = "; ".join(f"{e.reason_code}: '{e.text}'" for e in evidence[:6])
-    return result(NAME, Verdict.BLOCK, codes[0], f"Not grounded in the facts: {listing}.", evidence)
+    blocks = [e for e in evidence if e.reason_code not in FLAG_ONLY]
+    shown = blocks or evidence
+    codes = list(dict.fromkeys(e.reason_code or "" for e in shown))
+    listing = "; ".join(f"{e.reason_code}: '{e.text}'" for e in shown[:6])
+    verdict = Verdict.BLOCK if blocks else Verdict.FLAG
+    return result(NAME, verdict, codes[0], f"Not grounded in the facts: {listing}.", evidence)

@@ -424,21 +424,33 @@ def title_case(text: str, mentions: list[Mention]) -> bool:
     return len(latin) >= 3 and len(capitalised) * 10 >= len(latin) * 8
 
 
+_CALENDAR = frozenset(
+    {"year", "day", "days", "eve", "christmas", "holiday", "holidays", "season", "weekend", "week", "month", "sale"}
+    | {"event", "festival", "night", "morning"}
+    | {d.lower() for d in _WEEKDAY_NAMES}
+    | {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october"}
+    | {"november", "december"}
+)
 _CAPITAL_RUN = re.compile(
     r"(?<![A-Za-z0-9])(?:[A-Z][a-z]+|[A-Z]{2,})(?:[ -](?:[A-Z][a-z]+|[A-Z]{2,}|\d+))+(?![A-Za-z0-9])"
 )
 
 
-def unknown_names(text: str, mentions: list[Mention], heads: frozenset[str]) -> list[Mention]:
-    """Capitalised phrases ending in a word that ends product names of this catalogue ("Thermal Liner Gloves"
-    when names end in "Gloves", "Socks", "Jacket") that are no known product: a product the brand does not
-    sell. Headlines in Title Case are left alone (every phrase there is capitalised)."""
-    if not heads or title_case(text, mentions):
+def unknown_names(text: str, mentions: list[Mention], heads: frozenset[str] | None) -> list[Mention]:
+    """Capitalised phrases that are no known product: with ``heads``, those ending in a word that ends product
+    names of this catalogue ("Thermal Liner Gloves" when names end in "Gloves", "Socks", "Jacket"); without,
+    every phrase of three capitalised words or more. Headlines in Title Case are left alone (every phrase there
+    is capitalised)."""
+    if (heads is not None and not heads) or title_case(text, mentions):
         return []
     out: list[Mention] = []
     for m in _CAPITAL_RUN.finditer(_blank(text, mentions)):
         words = m.group(0).replace("-", " ").split()
-        if stem(words[-1]) in heads and words[0].lower() not in _NOT_A_NAME_PART:
+        if words[0].lower() in _NOT_A_NAME_PART:
+            continue
+        if heads is None and words[-1].lower() in _CALENDAR:
+            continue  # "Happy New Year", "Black Friday Sale": a time, not a product
+        if stem(words[-1]) in heads if heads is not None else len(words) >= 3:
             out.append(Mention(m.start(), m.end(), m.group(0), m.group(0), True))
     return out
 
