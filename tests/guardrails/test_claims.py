@@ -258,3 +258,14 @@ def test_an_unknown_capitalised_name_is_flagged_for_a_reviewer() -> None:
     # A word ending this catalogue's names makes it a product the brand does not sell: blocked.
     r = check_grounding(sms("Anna, the Thermal Liner Socks are in stock."), ctx(shop(), catalogue=CATALOGUE))
     assert (r.verdict, r.reason_code) == (Verdict.BLOCK, "product_not_in_catalogue")
+
+
+def test_a_chinese_name_inside_a_longer_word_is_not_that_product() -> None:
+    from copyloom.guardrails.products import find_products
+
+    names = ("开拓者雨衣", "Pegasus 40")
+    assert [(m.text, m.exact) for m in find_products("开拓者雨衣很轻", names)] == [("开拓者雨衣", True)]
+    # jieba cuts 开拓者/雨衣裤: the raincoat's name ends inside a word, so this is another product (a near miss).
+    assert [m.exact for m in find_products("开拓者雨衣裤上新", names)] == [False]
+    # A Latin name glued to Chinese text is a whole word.
+    assert [(m.text, m.exact) for m in find_products("购买Pegasus 40跑鞋", names)] == [("Pegasus 40", True)]

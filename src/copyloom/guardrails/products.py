@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from copyloom.guardrails.segment import is_boundary
 from copyloom.guardrails.text import CJK_RE, levenshtein
 
 _TOKEN = re.compile(r"[A-Za-z]+|\d+|[\u3400-\u9fff]+")
@@ -204,6 +205,12 @@ def _exact_mentions(layers: list[_Layer], text: str, tokens: list[tuple[str, int
         start, rank, hit, e = heapq.heappop(heap)
         if start < pos:
             again = e.pattern.search(text, pos)
+            if again is not None:
+                heapq.heappush(heap, (again.start(), rank, again, e))
+            continue
+        if CJK_RE.search(e.name) and not (is_boundary(text, hit.start()) and is_boundary(text, hit.end())):
+            # A Chinese name inside a longer word (jieba's cut) is not that product: "马克杯垫" is no "马克杯".
+            again = e.pattern.search(text, hit.start() + 1)
             if again is not None:
                 heapq.heappush(heap, (again.start(), rank, again, e))
             continue
