@@ -448,8 +448,8 @@ def unknown_names(text: str, mentions: list[Mention], heads: frozenset[str] | No
         words = m.group(0).replace("-", " ").split()
         if words[0].lower() in _NOT_A_NAME_PART:
             continue
-        if heads is None and words[-1].lower() in _CALENDAR:
-            continue  # "Happy New Year", "Black Friday Sale": a time, not a product
+        if heads is None and (words[-1].lower() in _CALENDAR or all(w.isupper() or w.isdigit() for w in words)):
+            continue  # "Happy New Year": a time, not a product; "COMPLETE YOUR KIT": shouting (the tone check's)
         if stem(words[-1]) in heads if heads is not None else len(words) >= 3:
             out.append(Mention(m.start(), m.end(), m.group(0), m.group(0), True))
     return out
