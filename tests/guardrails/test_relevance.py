@@ -18,7 +18,8 @@ OFFER = "Northwind: Anna, 20% off socks with WINTER20. Reply STOP"
     [
         (OFFER, "en", ["profile:c1", "offer:WINTER20"], Goal.OFFER_ANNOUNCEMENT, Verdict.PASS, "ok"),
         ("Northwind: we miss you, Anna. Come back for socks.", "en", [], Goal.WIN_BACK, Verdict.PASS, "ok"),
-        ("Northwind: socks. Reply STOP", "en", [], Goal.OFFER_ANNOUNCEMENT, Verdict.FLAG, "not_personalized"),
+        # Generic copy that uses no customer fact is fine: personalization is allowed, not required.
+        ("Northwind: 20% off socks with WINTER20. Reply STOP", "en", [], Goal.OFFER_ANNOUNCEMENT, Verdict.PASS, "ok"),
         ("Northwind: Anna, socks are warm.", "en", [], Goal.EVENT_INVITE, Verdict.FLAG, "off_brief"),
         ("【Northwind】小美，新年85折。回T退订", "zh", ["profile:c2"], Goal.OFFER_ANNOUNCEMENT, Verdict.PASS, "ok"),
         (
@@ -57,9 +58,11 @@ def test_customer_facts_without_personalization_consent_block() -> None:
 def test_brief_offer_not_used_flags() -> None:
     # Briefs name offers by the brand's id; variants cite fact ids ("offer:<id>").
     c = ctx(brief=Brief(goal=Goal.OFFER_ANNOUNCEMENT, offer_ids=["WINTER20"]))
-    r = check_relevance(sms(OFFER, ["profile:c1"]), c)
-    assert r.reason_code == "brief_offer_missing"
+    r = check_relevance(sms("Northwind: Anna, warm socks for the new year. Reply STOP", ["profile:c1"]), c)
+    assert "brief_offer_missing" in {e.reason_code for e in r.evidence}
     assert check_relevance(sms(OFFER, ["profile:c1", "offer:WINTER20"]), c).reason_code != "brief_offer_missing"
+    # Naming the offer's code (or its rate) uses it, cited or not.
+    assert check_relevance(sms(OFFER, ["profile:c1"]), c).reason_code != "brief_offer_missing"
 
 
 def test_a_cross_sell_citing_a_catalogue_product_is_on_brief_whatever_its_words() -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
 from copyloom.content.engine import ContentEngine
+from copyloom.content.judging import judge_drafts
 from copyloom.content.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
 from copyloom.db import read_scope, session_scope
 from copyloom.domain.brand import ReviewPolicy
@@ -190,6 +191,8 @@ async def generate_channel(engine: ContentEngine, plan: ChannelPlan, req: DraftR
         log.exception("content.generate_channel.unexpected", extra={"channel": plan.channel.value})
         metrics.MODEL_ERRORS.labels("model_error").inc()
         return Failed(plan.channel, ModelError(f"generation failed: {type(exc).__name__}", code="model_error"))
+    # The semantic support check, after the rule-based checks and any re-ask (see content/judging.py).
+    result, reports = await judge_drafts(engine.settings, plan.ctx, result, reports)
     metrics.MODEL_LATENCY.labels(result.generator.kind).observe(result.latency_ms / 1000)
     metrics.TOKENS.labels("prompt").inc(result.usage.prompt_tokens)
     metrics.TOKENS.labels("completion").inc(result.usage.completion_tokens)

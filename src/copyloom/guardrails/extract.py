@@ -79,6 +79,8 @@ DATE_RES = (
     re.compile(rf"\b{_MON}\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{{4}}))?", re.IGNORECASE),
     re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MON}\b\.?(?:,?\s+(?P<y>\d{{4}}))?", re.IGNORECASE),
     re.compile(r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])"),
+    # dd.mm.yyyy (and mm.dd.yyyy): a year is required, so "18.50" stays a number
+    re.compile(r"(?<![\d.])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{4})(?![\d.])"),
 )
 TODAY_CLAIMS = re.compile(
     r"\b(?:tonight only|today only|ends (?:today|tonight)|expires (?:today|tonight)|last day|final day|"

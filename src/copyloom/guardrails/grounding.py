@@ -7,52 +7,50 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from functools import lru_cache
 
 from copyloom.genai.schemas import Variant
+from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.extract import (
     TODAY_CLAIMS,
     TOMORROW_CLAIMS,
-    find_codes,
     find_dates,
-    find_percents,
-    find_prices,
     find_remaining,
     find_urls,
     mention_dates,
     normalize_url,
     url_host,
 )
-from copyloom.guardrails.facts_index import FactsIndex, facts_index
-from copyloom.guardrails.products import find_products
+from copyloom.guardrails.facts_index import FactsIndex, facts_index, stem
+from copyloom.guardrails.products import Mention, product_mentions
 from copyloom.guardrails.text import copy_fields, passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
+from copyloom.guardrails.verify import extended_names, unknown_names, verify_claims
 
 NAME = "grounding"
+FLAG_ONLY = frozenset({"unknown_name"})  # evidence that asks a reviewer to look, without blocking
 
 
 def _ev(field: str, start: int, end: int, text: str, code: str, expected: str, fact_id: str | None = None) -> Evidence:
     return Evidence(field=field, start=start, end=end, text=text, reason_code=code, expected=expected, fact_id=fact_id)
 
 
-def _money(idx: FactsIndex, field: str, text: str) -> list[Evidence]:
+def _money(idx: FactsIndex, field: str, text: str, names: list[tuple[int, int]]) -> list[Evidence]:
+    """Percentages and codes no brand fact carries (prices are verified against their product in ``verify``);
+    words inside a product's name are that name's ("100% Cotton Tee")."""
     out: list[Evidence] = []
-    for p in find_prices(text):
-        ok = any(
-            value == p.value and (p.currencies is None or cur is None or p.currencies & cur)
-            for value, cur, _ in idx.prices
-        )
-        if not ok:
-            known = ", ".join(sorted({f"{v} {'/'.join(sorted(c or []))}".strip() for v, c, _ in idx.prices})) or "none"
-            out.append(_ev(field, p.start, p.end, p.text, "price_not_in_facts", f"prices in facts: {known}"))
-    for pc in find_percents(text):
-        if pc.value not in idx.percents:
-            known = ", ".join(f"{v.normalize()}%" for v in idx.percents) or "none"
-            out.append(_ev(field, pc.start, pc.end, pc.text, "percent_not_in_facts", f"percentages in facts: {known}"))
-    for c in find_codes(text):
-        if c.text.upper() not in idx.codes:
+    for claim in extract_claims(text):
+        if any(a <= claim.start and claim.end <= b for a, b in names):
+            continue
+        if claim.kind == "percent" and claim.value not in idx.percents:
+            known = ", ".join(f"{v.normalize():f}%" for v in idx.percents) or "none"
+            out.append(
+                _ev(field, claim.start, claim.end, claim.text, "percent_not_in_facts", f"percentages in facts: {known}")
+            )
+        elif claim.kind == "code" and claim.text.upper() not in idx.codes:
             known = ", ".join(k for k, fid in idx.codes.items() if fid.startswith("offer")) or "none"
-            out.append(_ev(field, c.start, c.end, c.text, "code_not_in_facts", f"codes in facts: {known}"))
+            out.append(_ev(field, claim.start, claim.end, claim.text, "code_not_in_facts", f"codes in facts: {known}"))
     return out
 
 
@@ -128,7 +126,9 @@ def _remaining_holds(claimed: float, actual: float) -> bool:
     return math.ceil(actual) in (round(claimed), round(claimed) + 1)
 
 
-def _links_and_products(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> list[Evidence]:
+def _links_and_products(
+    idx: FactsIndex, ctx: CheckContext, field: str, text: str
+) -> tuple[list[Evidence], list[Mention]]:
     out: list[Evidence] = []
     hosts = idx.hosts | {d.lower().removeprefix("www.") for d in ctx.brand_domains}
     links = find_urls(text)
@@ -138,9 +138,28 @@ def _links_and_products(idx: FactsIndex, ctx: CheckContext, field: str, text: st
         if norm not in idx.urls and not any(host == h or host.endswith("." + h) for h in hosts):
             out.append(_ev(field, u.start, u.end, u.text, "url_not_allowed", f"links in facts or on {sorted(hosts)}"))
     # The catalogue is indexed once per workspace; the bundle's names are added per draft.
-    for mention in find_products(text, ctx.catalogue, extra=tuple(idx.product_names)):
-        if any(u.start <= mention.start < u.end for u in links):
-            continue  # a slug inside a link is checked as a link
+    mentions = [
+        m
+        for m in product_mentions(text, ctx.catalogue, tuple(idx.product_names))
+        if not any(u.start <= m.start < u.end for u in links)  # a slug inside a link is checked as a link
+    ]
+    words, heads = _catalogue_words(ctx.catalogue, tuple(idx.product_names))
+    out += [
+        _ev(field, u.start, u.end, u.text, "product_not_in_catalogue", "a product of the catalogue")
+        for u in unknown_names(text, mentions, heads)
+    ]
+    # Other capitalised phrases of three words or more that no fact writes: perhaps a product the brand does not
+    # sell; a reviewer looks (a flag, not a block: it may be an event's or a season's name).
+    known = (
+        idx.brand_text + " " + ctx.bundle.brand.name.lower() + " " + (ctx.bundle.brand.sender_identity or "").lower()
+    )
+    out += [
+        _ev(field, u.start, u.end, u.text, "unknown_name", "a name the facts write")
+        for u in unknown_names(text, mentions, None)
+        if not any(e.start == u.start for e in out)
+        and not all(w.lower() in known for w in u.text.replace("-", " ").split())
+    ]
+    for mention in mentions + extended_names(text, mentions, words):
         fact_id = idx.product_names.get(mention.name.lower())
         if mention.exact and fact_id is None:
             out.append(
@@ -148,7 +167,17 @@ def _links_and_products(idx: FactsIndex, ctx: CheckContext, field: str, text: st
             )
         elif not mention.exact:
             out.append(_ev(field, mention.start, mention.end, mention.text, "product_near_miss", mention.name, fact_id))
-    return out
+    return out, mentions
+
+
+@lru_cache(maxsize=64)
+def _catalogue_words(catalogue: tuple[str, ...], extra: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Every word of every known name (a word of another product's name is not an added word), and the words
+    names end in (what an unknown product name would end in too)."""
+    names = catalogue + extra
+    words = frozenset(w.lower() for name in names for w in name.split())
+    heads = frozenset(stem(n.split()[-1]) for n in names if n.split() and n.split()[-1].isalpha() and n.isascii())
+    return words, heads
 
 
 def check_grounding(variant: Variant, ctx: CheckContext) -> CheckResult:
@@ -162,11 +191,16 @@ def check_grounding(variant: Variant, ctx: CheckContext) -> CheckResult:
         if fid not in known
     )
     for field, text in copy_fields(variant).items():
-        evidence.extend(_money(idx, field, text))
+        found, mentions = _links_and_products(idx, ctx, field, text)
+        evidence.extend(_money(idx, field, text, [(m.start, m.end) for m in mentions if m.exact]))
         evidence.extend(_dates(idx, ctx, field, text))
-        evidence.extend(_links_and_products(idx, ctx, field, text))
+        evidence.extend(found)
+        evidence.extend(verify_claims(idx, ctx, field, text, mentions))
     if not evidence:
         return passed(NAME, "Every price, code, date, product and link matches the bundle.")
-    codes = list(dict.fromkeys(e.reason_code or "" for e in evidence))
-    listing = "; ".join(f"{e.reason_code}: '{e.text}'" for e in evidence[:6])
-    return result(NAME, Verdict.BLOCK, codes[0], f"Not grounded in the facts: {listing}.", evidence)
+    blocks = [e for e in evidence if e.reason_code not in FLAG_ONLY]
+    shown = blocks or evidence
+    codes = list(dict.fromkeys(e.reason_code or "" for e in shown))
+    listing = "; ".join(f"{e.reason_code}: '{e.text}'" for e in shown[:6])
+    verdict = Verdict.BLOCK if blocks else Verdict.FLAG
+    return result(NAME, verdict, codes[0], f"Not grounded in the facts: {listing}.", evidence)

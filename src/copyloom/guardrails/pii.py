@@ -27,7 +27,8 @@ ACCOUNT_RE = re.compile(
     re.IGNORECASE,
 )
 SSN_RE = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
-_ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+# Dates are not phone numbers: 2025-12-31, 31.12.2025, 12/31/2025.
+_ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}[./]\d{1,2}[./]\d{1,2}")
 
 
 def luhn_ok(digits: str) -> bool:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from copyloom.guardrails.segment import is_boundary
 from copyloom.guardrails.text import CJK_RE, levenshtein
 
 _TOKEN = re.compile(r"[A-Za-z]+|\d+|[\u3400-\u9fff]+")
@@ -54,8 +55,12 @@ class _Layer:
     by_lower: dict[str, str]
     latin: tuple[tuple[str, tuple[str, ...]], ...]  # (name, lower-cased tokens), in rank order
     near_exact: dict[str, tuple[int, ...]]  # first token -> indexes into ``latin`` (short first tokens)
-    near_deletes: dict[str, tuple[int, ...]]  # first token minus up to two letters -> indexes into ``latin``
-    near_digits: tuple[int, ...]  # names whose first token is a number (any number is close to any number)
+    # (first token minus up to two letters, its length) -> indexes into ``latin``: a word is close only to words
+    # within two letters of its length, so only those are looked up
+    near_deletes: dict[tuple[str, int], tuple[int, ...]]
+    # names whose first token is a number (any number is close to any number), by what their second token must be
+    # close to: "#" (a number), "=word" (a short word: only itself) or a deletion variant of a longer word
+    near_digits: dict[str, tuple[int, ...]]
     cjk: tuple[tuple[str, str], ...]  # (name, anchor: its first two CJK characters), in rank order
 
 
@@ -63,9 +68,11 @@ def _name_pattern(name: str) -> str:
     body = r"\s*".join(re.escape(part) for part in name.split())
     if CJK_RE.search(name):
         return body
-    # One-word names ("Beanie") match only as written, so a common noun is not taken for a product.
+    # One-word names ("Beanie") match only as written, so a common noun is not taken for a product. Latin
+    # names are bounded by Latin letters and digits only: a name glued to Chinese text ("您的Pegasus 40跑鞋") is
+    # a whole word (the change of script is the boundary).
     flags = "" if len(name.split()) > 1 else "(?-i:"
-    return rf"(?<!\w){flags}{body}{')' if flags else ''}(?!\w)"
+    return rf"(?<![A-Za-z0-9]){flags}{body}{')' if flags else ''}(?![A-Za-z0-9])"
 
 
 def _normal(name: str) -> str:
@@ -114,8 +121,8 @@ def _layer(names: tuple[str, ...]) -> _Layer:
     by_substring: list[tuple[str, _Exact]] = []
     latin: list[tuple[str, tuple[str, ...]]] = []
     near_exact: dict[str, list[int]] = {}
-    near_deletes: dict[str, list[int]] = {}
-    near_digits: list[int] = []
+    near_deletes: dict[tuple[str, int], list[int]] = {}
+    near_digits: dict[str, list[int]] = {}
     cjk: list[tuple[str, str]] = []
     for n in ordered:
         exact = _Exact(n, _rank(n))
@@ -134,12 +141,13 @@ def _layer(names: tuple[str, ...]) -> _Layer:
             index, head = len(latin), tokens[0]
             latin.append((n, tokens))
             if head.isdigit():
-                near_digits.append(index)
+                for key in _next_keys(tokens[1], index=True):
+                    near_digits.setdefault(key, []).append(index)
             elif len(head) < 4:  # short words are close only to themselves (see ``_close``)
                 near_exact.setdefault(head, []).append(index)
             else:
                 for variant in _deletes(head, 2):
-                    near_deletes.setdefault(variant, []).append(index)
+                    near_deletes.setdefault((variant, len(head)), []).append(index)
     by_lower = {re.sub(r"\s+", " ", n.lower()): n for n in ordered}
     return _Layer(
         {k: tuple(v) for k, v in by_first.items()},
@@ -148,9 +156,19 @@ def _layer(names: tuple[str, ...]) -> _Layer:
         tuple(latin),
         {k: tuple(v) for k, v in near_exact.items()},
         {k: tuple(v) for k, v in near_deletes.items()},
-        tuple(near_digits),
+        {k: tuple(v) for k, v in near_digits.items()},
         tuple(cjk),
     )
+
+
+def _next_keys(token: str, *, index: bool) -> tuple[str, ...]:
+    """Keys under which a digit-first name is found by the word after the number (see ``_close``): any number
+    for a number, the word itself for a short word, deletion variants for a longer one."""
+    if token.isdigit():
+        return ("#",)
+    if len(token) < 4:
+        return ("=" + token,)
+    return tuple(_deletes(token, 2)) if index else _variants(token)
 
 
 @lru_cache(maxsize=65536)
@@ -190,6 +208,12 @@ def _exact_mentions(layers: list[_Layer], text: str, tokens: list[tuple[str, int
             if again is not None:
                 heapq.heappush(heap, (again.start(), rank, again, e))
             continue
+        if CJK_RE.search(e.name) and not (is_boundary(text, hit.start()) and is_boundary(text, hit.end())):
+            # A Chinese name inside a longer word (jieba's cut) is not that product: "马克杯垫" is no "马克杯".
+            again = e.pattern.search(text, hit.start() + 1)
+            if again is not None:
+                heapq.heappush(heap, (again.start(), rank, again, e))
+            continue
         key = re.sub(r"\s+", " ", hit.group(0).lower())
         name = next((layer.by_lower[key] for layer in layers if key in layer.by_lower), hit.group(0))
         found.append(Mention(hit.start(), hit.end(), hit.group(0), name, True))
@@ -201,21 +225,38 @@ def _exact_mentions(layers: list[_Layer], text: str, tokens: list[tuple[str, int
 
 
 def _near_candidates(
-    layers: list[_Layer], tokens: list[tuple[str, int, int]]
+    layers: list[_Layer], tokens: list[tuple[str, int, int]], skip: frozenset[int] = frozenset()
 ) -> list[tuple[Rank, int, str, tuple[str, ...]]]:
     """(rank, token position, name, name tokens) of names whose first token may be close to the text's token
-    there, in the order a scan of every name (in rank order) over every position would meet them."""
+    there, in the order a scan of every name (in rank order) over every position would meet them. Positions in
+    ``skip`` (inside an exact mention, where no near miss can start) are not looked at."""
     found: set[tuple[Rank, int, str, tuple[str, ...]]] = set()
     for layer in layers:
         for i, (token, _, _) in enumerate(tokens):
+            if i in skip:
+                continue
+            names: tuple[int, ...] | list[int]
             if token.isdigit():
-                names: tuple[int, ...] | list[int] = layer.near_digits
+                after = tokens[i + 1][0] if i + 1 < len(tokens) else None
+                keys = _next_keys(after, index=False) if after is not None else ()
+                names = [n for key in keys for n in layer.near_digits.get(key, ())]
             elif len(token) < 4:
                 names = layer.near_exact.get(token, ())
             else:
-                names = [n for variant in _variants(token) for n in layer.near_deletes.get(variant, ())]
+                lengths = range(max(4, len(token) - 2), len(token) + 3)
+                names = [
+                    n
+                    for variant in _variants(token)
+                    for size in lengths
+                    for n in layer.near_deletes.get((variant, size), ())
+                ]
+            nxt = tokens[i + 1][0] if i + 1 < len(tokens) else None
             for n in names:
                 name, want = layer.latin[n]
+                # Every token of the window must be close: the second one is tested here, before sorting, so a
+                # common first word ("black" is close to "back") does not bring in every name it begins.
+                if i + len(want) > len(tokens) or (nxt is not None and not _close(nxt, want[1])):
+                    continue
                 found.add((_rank(name), i, name, want))
     return sorted(found)
 
@@ -237,9 +278,12 @@ def find_products(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()
     def free(a: int, b: int) -> bool:
         return not any(s < b and a < e for s, e in covered)
 
-    for _, i, name, want in _near_candidates(layers, tokens):
+    # A near miss overlapping an exact mention is never kept: its tokens are not compared at all (a text naming
+    # a real catalogue's product exactly would otherwise compare hundreds of names sharing its words).
+    inside = frozenset(i for i, (_, a, b) in enumerate(tokens) if not free(a, b))
+    for _, i, name, want in _near_candidates(layers, tokens, inside):
         k = len(want)
-        if i + k > len(tokens):
+        if i + k > len(tokens) or any(j in inside for j in range(i, i + k)):
             continue
         window = tokens[i : i + k]
         if not all(_close(w[0], t) for w, t in zip(window, want, strict=True)):
@@ -262,3 +306,9 @@ def find_products(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()
                     covered.append((hit.start(), hit.start() + length))
                     break
     return found
+
+
+@lru_cache(maxsize=2048)
+def product_mentions(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()) -> tuple[Mention, ...]:
+    """``find_products``, remembered: grounding, tone and language all ask about the same fields."""
+    return tuple(find_products(text, names, extra))

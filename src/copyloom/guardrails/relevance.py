@@ -6,8 +6,11 @@ import re
 
 from copyloom.domain.enums import Goal
 from copyloom.genai.schemas import Variant
+from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
+from copyloom.guardrails.language import script_flags
+from copyloom.guardrails.products import product_mentions
 from copyloom.guardrails.text import cjk_ratio, copy_fields, is_chinese_locale, passed, result, worst
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
@@ -72,27 +75,72 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
                 evidence,
             )
         )
-    elif ctx.bundle.personalization_allowed and idx.customer_fact_ids and not (customer_facts or name_used):
+    parts += _brief(variant, ctx, text)
+    script = [e for field, value in fields.items() for e in script_flags(idx, ctx, field, value)]
+    if script:
+        listing = ", ".join(f"'{e.text}'" for e in script[:5])
         parts.append(
-            result(NAME, Verdict.FLAG, "not_personalized", "Personalization is allowed but no customer fact is used.")
+            result(
+                NAME,
+                Verdict.FLAG,
+                script[0].reason_code or "foreign_script",
+                f"Text in another script than the customer's locale {locale!r}: {listing}.",
+                script,
+                repairable=True,
+            )
         )
-    if ctx.brief is not None:
-        goal = ctx.brief.goal
-        # A cross-sell that cites a catalogue product proposes it, whatever its wording.
-        proposes = goal is Goal.CROSS_SELL and any(fid.startswith("product:") for fid in variant.fact_ids)
-        if not proposes and not GOAL_WORDS[goal].search(text.lower()):
-            parts.append(
-                result(NAME, Verdict.FLAG, "off_brief", f"Nothing in the draft speaks to the goal '{goal.value}'.")
-            )
-        missing = [o for o in ctx.brief.offer_ids if f"offer:{o}" not in variant.fact_ids]
-        if ctx.brief.offer_ids and len(missing) == len(ctx.brief.offer_ids):
-            parts.append(
-                result(
-                    NAME,
-                    Verdict.FLAG,
-                    "brief_offer_missing",
-                    f"The brief's offers {missing} are not used.",
-                    [Evidence(field="fact_ids", expected=", ".join(missing), reason_code="brief_offer_missing")],
-                )
-            )
     return worst(NAME, parts) if parts else passed(NAME, "Serves the brief in the customer's language.")
+
+
+def _engages_facts(variant: Variant, ctx: CheckContext, text: str) -> bool:
+    """Whether the draft says something from the facts (a product, an offer, a price or code), whatever words
+    it uses for the goal."""
+    known = ctx.bundle.ids()
+    if any(fid in known and not fid.startswith("profile:") for fid in variant.fact_ids):
+        return True
+    if product_mentions(text, ctx.catalogue, tuple(facts_index(ctx.bundle).product_names)):
+        return True
+    return any(c.kind in ("code", "percent", "price", "benefit") for c in extract_claims(text))
+
+
+def _brief(variant: Variant, ctx: CheckContext, text: str) -> list[CheckResult]:
+    """Flags about the brief, kept for drafts that plainly miss it: good copy rarely uses a fixed word list, so a
+    missing goal word counts only when the draft also says nothing from the facts."""
+    if ctx.brief is None:
+        return []
+    out: list[CheckResult] = []
+    goal = ctx.brief.goal
+    if not GOAL_WORDS[goal].search(text.lower()) and not _engages_facts(variant, ctx, text):
+        out.append(
+            result(
+                NAME,
+                Verdict.FLAG,
+                "off_brief",
+                f"Nothing in the draft speaks to the goal '{goal.value}' or uses a fact.",
+                [Evidence(text=text[:80], expected=f"the goal {goal.value}", reason_code="off_brief")],
+            )
+        )
+    wanted = [ctx.bundle.fact(f"offer:{o}") for o in ctx.brief.offer_ids]
+    offers = [f for f in wanted if f is not None]
+    upper = text.upper()
+    claims = extract_claims(text)
+
+    def used(fact_id: str, code: str | None, pct: object) -> bool:
+        return (
+            fact_id in variant.fact_ids
+            or (code is not None and code.upper() in upper)
+            or any(c.kind == "percent" and c.value == pct for c in claims)
+        )
+
+    if ctx.brief.offer_ids and not any(used(f.id, f.values.code, f.values.discount_percent) for f in offers):
+        missing = ", ".join(ctx.brief.offer_ids)
+        out.append(
+            result(
+                NAME,
+                Verdict.FLAG,
+                "brief_offer_missing",
+                f"The brief's offers {missing} are not used.",
+                [Evidence(field="fact_ids", expected=missing, reason_code="brief_offer_missing")],
+            )
+        )
+    return out

@@ -12,6 +12,7 @@ from copyloom.genai.schemas import Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.lexicon import phrases, urgency, zh_profanity, zh_superlatives
+from copyloom.guardrails.products import product_mentions
 from copyloom.guardrails.profanity import profanity_probability
 from copyloom.guardrails.text import copy_fields, passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
@@ -53,13 +54,28 @@ def _subject_rules(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
 
 def _shouting(ctx: CheckContext, field: str, text: str, codes: set[str]) -> list[Evidence]:
     brand_tokens = {t.upper() for t in re.findall(r"\w+", ctx.bundle.brand.name)}
-    caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ALLOWED_CAPS | brand_tokens | codes]
-    words = re.findall(r"[A-Za-z]{3,}", text)
+    # A product named as the catalogue writes it ("WHITE HANGING HEART T-LIGHT HOLDER") is not shouting.
+    names = [
+        (m.start, m.end) for m in product_mentions(text, ctx.catalogue, tuple(facts_index(ctx.bundle).product_names))
+    ]
+    caps = [
+        m
+        for m in _CAPS_WORD.finditer(text)
+        if m.group(0) not in _ALLOWED_CAPS | brand_tokens | codes
+        and not any(a <= m.start() and m.end() <= b for a, b in names)
+    ]
+    words = re.findall(r"[A-Za-z]{3,}", _blank(text, names))
     if len(caps) >= 2 and (
         len(caps) * 3 >= len(words) or any(re.fullmatch(r"\s+", text[a.end() : b.start()]) for a, b in pairwise(caps))
     ):
         return [_ev(field, caps[0].start(), caps[-1].end(), text[caps[0].start() : caps[-1].end()], "shouting")]
     return []
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
 
 
 def check_tone(variant: Variant, ctx: CheckContext) -> CheckResult:

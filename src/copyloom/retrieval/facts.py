@@ -44,10 +44,13 @@ class FactValues(BaseModel):
     product_name: str | None = None
     url: str | None = None
     quantity: int | None = None
-    category: str | None = None  # a product's catalogue category
-    # What an offer covers: both empty = every product; otherwise a product whose sku or category is listed.
+    # What a product is and what an offer covers, so a check can tell whether an offer applies to a product
+    # (empty: the offer covers everything) and to this customer (``eligibility``, e.g. {"country": ["US"]}).
+    category: str | None = None
+    discount_type: str | None = None
     eligible_skus: tuple[str, ...] = ()
     eligible_categories: tuple[str, ...] = ()
+    eligibility: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     related_sku: str | None = None  # a pairing: the product the customer bought (``sku`` is the one paired with it)
 
 

@@ -8,6 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from copyloom.models import ContactRecord, Customer, Event, KnowledgeItem, Offer, Product
 from copyloom.retrieval.customer_data import PurchaseLine, PurchaseSummary
 from copyloom.retrieval.facts import Fact, FactKind, FactSource, FactValues
@@ -119,11 +122,27 @@ def attribute_facts(customer: Customer) -> list[Fact]:
     return facts
 
 
+def _catalogue_entries(customer: Customer, skus: set[str]) -> dict[str, tuple[str, str | None]]:
+    """Catalogue name and category of the bought skus, read in the session the customer was loaded in (an
+    order line often carries only its sku; a draft then names the product as the catalogue does)."""
+    session = object_session(customer)
+    if session is None or not skus:
+        return {}
+    rows = session.execute(
+        select(Product.sku, Product.name, Product.category).where(
+            Product.workspace_id == customer.workspace_id, Product.sku.in_(sorted(skus))
+        )
+    )
+    return {sku: (name, category) for sku, name, category in rows}
+
+
 def purchase_facts(
     lines: list[PurchaseLine], top_skus: list[tuple[str, int]], customer: Customer, now: datetime
 ) -> list[Fact]:
-    """Recent lines, scored by recency, with a bonus for what the customer buys again and again."""
+    """Recent lines, scored by recency, with a bonus for what the customer buys again and again. Each names
+    the product as the catalogue does when the order line has no name, and carries the catalogue category."""
     times = dict(top_skus)
+    catalogue = _catalogue_entries(customer, {line.sku for line in lines[: MAX_PURCHASE_FACTS * 4]})
     facts: dict[str, Fact] = {}
     seen: set[str] = set()
     for line in lines:  # most recent first: keep the latest line of each sku
@@ -131,10 +150,13 @@ def purchase_facts(
             continue
         seen.add(line.sku)
         fid = f"purchase:{line.order_external_id}:{line.sku}"
-        name = clean_text(line.name or line.sku, 120)
+        known_name, category = catalogue.get(line.sku, (None, None))
+        name = clean_text(line.name or known_name or line.sku, 120)
+        category = clean_text(category, 60) if category else None
         again = times.get(line.sku, 1)
+        kind = f" [{category}]" if category else ""
         text = (
-            f"Bought {line.quantity} x {name} (sku {line.sku}) at {_money(line.unit_price, line.currency)} "
+            f"Bought {line.quantity} x {name}{kind} (sku {line.sku}) at {_money(line.unit_price, line.currency)} "
             f"on {_date(line.placed_at)}" + (f"; bought {again} times in all" if again > 1 else "")
         )
         score = 0.35 + 0.45 * _recency(now, line.placed_at, 120) + min(0.15, 0.03 * (again - 1))
@@ -149,6 +171,7 @@ def purchase_facts(
                 sku=line.sku,
                 product_name=name,
                 quantity=line.quantity,
+                category=category,
             ),
             source=_src("orders", line.order_row_id, customer.workspace_id, customer.external_id),
             score=score,
@@ -275,8 +298,13 @@ def offer_fact(offer: Offer, score: float, *, required: bool = False) -> Fact:
             code=offer.code,
             valid_from=offer.valid_from,
             valid_to=offer.valid_to,
+            discount_type=offer.discount_type,
             eligible_skus=tuple(offer.eligible_skus or ()),
             eligible_categories=tuple(offer.eligible_categories or ()),
+            eligibility={
+                str(k): tuple(str(a) for a in (v if isinstance(v, list) else [v]))
+                for k, v in (offer.eligibility or {}).items()
+            },
         ),
         source=_src("offers", offer.id, offer.workspace_id),
         score=score,
