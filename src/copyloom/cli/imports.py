@@ -171,7 +171,7 @@ def _grant(
     with session_scope(factory) as session, Phases() as phases:
         resolve_workspace(session, workspace)
         ids = read_ids(customers_file) if customers_file else workspace_customer_ids(session, workspace)
-        label = f"grant {', '.join(grant)}"
+        label = "grant " + " ".join(grant)
         report = grant_consents(
             session,
             workspace,
