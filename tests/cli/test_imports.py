@@ -82,3 +82,25 @@ def test_online_retail_sample_twice() -> None:
     assert (first["customers"]["inserted"], first["orders"]["inserted"]) == (51, 61)
     out = _ok("import", "online-retail", str(SAMPLE), "-w", "retail")
     assert "customers: 0 inserted" in out and "orders: 0 inserted, 0 updated, 61 unchanged" in out
+
+
+def test_consent_grant_to_all_or_to_a_list_with_its_source(tmp_path: Path) -> None:
+    _ok("workspaces", "create", "acme")
+    customers = tmp_path / "customers.csv"
+    customers.write_text("id,name\nc1,Ana\nc2,Bo\nc3,Cy\n")
+    _ok("import", "customers", str(customers), "-w", "acme")
+    grant = ["import", "consents", "-w", "acme", "--grant", "marketing:email", "--source", "signup form", "--json"]
+    report = json.loads(_ok(*grant, "--all"))
+    assert (report["inserted"], report["skipped_count"]) == (3, 0)
+    audience = tmp_path / "audience.txt"
+    audience.write_text("c1\nc9\n")
+    sms = json.loads(_ok(*grant[:5], "marketing:sms", *grant[6:], "--customers", str(audience)))
+    assert (sms["inserted"], sms["skipped"][0]["reason"]) == (1, "customer_not_found")
+    assert json.loads(_ok(*grant, "--all"))["unchanged"] == 3  # re-running changes nothing
+    for bad in (
+        ["import", "consents", "-w", "acme", "--grant", "marketing:email", "--all"],  # no --source
+        ["import", "consents", "-w", "acme", "--grant", "marketing:email", "--source", "x"],  # no audience
+        ["import", "consents", "-w", "acme", "--grant", "marketing:fax", "--source", "x", "--all"],
+    ):
+        result = runner.invoke(app, bad)
+        assert result.exit_code == 2, result.output

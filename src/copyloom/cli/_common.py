@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.config import Settings, get_settings
-from copyloom.db import make_engine, make_session_factory, upgrade
-from copyloom.domain.workspaces import get_workspace
 from copyloom.errors import CopyloomError
-from copyloom.models import Workspace
+
+if TYPE_CHECKING:  # imported when used: ``copyloom --help`` must start fast (see cli/__init__.py)
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from copyloom.config import Settings
+    from copyloom.models import Workspace
 
 console = Console(stderr=True)
 P = ParamSpec("P")
@@ -24,6 +25,9 @@ R = TypeVar("R")
 
 def open_db(settings: Settings | None = None) -> tuple[Settings, sessionmaker[Session]]:
     """Settings and a session factory on a database with every migration applied."""
+    from copyloom.config import get_settings
+    from copyloom.db import make_engine, make_session_factory, upgrade
+
     settings = settings or get_settings()
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
@@ -31,6 +35,8 @@ def open_db(settings: Settings | None = None) -> tuple[Settings, sessionmaker[Se
 
 
 def resolve_workspace(session: Session, workspace_id: str) -> Workspace:
+    from copyloom.domain.workspaces import get_workspace
+
     return get_workspace(session, workspace_id)
 
 

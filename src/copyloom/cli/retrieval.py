@@ -5,18 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 
 from copyloom.cli._common import console, handle_errors, open_db, print_json, resolve_workspace
-from copyloom.db import session_scope
-from copyloom.domain.brief import Brief
+from copyloom.cli.progress import Phases
 from copyloom.domain.enums import Channel, Goal
-from copyloom.models import Workspace
-from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET
-from copyloom.retrieval.bundle import build_bundle
-from copyloom.retrieval.indexer import index_workspace
-from copyloom.retrieval.services import build_retrieval
 
 
 @handle_errors
@@ -24,26 +16,31 @@ def index(
     workspace: Annotated[str | None, typer.Option(help="Workspace id; default: every workspace.")] = None,
 ) -> None:
     """Embed new or changed products, knowledge and notes; remove what was deleted."""
+    from sqlalchemy import select
+
+    from copyloom.db import session_scope
+    from copyloom.models import Workspace
+    from copyloom.retrieval.indexer import index_workspace
+    from copyloom.retrieval.services import build_retrieval
+
     settings, factory = open_db()
     retrieval = build_retrieval(settings)
-    with session_scope(factory) as s:
-        ids = [resolve_workspace(s, workspace).id] if workspace else list(s.scalars(select(Workspace.id)))
-    for ws in ids:
-        with Progress(
-            TextColumn(f"[bold]{ws}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-        ) as bar:
-            task = bar.add_task("embedding", total=None)
+    try:
+        with session_scope(factory) as s:
+            ids = [resolve_workspace(s, workspace).id] if workspace else list(s.scalars(select(Workspace.id)))
+        for ws in ids:
+            with Phases() as phases, session_scope(factory) as s:
 
-            def progress(done: int, total: int, task_id: TaskID = task, p: Progress = bar) -> None:
-                p.update(task_id, completed=done, total=total)
+                def progress(done: int, total: int, ws: str = ws, bar: Phases = phases) -> None:
+                    bar.update("embed", f"embed {ws} ({total:,} docs)", done, total, unit="docs/s")
 
-            with session_scope(factory) as s:
                 report = index_workspace(s, retrieval.store, retrieval.embedder, ws, progress=progress)
-        console.print(
-            f"{ws}: {report.total} documents, {report.embedded} embedded, {report.unchanged} unchanged, "
-            f"{report.deleted} deleted in {report.seconds:.1f} s"
-        )
-    retrieval.close()
+            console.print(
+                f"{ws}: {report.total} documents, {report.embedded} embedded, {report.unchanged} unchanged, "
+                f"{report.deleted} deleted in {report.seconds:.1f} s"
+            )
+    finally:
+        retrieval.close()
 
 
 @handle_errors
@@ -54,10 +51,16 @@ def facts(
     channel: Annotated[Channel, typer.Option()] = Channel.EMAIL,
     locale: Annotated[str | None, typer.Option()] = None,
     instructions: Annotated[str | None, typer.Option(help="The brief's free text.")] = None,
-    token_budget: Annotated[int, typer.Option()] = DEFAULT_TOKEN_BUDGET,
+    token_budget: Annotated[int | None, typer.Option(help="Tokens the bundle may use; default: the service's.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole bundle as JSON.")] = False,
 ) -> None:
     """Show the facts a draft for this customer would be grounded in, with their sources."""
+    from copyloom.db import session_scope
+    from copyloom.domain.brief import Brief
+    from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET
+    from copyloom.retrieval.bundle import build_bundle
+    from copyloom.retrieval.services import build_retrieval
+
     settings, factory = open_db()
     retrieval = build_retrieval(settings)
     with session_scope(factory) as s:
@@ -71,7 +74,7 @@ def facts(
             brief=Brief(goal=goal, instructions=instructions),
             channel=channel.value,
             locale=locale,
-            token_budget=token_budget,
+            token_budget=token_budget if token_budget is not None else DEFAULT_TOKEN_BUDGET,
         )
     retrieval.close()
     if as_json:

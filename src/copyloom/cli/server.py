@@ -9,6 +9,7 @@ import uvicorn
 
 from copyloom.cli.workers import BalancedWorkers, reuse_port_sockets, supports_reuse_port
 from copyloom.config import get_settings
+from copyloom.domain.enums import Role
 from copyloom.logs import configure_logging
 
 
@@ -55,7 +56,6 @@ def demo(
     from copyloom.cli._common import open_db
     from copyloom.db import session_scope
     from copyloom.domain.demo import load_demo
-    from copyloom.domain.enums import Role
     from copyloom.domain.workspaces import create_key, create_workspace
     from copyloom.models import Workspace
 
@@ -87,7 +87,28 @@ def demo(
     for role, key in keys.items():
         typer.echo(f"  {role.value:<9} {key}")
     typer.echo(f"data directory: {settings.data_dir.resolve()}")
+    _introduce(f"http://{host}:{port}", keys)
     if no_serve:
         return
     typer.echo(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     serve(host=host, port=port)
+
+
+def _introduce(base: str, keys: dict[Role, str]) -> None:
+    """The demo's customers, where to review, and three requests ready to paste."""
+    from copyloom.domain.demo import describe_demo_customers
+
+    typer.echo("customers:")
+    for c in describe_demo_customers():
+        typer.echo(f"  {c.id:<6} {c.name:<14} {c.locale:<6} {'; '.join(c.special)}")
+    typer.echo(f"review queue (sign in with the reviewer key): {base}/ui/")
+    admin, marketer = keys[Role.ADMIN], keys[Role.MARKETER]
+    body = '{"customer_id": "C1001", "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}, "variants": 2}'
+    typer.echo("try:")
+    typer.echo(f"  curl -H 'Authorization: Bearer {admin}' {base}/v1/customers/C1001")
+    typer.echo(
+        f"  curl -H 'Authorization: Bearer {marketer}' '{base}/v1/customers/C2001/facts?goal=cross_sell&channel=email'"
+    )
+    typer.echo(
+        f"  curl -H 'Authorization: Bearer {marketer}' -H 'Content-Type: application/json' {base}/v1/drafts -d '{body}'"
+    )

@@ -27,6 +27,7 @@ from copyloom.domain.customers import get_customer
 from copyloom.domain.enums import Channel, ConsentStatus, Purpose
 from copyloom.domain.fields import ExternalId, Name, UtcDateTime
 from copyloom.domain.imports import ImportReport, Outcome, import_rows
+from copyloom.errors import Conflict, InvalidInput
 from copyloom.models import Consent, Customer, utcnow
 
 # Clocks differ; a record "from the future" beyond this is a mistake, not skew.
@@ -184,6 +185,73 @@ def import_consents(session: Session, workspace_id: str, rows: Iterable[object])
     """Record many consents; rows for unknown customers or with unknown purposes are skipped with the field."""
 
     def apply(s: Session, record: ConsentIn) -> Outcome:
+        return record_consent(s, workspace_id, record)[1]
+
+    return import_rows(session, rows, ConsentIn, apply)
+
+
+def parse_grant(text: str) -> tuple[Purpose, Channel]:
+    """``"marketing:email"`` → (purpose, channel); anything else is InvalidInput naming ``grant``."""
+    purpose, _, channel = text.partition(":")
+    try:
+        return Purpose(purpose.strip()), Channel(channel.strip())
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{text!r}: expected PURPOSE:CHANNEL, purpose one of {', '.join(Purpose)} and channel one of "
+            f"{', '.join(Channel)}",
+            field="grant",
+        ) from exc
+
+
+def workspace_customer_ids(session: Session, workspace_id: str) -> list[str]:
+    """Every customer id (the brand's) of the workspace, in a stable order."""
+    query = select(Customer.external_id).where(Customer.workspace_id == workspace_id).order_by(Customer.id)
+    return list(session.scalars(query))
+
+
+def grant_consents(
+    session: Session,
+    workspace_id: str,
+    grants: Iterable[tuple[Purpose, Channel]],
+    customer_ids: Iterable[str],
+    *,
+    source: str,
+    wording_version: str | None = None,
+) -> ImportReport:
+    """Record ``granted`` for each (purpose, channel) and customer, with ``source`` saying where the consent was
+    collected (a bulk grant states what the brand already holds; it does not create consent).
+
+    A customer whose record in force for that purpose and channel is ``withdrawn`` is skipped
+    (``consent_withdrawn``): only the customer can undo a withdrawal, never a bulk grant. Re-running the same
+    grant changes nothing (``unchanged``)."""
+    pairs = list(grants)
+    if not pairs:
+        raise InvalidInput("name at least one PURPOSE:CHANNEL to grant", field="grant")
+    if not source.strip():
+        raise InvalidInput("say where the consent was collected", field="source")
+    rows = (
+        {
+            "customer_id": customer_id,
+            "purpose": purpose.value,
+            "channel": channel.value,
+            "status": ConsentStatus.GRANTED.value,
+            "source": source,
+            "wording_version": wording_version,
+        }
+        for customer_id in customer_ids
+        for purpose, channel in pairs
+    )
+
+    def apply(s: Session, record: ConsentIn) -> Outcome:
+        customer = get_customer(s, workspace_id, record.customer_id)
+        current = latest_consent(s, customer.id, record.purpose.value, record.channel.value)
+        if current is not None and current.status == ConsentStatus.WITHDRAWN.value:
+            raise Conflict(
+                f"customer {record.customer_id!r} withdrew {record.purpose.value} consent on "
+                f"{record.channel.value}; a bulk grant does not override that",
+                code="consent_withdrawn",
+                field="status",
+            )
         return record_consent(s, workspace_id, record)[1]
 
     return import_rows(session, rows, ConsentIn, apply)

@@ -186,3 +186,43 @@ def load_demo(session: Session, workspace_id: str, now: datetime | None = None) 
         notes=len(d.NOTES),
         consents=consents,
     )
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    """One demo customer as ``copyloom demo`` introduces them: who they are and what makes them a test case."""
+
+    id: str
+    name: str
+    locale: str
+    special: list[str]
+
+
+def describe_demo_customers(today: date | None = None) -> list[DemoCustomer]:
+    """The demo's customers with what is special about each (minor, suppressed, consent withdrawn, language)."""
+    today = today or utcnow().date()
+    minimum_age = BrandKitSpec.model_validate(d.BRAND).policies.minimum_age
+    described: list[DemoCustomer] = []
+    for c in d.CUSTOMERS:
+        special: list[str] = []
+        born = date.fromisoformat(c["birth_date"]) if c.get("birth_date") else None
+        if born is not None:
+            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+            if age < minimum_age:
+                special.append(f"minor ({age}, under {minimum_age})")
+        if c.get("suppressed"):
+            special.append(f"suppressed: {c.get('suppressed_reason') or 'no reason given'}")
+        in_force: dict[tuple[str, str], str] = {}  # records are listed oldest first: the last one holds
+        for purpose, channels, status in c["consents"]:
+            in_force.update({(purpose, ch): status for ch in channels})
+        withdrawn: dict[str, list[str]] = {}
+        for (purpose, ch), status in in_force.items():
+            if status == "withdrawn":
+                withdrawn.setdefault(purpose, []).append(ch)
+        special += [f"withdrew {purpose} on {', '.join(chs)}" for purpose, chs in withdrawn.items()]
+        granted = [ch for (p, ch), s in in_force.items() if p == "marketing" and s == "granted"]
+        if c["locale"].startswith("zh"):
+            special.append("Chinese-speaking")
+        special.append(f"marketing consent: {', '.join(granted) or 'none'}")
+        described.append(DemoCustomer(id=c["id"], name=c["name"], locale=c["locale"], special=special))
+    return described

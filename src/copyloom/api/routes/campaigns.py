@@ -50,7 +50,6 @@ def get_campaign_stats(campaign_id: str, principal: MarketerPrincipal, db: DbSes
     return campaign_stats(db, campaign_id)
 
 
-<<<<<<< HEAD
 _STATE: dict[int | str, dict[str, Any]] = {
     409: {"description": "The campaign is in a state that does not allow this (`campaign_state`)."}
 }
@@ -98,7 +97,8 @@ def post_retry_failed(
         db.commit()
         services.task_runner().submit("campaign.run", {"campaign_id": campaign_id})
     return campaign_out(db, principal.workspace_id, campaign_id)
-=======
+
+
 @router.get("", summary="Campaigns, newest first, by status or name (progress is on each campaign's own page)")
 def get_campaigns(
     principal: MarketerPrincipal,
@@ -109,4 +109,3 @@ def get_campaigns(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> CampaignPage:
     return list_campaigns(db, principal.workspace_id, status=status, q=q, limit=limit, cursor=cursor)
->>>>>>> apidocs

@@ -1,0 +1,81 @@
+"""Granting a stated purpose and channel to an imported audience; one 422 naming every missing field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.db import session_scope
+from copyloom.domain.consents import ConsentIn, grant_consents, latest_consent, parse_grant, record_consent
+from copyloom.domain.customers import get_customer, import_customers
+from copyloom.domain.enums import Channel, Purpose
+from copyloom.domain.imports import validate
+from copyloom.domain.tabular import read_ids
+from copyloom.errors import InvalidInput
+from copyloom.models import Consent
+
+pytestmark = pytest.mark.store
+EMAIL = [(Purpose.MARKETING, Channel.EMAIL)]
+
+
+def test_grant_records_the_source_and_never_overrides_a_withdrawal(
+    session_factory: sessionmaker[Session], workspace: str
+) -> None:
+    with session_scope(session_factory) as s:
+        import_customers(s, workspace, [{"id": "a"}, {"id": "b"}])
+        withdrawn = ConsentIn(customer_id="b", purpose="marketing", channel="email", status="withdrawn",
+                              recorded_at=datetime(2024, 1, 1, tzinfo=UTC), source="unsubscribe-link")  # fmt: skip
+        record_consent(s, workspace, withdrawn)
+        report = grant_consents(s, workspace, EMAIL, ["a", "b", "nobody"], source="signup form")
+    assert (report.inserted, report.skipped_count) == (1, 2)
+    assert sorted(k.reason for k in report.skipped) == ["consent_withdrawn", "customer_not_found"]
+    with session_scope(session_factory) as s:
+        a = latest_consent(s, get_customer(s, workspace, "a").id, "marketing", "email")
+        b = latest_consent(s, get_customer(s, workspace, "b").id, "marketing", "email")
+        assert a is not None and (a.status, a.source) == ("granted", "signup form")
+        assert b is not None and b.status == "withdrawn"
+        again = grant_consents(s, workspace, EMAIL, ["a"], source="signup form")
+        assert (again.inserted, again.unchanged) == (0, 1)
+        assert len(list(s.scalars(select(Consent)))) == 2
+
+
+def test_grant_needs_a_source_and_a_pair(session_factory: sessionmaker[Session], workspace: str) -> None:
+    with session_scope(session_factory) as s:
+        with pytest.raises(InvalidInput) as no_source:
+            grant_consents(s, workspace, EMAIL, ["a"], source=" ")
+        with pytest.raises(InvalidInput) as no_pair:
+            grant_consents(s, workspace, [], ["a"], source="x")
+    assert (no_source.value.field, no_pair.value.field) == ("source", "grant")
+
+
+def test_parse_grant() -> None:
+    assert parse_grant("personalization:sms") == (Purpose.PERSONALIZATION, Channel.SMS)
+    for bad in ("marketing", "marketing:fax", "email:marketing"):
+        with pytest.raises(InvalidInput):
+            parse_grant(bad)
+
+
+def test_one_422_names_every_missing_field() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate(ConsentIn, {"customer_id": "a", "channel": "fax"})
+    err = caught.value
+    assert err.message.startswith("missing fields: purpose, status")
+    assert "channel" in err.message
+    assert [e["field"] for e in err.details["errors"]] == ["purpose", "channel", "status"]
+
+
+def test_read_ids_from_a_list_or_a_table(tmp_path: Path) -> None:
+    listed = tmp_path / "audience.txt"
+    listed.write_text("# spring list\n12347\n\n12348\n12347\n")
+    table = tmp_path / "audience.csv"
+    table.write_text("customer_id,segment\n12350,x\n12347,y\n")
+    assert read_ids(listed) == ["12347", "12348"]
+    assert read_ids(table) == ["12350", "12347"]
+    broken = tmp_path / "broken.csv"
+    broken.write_text("segment\nx\n")
+    with pytest.raises(InvalidInput):
+        read_ids(broken)
