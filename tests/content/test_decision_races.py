@@ -108,7 +108,7 @@ def test_simultaneous_retries_with_one_key_get_one_answer(
         for t in threads:
             t.join()
     assert len({a["decision_id"] for a in answers}) == 1, answers
-    assert answers[0]["decision"] == "send"
+    assert answers[0]["decision"] == "send", answers[0]
     with session_scope(session_factory) as s:
         sent = s.scalar(
             select(func.count()).select_from(ContactRecord).where(ContactRecord.campaign_id == campaign["id"])
