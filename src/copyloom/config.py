@@ -54,8 +54,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     judge_model: str | None = Field(
         default=None,
-        description="Model of the semantic support check (same server as llm_*); unset: the generation model. "
-        "With no model at all the judge is skipped and the report says so.",
+        description="Model of the semantic support check (same server as llm_*), e.g. the generation model again; "
+        "unset: the judge is skipped (it adds a model call per draft) and the report says so.",
     )
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)

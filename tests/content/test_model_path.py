@@ -172,7 +172,7 @@ def test_drafts_and_refine_reuse_the_same_client_across_requests(
         assert r.status_code == 201, r.text
         assert {d["channel"] for d in r.json()["drafts"]} == {"email", "sms"} and r.json()["errors"] == []
         assert r.json()["drafts"][0]["generator"]["kind"] == "llm"
-    draft_id = r.json()["drafts"][0]["id"]
+    draft_id = next(d["id"] for d in r.json()["drafts"] if d["channel"] == "sms")
     refined = client.post(f"/v1/drafts/{draft_id}/refine", json={"operation": "shorten"}, headers=auth(key))
     assert refined.status_code == 201, refined.text
     assert llm.stats()["connections_opened"] < llm.stats()["requests"]

@@ -35,6 +35,7 @@ def stub() -> Iterator[OpenAIStubServer]:
 def settings(stub: OpenAIStubServer, **over: Any) -> Settings:
     values: dict[str, Any] = {
         "llm_model": "openai:gpt-4o-mini",
+        "judge_model": "openai:gpt-4o-mini",
         "llm_base_url": stub.base_url,
         "llm_api_key": "sk-test",
         "llm_timeout_s": 10,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
+
 from copyloom.config import Settings
 from copyloom.genai.chat import build_chat_model, price_for
 from copyloom.genai.judge import JudgeOutcome, SupportJudge
@@ -28,13 +30,16 @@ _JUDGES: dict[tuple[int, str], SupportJudge] = {}
 
 
 def _judge(settings: Settings) -> SupportJudge | None:
-    model = settings.judge_model or settings.llm_model
+    # Opt-in: a judge doubles the model calls of every draft, so it runs only when a judge model is named.
+    model = settings.judge_model if settings.llm_model else None
     if not model:
         return None
     key = (id(asyncio.get_running_loop()), model)
     judge = _JUDGES.get(key)
     if judge is None:
-        chat = build_chat_model(settings.model_copy(update={"llm_model": model}))
+        # Its own connection pool on this loop (langchain-openai's shared default client is bound to one loop).
+        client = httpx.AsyncClient(timeout=settings.llm_timeout_s)
+        chat = build_chat_model(settings.model_copy(update={"llm_model": model}), http_async_client=client)
         chat = chat.model_copy(update={"temperature": 0.0})
         judge = _JUDGES[key] = SupportJudge(chat, model_name=model, price=price_for(settings, model))
     return judge
@@ -64,7 +69,12 @@ async def judge_drafts(
     """Each report with the judge's result appended, and the generation's usage with the judge's added."""
     judge = _judge(settings)
     if judge is None:
-        skipped = result(NAME, Verdict.PASS, "judge_skipped_offline", "Semantic support check skipped: no model.")
+        skipped = result(
+            NAME,
+            Verdict.PASS,
+            "judge_skipped_offline",
+            "Semantic support check skipped: no judge model (COPYLOOM_JUDGE_MODEL) or no model at all.",
+        )
         return generated, [_with(r, skipped) for r in reports]
     out: list[GuardrailReport] = []
     usage = generated.usage
