@@ -242,7 +242,7 @@ def test_every_channel_failing_is_an_error_envelope_not_a_500(
 def test_a_429_storm_slows_a_campaign_down_but_loses_nothing(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
 ) -> None:
-    llm.configure(latency_ms=50, max_concurrency=3, retry_after_s=0.2, storm_s=1.0)
+    llm.configure(latency_ms=50, max_concurrency=3, retry_after_s=0.2, storm_s=4.0)
     _seed(session_factory, 30, "S")
     key = keys[Role.MARKETER]
     campaign_id = _campaign(client, key, "S")
