@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -46,7 +45,10 @@ def create(
         },
     )
     engine = build_content_engine(settings)
-    response = asyncio.run(create_drafts(engine, factory, workspace, request, actor="cli"))
+    from copyloom.genai.loop import background_loop
+
+    # The process's one model loop (its pooled connections live there), not a throwaway asyncio.run loop.
+    response = background_loop().run(create_drafts(engine, factory, workspace, request, actor="cli"))
     if as_json:
         print_json(response.model_dump(mode="json"))
         return
