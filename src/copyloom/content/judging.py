@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 
 import httpx
 
@@ -26,7 +27,8 @@ __all__ = ["NAME", "judge_drafts", "judge_result"]
 NAME = "judge"
 log = logging.getLogger(__name__)
 # One judge per event loop and model: its HTTP client keeps its pool on the loop that first used it.
-_JUDGES: dict[tuple[int, str], SupportJudge] = {}
+# Per event loop (a loop's id can be reused once it is collected; a weak key cannot): its pool belongs to it.
+_JUDGES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, SupportJudge]] = weakref.WeakKeyDictionary()
 
 
 def _judge(settings: Settings) -> SupportJudge | None:
@@ -34,14 +36,14 @@ def _judge(settings: Settings) -> SupportJudge | None:
     model = settings.judge_model if settings.llm_model else None
     if not model:
         return None
-    key = (id(asyncio.get_running_loop()), model)
-    judge = _JUDGES.get(key)
+    judges = _JUDGES.setdefault(asyncio.get_running_loop(), {})
+    judge = judges.get(model)
     if judge is None:
         # Its own connection pool on this loop (langchain-openai's shared default client is bound to one loop).
         client = httpx.AsyncClient(timeout=settings.llm_timeout_s)
         chat = build_chat_model(settings.model_copy(update={"llm_model": model}), http_async_client=client)
         chat = chat.model_copy(update={"temperature": 0.0})
-        judge = _JUDGES[key] = SupportJudge(chat, model_name=model, price=price_for(settings, model))
+        judge = judges[model] = SupportJudge(chat, model_name=model, price=price_for(settings, model))
     return judge
 
 
