@@ -19,7 +19,8 @@ from copyloom.genai.chat import build_chat_model, price_for
 from copyloom.genai.judge import JudgeOutcome, SupportJudge
 from copyloom.genai.types import GenerationResult
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.text import copy_fields, result
+from copyloom.guardrails.results import result
+from copyloom.guardrails.text import copy_fields
 from copyloom.guardrails.types import CheckResult, Evidence, GuardrailReport, Verdict
 
 __all__ = ["NAME", "judge_drafts", "judge_result"]

@@ -17,8 +17,9 @@ from copyloom.genai.schemas import (
     WhatsAppContent,
 )
 from copyloom.guardrails.context import ChannelLimits, CheckContext
+from copyloom.guardrails.results import passed, result, worst
 from copyloom.guardrails.sms import count_segments, normalize_sms
-from copyloom.guardrails.text import display_width, passed, result, width_cut, worst
+from copyloom.guardrails.text import display_width, width_cut
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "channel"

@@ -24,7 +24,8 @@ from copyloom.guardrails.extract import (
 )
 from copyloom.guardrails.facts_index import FactsIndex, facts_index, stem
 from copyloom.guardrails.products import Mention, product_mentions
-from copyloom.guardrails.text import copy_fields, passed, result
+from copyloom.guardrails.results import passed, result
+from copyloom.guardrails.text import copy_fields
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 from copyloom.guardrails.verify import extended_names, unknown_names, verify_claims
 

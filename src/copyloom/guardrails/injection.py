@@ -11,7 +11,7 @@ import unicodedata
 
 from copyloom.domain.untrusted import KEEP_FORMAT
 from copyloom.guardrails.lexicon import injection_rules
-from copyloom.guardrails.text import passed, result
+from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "injection"

@@ -10,7 +10,7 @@ from copyloom.guardrails.context import Check, CheckContext
 from copyloom.guardrails.grounding import check_grounding
 from copyloom.guardrails.pii import check_pii
 from copyloom.guardrails.relevance import check_relevance
-from copyloom.guardrails.text import result
+from copyloom.guardrails.results import result
 from copyloom.guardrails.tone import check_tone
 from copyloom.guardrails.types import CheckResult, GuardrailReport, Verdict
 

@@ -11,7 +11,8 @@ from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.language import script_flags
 from copyloom.guardrails.products import product_mentions
-from copyloom.guardrails.text import cjk_ratio, copy_fields, is_chinese_locale, passed, result, worst
+from copyloom.guardrails.results import passed, result, worst
+from copyloom.guardrails.text import cjk_ratio, copy_fields, is_chinese_locale
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "relevance"

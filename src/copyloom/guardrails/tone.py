@@ -14,7 +14,8 @@ from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.lexicon import phrases, urgency, zh_profanity, zh_superlatives
 from copyloom.guardrails.products import product_mentions
 from copyloom.guardrails.profanity import profanity_probability
-from copyloom.guardrails.text import copy_fields, passed, result
+from copyloom.guardrails.results import passed, result
+from copyloom.guardrails.text import copy_fields
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "tone"
