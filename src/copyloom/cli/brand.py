@@ -23,8 +23,8 @@ def put(
     workspace: WorkspaceOpt,
 ) -> None:
     """Replace the brand kit with FILE: the same JSON as ``PUT /v1/brand`` (see examples/brand.json)."""
+    from copyloom.contracts.brand import BrandKitSpec
     from copyloom.db import session_scope
-    from copyloom.domain.brand import BrandKitSpec
     from copyloom.domain.imports import validate
     from copyloom.domain.texts import save_brand_kit
     from copyloom.errors import InvalidInput

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
-from copyloom.content.campaign_schemas import Approval
-from copyloom.domain.brand import BrandKitSpec
-from copyloom.genai.tokens import TokenCounter
+from copyloom.content.campaigns.schemas import Approval
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.tokens import TokenCounter
 from copyloom.genai.types import Generator
 from copyloom.guardrails.identifiers import IdentifierIndex
 from copyloom.models import Campaign, Customer, Product
@@ -151,8 +151,8 @@ def _build_lookups(session: Session, workspace_id: str) -> WorkspaceLookups:
 
 def build_content_engine(settings: Settings) -> ContentEngine:
     """Embedder (cached by content hash), vector store, generator and token counter, from settings."""
+    from copyloom.contracts.tokens import get_token_counter
     from copyloom.genai.factory import build_generator
-    from copyloom.genai.tokens import get_token_counter
     from copyloom.retrieval.services import build_retrieval
 
     retrieval = build_retrieval(settings)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
 from copyloom.domain.customers import get_customer
 from copyloom.domain.fields import ExternalId, Locale, LongText, Title, UtcDateTime
 from copyloom.domain.imports import ImportReport, Outcome, assign_changes, import_rows, upsert_row

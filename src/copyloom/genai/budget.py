@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
-from copyloom.domain.brand import BrandPolicies
+from copyloom.contracts.brand import BrandPolicies
 from copyloom.errors import RateLimited
 from copyloom.genai.types import GenerationResult
 from copyloom.models import BrandKit, UsageRecord

@@ -10,9 +10,9 @@ from typing import Any, Protocol
 from sqlalchemy import BindParameter, ColumnElement, Connection, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.brand import BrandPolicies
+from copyloom.contracts.brand import BrandPolicies
+from copyloom.contracts.enums import Channel
 from copyloom.domain.consents import consents_in_force, fold_consents
-from copyloom.domain.enums import Channel
 from copyloom.errors import NotFound
 from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
 from copyloom.models import BrandKit, Consent, ContactRecord, Customer, Event

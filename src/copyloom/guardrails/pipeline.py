@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.variants import Variant
 from copyloom.guardrails.channel import check_channel
 from copyloom.guardrails.context import Check, CheckContext
 from copyloom.guardrails.grounding import check_grounding

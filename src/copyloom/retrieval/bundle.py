@@ -16,11 +16,12 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.enums import Goal
+from copyloom.contracts.facts import CustomerSnapshot, DroppedFact, Fact, FactKind, FactsBundle, FactSource
+from copyloom.contracts.tokens import TokenCounter, get_token_counter
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.errors import NotFound
-from copyloom.genai.tokens import TokenCounter, get_token_counter
 from copyloom.models import BrandKit, Customer, KnowledgeItem, Offer, Product, Workspace, utcnow
 from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET, fit_to_budget
 from copyloom.retrieval.customer_data import (
@@ -30,7 +31,6 @@ from copyloom.retrieval.customer_data import (
     personalization_allowed,
 )
 from copyloom.retrieval.embeddings import Embedder
-from copyloom.retrieval.facts import CustomerSnapshot, DroppedFact, Fact, FactKind, FactsBundle, FactSource
 from copyloom.retrieval.notes import note_facts
 from copyloom.retrieval.pairing import pairing_facts
 from copyloom.retrieval.sections import (

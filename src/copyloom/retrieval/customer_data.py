@@ -15,8 +15,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import OrderStatus
 from copyloom.domain.consents import consents_in_force, personalization_in_force
-from copyloom.domain.enums import OrderStatus
 from copyloom.models import ContactRecord, Customer, Event, Note, Order, OrderLine
 
 __all__ = [

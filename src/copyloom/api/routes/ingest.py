@@ -21,7 +21,7 @@ from copyloom.api.deps import (
 )
 from copyloom.api.openapi import body_schema
 from copyloom.api.routes.ingest_body import Rows
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
 from copyloom.domain.catalogue import (
     OfferIn,
     OfferRecordIn,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.variants import Variant
 
 # Fields that are machine values rather than copy a person reads.
 _NON_COPY_FIELDS = frozenset({"channel", "template_name"})

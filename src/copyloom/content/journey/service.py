@@ -28,7 +28,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
-from copyloom.content.decision_policy import (
+from copyloom.content.campaigns.stats import cached_variant_stats
+from copyloom.content.drafts.flow import (
+    Generated,
+    generate_all,
+    persist_generated,
+    prepare,
+    run_in_session,
+    run_read,
+)
+from copyloom.content.drafts.schemas import DraftRequest
+from copyloom.content.drafts.views import draft_out
+from copyloom.content.engine import CampaignTerms, ContentEngine
+from copyloom.content.journey.policy import (
     DecisionSnapshot,
     Generate,
     Plan,
@@ -37,22 +49,10 @@ from copyloom.content.decision_policy import (
     check_channel,
     plan_decision,
 )
-from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
-from copyloom.content.engine import CampaignTerms, ContentEngine
-from copyloom.content.pipeline import (
-    Generated,
-    generate_all,
-    persist_generated,
-    prepare,
-    run_in_session,
-    run_read,
-)
-from copyloom.content.schemas import DraftRequest
-from copyloom.content.sends import Locked, PlannedSend, lock_customers, record_sends
-from copyloom.content.stats import cached_variant_stats
-from copyloom.content.views import draft_out
+from copyloom.content.journey.schemas import DecisionOut, DecisionRequest
+from copyloom.content.journey.sends import Locked, PlannedSend, lock_customers, record_sends
+from copyloom.contracts.brand import BrandPolicies
 from copyloom.db import bound_engine, read_connection, write_connection
-from copyloom.domain.brand import BrandPolicies
 from copyloom.domain.brief import Brief
 from copyloom.errors import Conflict, NotFound
 from copyloom.guardrails.gate import GateDecision

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.engine import ContentEngine
-from copyloom.content.pipeline import (
+from copyloom.content.drafts.audit import record_event
+from copyloom.content.drafts.flow import (
     Failed,
     Generated,
     channel_errors,
@@ -20,9 +20,11 @@ from copyloom.content.pipeline import (
     run_in_session,
     run_read,
 )
-from copyloom.content.recheck import stored_check_context, stored_variant
-from copyloom.content.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
-from copyloom.content.views import draft_out
+from copyloom.content.drafts.recheck import stored_check_context, stored_variant
+from copyloom.content.drafts.routing import route
+from copyloom.content.drafts.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
+from copyloom.content.drafts.views import draft_out
+from copyloom.content.engine import ContentEngine
 from copyloom.domain.brief import Brief
 from copyloom.domain.pages import keyset_page
 from copyloom.errors import CopyloomError, InvalidInput, NotFound
@@ -31,8 +33,6 @@ from copyloom.genai.types import RefineOperation, RefineRequest
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Customer, Draft, new_id, utcnow
-from copyloom.review.audit import record_event
-from copyloom.review.routing import route
 
 
 async def create_drafts(

@@ -8,8 +8,8 @@ import time
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from copyloom.content.campaign_schemas import CampaignStats, VariantStats
-from copyloom.domain.enums import Channel
+from copyloom.content.campaigns.schemas import CampaignStats, VariantStats
+from copyloom.contracts.enums import Channel
 from copyloom.models import ContactRecord, Draft, Outcome
 
 _CACHE: dict[tuple[str, str], tuple[float, dict[int, tuple[int, int]]]] = {}

@@ -20,15 +20,18 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
+from copyloom.content.drafts.audit import record_event
+from copyloom.content.drafts.judging import judge_drafts
+from copyloom.content.drafts.routing import route
+from copyloom.content.drafts.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
 from copyloom.content.engine import ContentEngine
-from copyloom.content.judging import judge_drafts
-from copyloom.content.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
+from copyloom.contracts.brand import ReviewPolicy
+from copyloom.contracts.enums import Channel, Purpose
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.variants import Variant
 from copyloom.db import read_scope, session_scope
-from copyloom.domain.brand import ReviewPolicy
-from copyloom.domain.enums import Channel, Purpose
 from copyloom.errors import CopyloomError, ModelError, ModelTimeout, NotFound
 from copyloom.genai.budget import check_budget, record_usage
-from copyloom.genai.schemas import Variant
 from copyloom.genai.types import GenerationRequest, GenerationResult
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.gate import GateDecision, evaluate_gate
@@ -37,9 +40,6 @@ from copyloom.guardrails.pipeline import repair_feedback, run_checks
 from copyloom.guardrails.types import GuardrailReport
 from copyloom.models import Customer, Draft, new_id
 from copyloom.retrieval.bundle import build_bundles
-from copyloom.retrieval.facts import FactsBundle
-from copyloom.review.audit import record_event
-from copyloom.review.routing import route
 
 T = TypeVar("T")
 log = logging.getLogger("copyloom.content")

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from copyloom.content.decision_schemas import OutcomeIn, OutcomeOut
-from copyloom.content.pipeline import find_customer
+from copyloom.content.drafts.flow import find_customer
+from copyloom.content.journey.schemas import OutcomeIn, OutcomeOut
+from copyloom.contracts.enums import ConsentStatus, Purpose
 from copyloom.domain.consents import lock_customer
-from copyloom.domain.enums import ConsentStatus, Purpose
 from copyloom.errors import InvalidInput, NotFound
 from copyloom.models import Consent, Draft, Event, Outcome, new_id, utcnow
 

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from copyloom.content.schemas import Channels
+from copyloom.content.drafts.schemas import Channels
+from copyloom.contracts.enums import Channel
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel
 
 
 class AudienceFilter(BaseModel):
