@@ -11,7 +11,7 @@ Public API::
 """
 
 from copyloom.contracts.sms import SegmentInfo, count_segments, normalize_sms
-from copyloom.domain.untrusted import sanitize_untrusted
+from copyloom.contracts.untrusted import sanitize_untrusted
 from copyloom.guardrails.channel import check_channel, render_email_footer
 from copyloom.guardrails.context import ChannelLimits, Check, CheckContext
 from copyloom.guardrails.gate import EventSummary, GateDecision, GateInput, GateReason, evaluate_gate
