@@ -36,7 +36,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaigns.control import control_bundle
-from copyloom.content.campaigns.schemas import Approval, CampaignCreate, CampaignOut, CampaignProgress
+from copyloom.content.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
 from copyloom.content.drafts.flow import Failed, Generated, audit_new_draft, generate_all, persist_generated, prepare
 from copyloom.content.drafts.routing import route
 from copyloom.content.drafts.schemas import DraftRequest
@@ -46,6 +46,7 @@ from copyloom.contracts.enums import Channel, Purpose
 from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read_scope, session_scope
 from copyloom.domain.brief import Brief
+from copyloom.domain.campaigns import Approval
 from copyloom.errors import Conflict, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
 from copyloom.guardrails.context import CheckContext

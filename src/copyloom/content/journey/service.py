@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
-from copyloom.content.campaigns.stats import cached_variant_stats
 from copyloom.content.drafts.flow import (
     Generated,
     generate_all,
@@ -39,7 +38,7 @@ from copyloom.content.drafts.flow import (
 )
 from copyloom.content.drafts.schemas import DraftRequest
 from copyloom.content.drafts.views import draft_out
-from copyloom.content.engine import CampaignTerms, ContentEngine
+from copyloom.content.engine import ContentEngine
 from copyloom.content.journey.policy import (
     DecisionSnapshot,
     Generate,
@@ -54,6 +53,7 @@ from copyloom.content.journey.sends import Locked, PlannedSend, lock_customers, 
 from copyloom.contracts.brand import BrandPolicies
 from copyloom.db import bound_engine, read_connection, write_connection
 from copyloom.domain.brief import Brief
+from copyloom.domain.campaigns import CampaignTerms, cached_variant_stats
 from copyloom.errors import Conflict, NotFound
 from copyloom.guardrails.gate import GateDecision
 from copyloom.models import Customer, Decision, Draft, new_id, utcnow
