@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from copyloom.contracts.brand import BrandPolicies
 from copyloom.contracts.enums import Channel
 from copyloom.domain.consents import consents_in_force, fold_consents
+from copyloom.domain.customers import BY_EXTERNAL_ID
 from copyloom.errors import NotFound
 from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
 from copyloom.models import BrandKit, Consent, ContactRecord, Customer, Event
@@ -64,9 +65,7 @@ GATE_COLUMNS = (
     Customer.time_zone,
     Customer.country,
 )
-GATE_CUSTOMER = select(*GATE_COLUMNS).where(
-    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
-)
+GATE_CUSTOMER = select(*GATE_COLUMNS).where(*BY_EXTERNAL_ID)
 
 
 def _policies(session: Session, workspace_id: str) -> BrandPolicies:

@@ -21,12 +21,11 @@ from copyloom.contracts.enums import Goal
 from copyloom.contracts.facts import CustomerSnapshot, DroppedFact, Fact, FactKind, FactsBundle, FactSource
 from copyloom.contracts.tokens import TokenCounter, get_token_counter
 from copyloom.domain.brief import Brief
-from copyloom.errors import NotFound
+from copyloom.domain.customers import get_customer
 from copyloom.models import BrandKit, Customer, KnowledgeItem, Offer, Product, Workspace, utcnow
 from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET, fit_to_budget
 from copyloom.retrieval.customer_data import (
     CustomerData,
-    load_customer,
     load_personal_data,
     personalization_allowed,
 )
@@ -266,9 +265,7 @@ def build_bundles(
     is applied here (the facts endpoint, the CLI)."""
     now = now or utcnow()
     counter = token_counter or get_token_counter(None)
-    customer = load_customer(session, workspace_id, customer_external_id)
-    if customer is None:
-        raise NotFound(f"no customer {customer_external_id!r}", code="customer_not_found", field="customer_id")
+    customer = get_customer(session, workspace_id, customer_external_id)
     if personalization is None:
         allowed_by_channel = personalization_allowed(session, customer, channels, now)
     else:

@@ -13,7 +13,6 @@ from copyloom.content.drafts.flow import (
     Generated,
     channel_errors,
     draft_generator,
-    find_customer,
     generate_all,
     persist_generated,
     prepare,
@@ -26,6 +25,7 @@ from copyloom.content.drafts.schemas import DraftOut, DraftPage, DraftRequest, D
 from copyloom.content.drafts.views import draft_out
 from copyloom.content.engine import ContentEngine
 from copyloom.domain.brief import Brief
+from copyloom.domain.customers import find_customer_pk
 from copyloom.domain.pages import keyset_page
 from copyloom.errors import CopyloomError, InvalidInput, NotFound
 from copyloom.genai.budget import check_budget, record_usage
@@ -97,9 +97,7 @@ def list_drafts(
     """Newest first, keyset-paginated (stable under concurrent inserts)."""
     query = select(Draft).where(Draft.workspace_id == workspace_id)
     if customer_id is not None:
-        customer = session.scalars(
-            select(Customer.id).where(Customer.workspace_id == workspace_id, Customer.external_id == customer_id)
-        ).first()
+        customer = find_customer_pk(session, workspace_id, customer_id)
         if customer is None:
             return DraftPage(items=[])
         query = query.where(Draft.customer_id == customer)
@@ -224,4 +222,4 @@ async def refine_draft(
     return await run_in_session(factory, _store)
 
 
-__all__ = ["create_drafts", "find_customer", "get_draft", "list_drafts", "load_draft", "refine_draft"]
+__all__ = ["create_drafts", "get_draft", "list_drafts", "load_draft", "refine_draft"]

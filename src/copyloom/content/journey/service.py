@@ -54,9 +54,10 @@ from copyloom.contracts.brand import BrandPolicies
 from copyloom.db import bound_engine, read_connection, write_connection
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import CampaignTerms, cached_variant_stats
+from copyloom.domain.customers import find_customer_pk
 from copyloom.errors import Conflict, NotFound
 from copyloom.guardrails.gate import GateDecision
-from copyloom.models import Customer, Decision, Draft, new_id, utcnow
+from copyloom.models import Decision, Draft, new_id, utcnow
 
 T = TypeVar("T")
 SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
@@ -86,9 +87,6 @@ class Ask:
     drafts: Sequence[Any]
 
 
-_CUSTOMER_PK = select(Customer.id).where(
-    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
-)
 _STORED = select(Decision.campaign_id, Decision.channel, Decision.response).where(
     Decision.workspace_id == bindparam("ws"), Decision.idempotency_key == bindparam("key")
 )
@@ -228,7 +226,7 @@ def _read(
     if campaign is None or campaign.workspace_id != workspace_id:
         raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
     check_channel(req.channel.value, campaign.channels)
-    customer_pk = conn.scalar(_CUSTOMER_PK, {"ws": workspace_id, "ext": req.customer_id})
+    customer_pk = find_customer_pk(conn, workspace_id, req.customer_id)
     if customer_pk is None:
         raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
     drafts = conn.execute(_CAMPAIGN_DRAFTS, {"campaign": campaign.id, "pk": customer_pk}).all()
