@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from copyloom.config import Settings
 from copyloom.contracts.brand import BrandKitSpec
 from copyloom.contracts.tokens import TokenCounter
+from copyloom.domain.brand import load_brand_spec
 from copyloom.domain.campaigns import CampaignTerms, load_campaign_terms
 from copyloom.genai.types import Generator
 from copyloom.guardrails.identifiers import IdentifierIndex
 from copyloom.models import Customer, Product
-from copyloom.retrieval.bundle import load_brand_spec
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.store import VectorStore
 

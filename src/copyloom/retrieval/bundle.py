@@ -20,9 +20,10 @@ from copyloom.contracts.brand import BrandKitSpec
 from copyloom.contracts.enums import Goal
 from copyloom.contracts.facts import CustomerSnapshot, DroppedFact, Fact, FactKind, FactsBundle, FactSource
 from copyloom.contracts.tokens import TokenCounter, get_token_counter
+from copyloom.domain.brand import load_brand_spec
 from copyloom.domain.brief import Brief
 from copyloom.domain.customers import get_customer
-from copyloom.models import BrandKit, Customer, KnowledgeItem, Offer, Product, Workspace, utcnow
+from copyloom.models import Customer, KnowledgeItem, Offer, Product, utcnow
 from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET, fit_to_budget
 from copyloom.retrieval.customer_data import (
     CustomerData,
@@ -48,7 +49,7 @@ from copyloom.retrieval.sections import (
 )
 from copyloom.retrieval.store import VectorStore
 
-__all__ = ["build_bundle", "load_brand_spec"]
+__all__ = ["build_bundle"]
 
 PRODUCTS = 6
 KNOWLEDGE = 4
@@ -56,31 +57,6 @@ MAX_KNOWLEDGE_ITEMS = 200
 LOCALE_BONUS = 0.5  # in standard deviations: prefer products named in the message language
 TASTE_WEIGHT = 0.5  # how much the customer's purchases pull the product search away from the brief alone
 Vector = npt.NDArray[np.float32]
-
-
-def load_brand_spec(session: Session, workspace_id: str) -> BrandKitSpec:
-    """The workspace's brand kit; a bare kit named after the workspace when none was uploaded."""
-    row = session.get(BrandKit, workspace_id)
-    if row is None:
-        ws = session.get(Workspace, workspace_id)
-        return BrandKitSpec(name=ws.name if ws is not None else workspace_id)
-    fields = {
-        "name": row.name,
-        "voice": row.voice,
-        "formality": row.formality,
-        "emoji_policy": row.emoji_policy,
-        "max_exclamations": row.max_exclamations,
-        "banned_phrases": row.banned_phrases or [],
-        "competitor_names": row.competitor_names or [],
-        "required_footer": row.required_footer,
-        "sender_identity": row.sender_identity,
-        "postal_address": row.postal_address,
-    }
-    if row.locales:
-        fields["locales"] = row.locales
-    if row.policies:
-        fields["policies"] = row.policies
-    return BrandKitSpec.model_validate(fields)
 
 
 def _unit(v: Vector) -> Vector:
