@@ -228,20 +228,23 @@ def lease_chunk(
     """Lease up to ``size`` customers' pending (or expired) targets for ``worker_id``, in one statement.
 
     On PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so concurrent workers get disjoint chunks without
-    waiting on each other; on SQLite the statement runs under the database's single write lock."""
+    waiting on each other; on SQLite the statement runs under the database's single write lock. The pick is a CTE,
+    evaluated once: as ``id IN (subquery)`` PostgreSQL may run the locking subquery again for the update (a
+    re-check after a concurrent write), and each run skips other rows, so one lease took several chunks."""
     now = now or utcnow()
     rows_per_customer = max(1, len(campaign.channels))
-    pick = (
+    picked = (
         select(CampaignTarget.id)
         .where(CampaignTarget.campaign_id == campaign.id, _leasable(now))
         .order_by(CampaignTarget.customer_id, CampaignTarget.id)
         .limit(size * rows_per_customer)
         .with_for_update(skip_locked=True)
+        .cte("picked")
     )
     with session_scope(factory) as session:
         rows = session.execute(
             update(CampaignTarget)
-            .where(CampaignTarget.id.in_(pick.scalar_subquery()), _leasable(now))
+            .where(CampaignTarget.id == picked.c.id, _leasable(now))
             .values(
                 status="leased",
                 lease_owner=worker_id,
