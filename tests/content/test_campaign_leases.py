@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
@@ -16,8 +17,19 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
-from copyloom.content.campaigns import LeasedCustomer, _release, lease_chunk, new_worker_id
+from copyloom.content.campaign_schemas import CampaignCreate
+from copyloom.content.campaigns import (
+    LeasedCustomer,
+    _release,
+    _start,
+    create_campaign,
+    lease_chunk,
+    new_worker_id,
+    run_chunk,
+)
+from copyloom.content.engine import ContentEngine
 from copyloom.db import make_engine, make_session_factory, read_scope, session_scope
+from copyloom.genai.types import GenerationRequest, GenerationResult, Generator, RefineRequest
 from copyloom.models import Campaign, CampaignTarget, Customer, utcnow
 
 pytestmark = pytest.mark.store
@@ -167,3 +179,68 @@ def test_a_lease_takes_expired_rows_and_leaves_live_ones(session_factory: sessio
     with read_scope(session_factory) as s:
         owners = set(s.scalars(select(CampaignTarget.lease_owner).where(CampaignTarget.campaign_id == campaign_id)))
     assert owners == {"b", "c"}
+
+
+class _LoopHog:
+    """A generator that holds the event loop (CPU-bound work on it, as parsing and checking answers is) before
+    answering: a heartbeat that needs the loop misses its renewals."""
+
+    def __init__(self, inner: Generator, hold_s: float) -> None:
+        self.inner = inner
+        self.hold_s = hold_s
+
+    @property
+    def kind(self) -> str:
+        return self.inner.kind
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        time.sleep(self.hold_s)  # blocks the loop on purpose
+        return await self.inner.generate(request)
+
+    async def refine(self, request: RefineRequest) -> GenerationResult:
+        return await self.inner.refine(request)
+
+
+def test_leases_are_renewed_while_the_loop_is_busy_so_no_customer_is_taken_mid_draft(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session]
+) -> None:
+    lease_s = 2.0
+    content_engine.settings = content_engine.settings.model_copy(
+        update={"campaign_lease_s": lease_s, "campaign_chunk_size": 3}
+    )
+    content_engine.generator = _LoopHog(content_engine.generator, hold_s=1.2)  # a customer: 2.4 s, over a lease
+    with read_scope(session_factory) as s:
+        customers = list(s.scalars(select(Customer.external_id).where(Customer.workspace_id == "acme").limit(3)))
+    body = CampaignCreate.model_validate(
+        {
+            "name": "busy",
+            "brief": {"goal": "cross_sell"},
+            "channels": CHANNELS,
+            "audience": {"customer_ids": customers},
+            "approval": {"mode": "all"},
+        }
+    )
+    with session_scope(session_factory) as s:
+        campaign_id = create_campaign(s, content_engine, "acme", body).id
+    assert _start(session_factory, campaign_id)
+    campaign = _load(session_factory, campaign_id)
+    stolen: list[LeasedCustomer] = []
+    finished = threading.Event()
+
+    def thief() -> None:  # another worker, leasing whatever has expired
+        while not finished.wait(0.1):
+            stolen.extend(lease_chunk(session_factory, campaign, "thief", 10, lease_s=600))
+
+    other = threading.Thread(target=thief)
+    other.start()
+    try:
+        report = run_chunk(content_engine, session_factory, campaign_id, worker_id="busy")
+    finally:
+        finished.set()
+        other.join(timeout=60)
+    assert report is not None and report.customers == len(customers)
+    assert stolen == [] and report.lost == 0
+    with read_scope(session_factory) as s:
+        statuses = Counter(s.scalars(select(CampaignTarget.status).where(CampaignTarget.campaign_id == campaign_id)))
+    assert sum(statuses.values()) == len(customers) * len(CHANNELS)
+    assert statuses["leased"] == statuses["pending"] == 0
