@@ -30,6 +30,7 @@ __all__ = [
     "check_model_requests",
     "first_name",
     "post_campaign",
+    "requested",
     "seed_customers",
     "tool_of",
     "wait_campaign",
@@ -201,3 +202,9 @@ def check_model_requests(stats: dict[str, Any], check: CampaignCheck, *, lost: I
     else:
         assert served >= check.model_calls
     return served - check.model_calls
+
+
+def requested(stats: dict[str, Any], targets: Iterable[tuple[str, str]]) -> int:
+    """How many of the server's logged requests are for these (first name, channel) targets."""
+    wanted = {(name, tool_of(channel)) for name, channel in targets}
+    return sum(1 for r in stats["recent"] if (r["name"], r["tool"]) in wanted)
