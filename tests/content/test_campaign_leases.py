@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
-from copyloom.content.campaign_schemas import CampaignCreate
-from copyloom.content.campaigns import (
+from copyloom.content.campaigns.schemas import CampaignCreate
+from copyloom.content.campaigns.service import (
     LeasedCustomer,
     _release,
     _start,

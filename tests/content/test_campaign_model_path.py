@@ -31,9 +31,9 @@ from copyloom.api.app import create_app
 from copyloom.api.services import Services
 from copyloom.config import Settings
 from copyloom.content.engine import build_content_engine
+from copyloom.contracts.enums import Role
 from copyloom.db import read_scope, session_scope
 from copyloom.domain.demo import load_demo
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import CampaignTarget, Customer
 from copyloom.retrieval.indexer import index_workspace
