@@ -181,6 +181,8 @@ def test_a_cli_worker_killed_beside_the_api_loses_and_duplicates_nothing(local: 
         while True:  # until it has model requests out for customers it leased
             assert time.monotonic() < deadline, f"the CLI worker never drafted:\n{log.read_text()[-3000:]}"
             assert worker.poll() is None, f"the CLI worker exited:\n{log.read_text()[-3000:]}"
+            status = local.client.get(f"/v1/campaigns/{campaign_id}", headers=auth(local.key)).json()["status"]
+            assert status in ("queued", "running"), "the campaign ended before the CLI worker drafted"
             held = _held_by(local, campaign_id, worker.pid)
             if held and requested(local.server.stats(), held):
                 break

@@ -198,6 +198,7 @@ def test_a_worker_killed_mid_campaign_loses_and_duplicates_nothing(deployment: D
     def victim_busy() -> tuple[Worker, set[int]] | None:
         """Both workers hold customers, and one has model requests out for some of its own."""
         progress = deployment.client.get(f"/v1/campaigns/{campaign_id}", headers=auth(deployment.key)).json()
+        assert progress["status"] in ("queued", "running"), f"the campaign ended before a worker was killed: {progress}"
         if progress["progress"]["done"] < 40:
             return None
         by_worker: dict[str, tuple[Worker, set[int], list[tuple[str, str]]]] = {}
