@@ -18,11 +18,11 @@ from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
 from copyloom.genai.factory import build_generator
-from copyloom.models import CampaignTarget, Consent, Customer, Draft
+from copyloom.models import CampaignTarget, Draft
 from tests.conftest import auth
+from tests.model_path import check_campaign, check_model_requests, seed_customers
 from tests.modelserver import ModelServer, start_model_server
 
-FIRST_NAMES = ["Pat", "Sam", "Alex", "Robin", "Kim", "Jo", "Dana", "Max"]
 MALFORMED = ["empty_choices", "no_choices", "null_message", "html", "not_json", "bad_arguments", "schema_violation"]
 
 
@@ -57,39 +57,8 @@ def llm(
 
 
 def _seed(factory: sessionmaker[Session], n: int, tag: str) -> list[str]:
-    """``n`` customers with marketing and personalization consent on email and SMS."""
-    ids = []
-    with session_scope(factory) as s:
-        for i in range(n):
-            zh = i % 4 == 3
-            c = Customer(
-                workspace_id="acme",
-                external_id=f"{tag}{i:04d}",
-                name=f"王{i}" if zh else f"{FIRST_NAMES[i % len(FIRST_NAMES)]} Lee",
-                email=f"{tag.lower()}{i}@example.com",
-                phone=f"+1415555{i:04d}",
-                locale="zh-CN" if zh else "en",
-                time_zone="UTC",
-                country="US",
-                attributes={"wave": tag},
-            )
-            s.add(c)
-            s.flush()
-            ids.append(c.external_id)
-            for purpose in ("marketing", "personalization"):
-                for channel in ("email", "sms"):
-                    s.add(
-                        Consent(
-                            workspace_id="acme",
-                            customer_id=c.id,
-                            purpose=purpose,
-                            channel=channel,
-                            status="granted",
-                            recorded_at=c.created_at,
-                            source="test",
-                        )
-                    )
-    return ids
+    """``n`` customers with marketing and personalization consent on email and SMS, each first name its own."""
+    return seed_customers(factory, "acme", n, tag)
 
 
 def _campaign(client: TestClient, key: str, tag: str, **body: Any) -> str:
@@ -152,6 +121,8 @@ def test_campaign_completes_concurrently_over_kept_alive_connections(
         ).one()
     assert per_target[0] >= 1
     assert _no_duplicates(session_factory, campaign_id) == 400
+    # Request by request (the server's log): each a stored call of one target, no customer drafted twice.
+    assert check_model_requests(stats, check_campaign(session_factory, campaign_id)) == 0
     assert stats["max_in_flight"] > 4, stats  # generation is concurrent, not one call at a time
     # Connections are pooled and reused: a handful per event loop, not one per request.
     assert stats["connections_opened"] <= 2 * 40 and stats["connections_opened"] < stats["requests"] / 3, stats
@@ -254,6 +225,7 @@ def test_a_429_storm_slows_a_campaign_down_but_loses_nothing(
     # 429s are retried below the target: the model calls counted per target exclude them.
     assert stats["requests"] - stats["rate_limited"] == progress["model_calls"]
     assert _no_duplicates(session_factory, campaign_id) == 60
+    assert check_model_requests(stats, check_campaign(session_factory, campaign_id)) == 0
 
 
 def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
@@ -281,7 +253,9 @@ def test_pause_resume_and_cancel(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
 ) -> None:
     llm.configure(latency_ms=300)
-    _seed(session_factory, 60, "P")
+    # More customers than the two runner threads can lease (a chunk each) before the pause and again between
+    # resume and cancel: some are still pending when the cancel comes.
+    _seed(session_factory, 120, "P")
     key = keys[Role.MARKETER]
     campaign_id = _campaign(client, key, "P")
     r = client.post(f"/v1/campaigns/{campaign_id}/pause", headers=auth(key))
@@ -307,5 +281,5 @@ def test_pause_resume_and_cancel(
     while progress["leased"] and time.monotonic() < deadline:
         time.sleep(0.2)
         progress = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
-    assert progress["leased"] == 0 and progress["done"] + progress["cancelled"] == 120, progress
+    assert progress["leased"] == 0 and progress["done"] + progress["cancelled"] == 240, progress
     assert client.post(f"/v1/campaigns/{campaign_id}/resume", headers=auth(key)).status_code == 409

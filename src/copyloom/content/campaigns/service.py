@@ -229,20 +229,23 @@ def lease_chunk(
     """Lease up to ``size`` customers' pending (or expired) targets for ``worker_id``, in one statement.
 
     On PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so concurrent workers get disjoint chunks without
-    waiting on each other; on SQLite the statement runs under the database's single write lock."""
+    waiting on each other; on SQLite the statement runs under the database's single write lock. The pick is a CTE,
+    evaluated once: as ``id IN (subquery)`` PostgreSQL may run the locking subquery again for the update (a
+    re-check after a concurrent write), and each run skips other rows, so one lease took several chunks."""
     now = now or utcnow()
     rows_per_customer = max(1, len(campaign.channels))
-    pick = (
+    picked = (
         select(CampaignTarget.id)
         .where(CampaignTarget.campaign_id == campaign.id, _leasable(now))
         .order_by(CampaignTarget.customer_id, CampaignTarget.id)
         .limit(size * rows_per_customer)
         .with_for_update(skip_locked=True)
+        .cte("picked")
     )
     with session_scope(factory) as session:
         rows = session.execute(
             update(CampaignTarget)
-            .where(CampaignTarget.id.in_(pick.scalar_subquery()), _leasable(now))
+            .where(CampaignTarget.id == picked.c.id, _leasable(now))
             .values(
                 status="leased",
                 lease_owner=worker_id,
@@ -300,6 +303,31 @@ def _renew(factory: sessionmaker[Session], campaign_id: str, worker_id: str, lea
             .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class _Heartbeat:
+    """Renews a worker's leases every third of the lease, on a thread of its own: on the background loop (or the
+    database threads) a busy chunk delayed its renewals past the expiry, and other workers took customers that
+    were still being drafted (their drafts then thrown away, the model calls paid twice)."""
+
+    def __init__(self, factory: sessionmaker[Session], campaign_id: str, worker_id: str, lease_s: float) -> None:
+        self._args = (factory, campaign_id, worker_id, lease_s)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="copyloom-lease-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        factory, campaign_id, worker_id, lease_s = self._args
+        while not self._stopped.wait(lease_s / 3):
+            try:
+                _renew(factory, campaign_id, worker_id, lease_s)
+            except Exception:  # a missed heartbeat only risks the lease; the store's compare-and-set stays safe
+                log.warning("campaigns.heartbeat_failed", exc_info=True, extra={"campaign_id": campaign_id})
+
+    def stop(self) -> None:
+        """No renewal starts after this (one under way finishes: it can only renew this worker's own leases).
+        Does not wait, so that the loop it is called on never blocks on the database."""
+        self._stopped.set()
 
 
 @dataclass
@@ -431,21 +459,12 @@ class _ChunkRun:
             await asyncio.sleep(wait)
 
     async def run(self, customers: list[LeasedCustomer]) -> ChunkReport:
-        lease_s = self.engine.settings.campaign_lease_s
-        heartbeat = asyncio.create_task(self._heartbeat(lease_s))
+        heartbeat = _Heartbeat(self.factory, self.campaign.id, self.worker_id, self.engine.settings.campaign_lease_s)
         try:
             await asyncio.gather(*(self._customer(c) for c in customers))
         finally:
-            heartbeat.cancel()
+            heartbeat.stop()
         return self.report
-
-    async def _heartbeat(self, lease_s: float) -> None:
-        while True:
-            await asyncio.sleep(lease_s / 3)
-            try:
-                await self._db(lambda: _renew(self.factory, self.campaign.id, self.worker_id, lease_s))
-            except Exception:  # a missed heartbeat only risks the lease; the store's compare-and-set stays safe
-                log.warning("campaigns.heartbeat_failed", exc_info=True, extra={"campaign_id": self.campaign.id})
 
     async def _customer(self, leased: LeasedCustomer) -> None:
         await self._pace()
