@@ -207,14 +207,15 @@ def test_the_next_chunk_is_drafted_while_a_slow_customer_of_the_last_one_is_stil
 
     async def hold_first(call: int, request: GenerationRequest) -> None:
         who = request.bundle.customer.external_id
-        if call == 1:
+        if call == 1:  # whichever customer's call comes first is the slow one
             held.append(who)
             try:
                 await asyncio.wait_for(released.wait(), timeout=30)
             except TimeoutError:
                 held.append("gave up")
             return
-        if who >= f"T{3 * chunk:04d}":  # from the fourth chunk on (customers are leased in order)
+        # Customers are leased in order: three chunks past the held one were leased after its chunk.
+        if int(who[1:]) >= int(held[0][1:]) + 3 * chunk:
             later.add(who)
             if len(later) >= chunk:
                 released.set()
@@ -226,7 +227,7 @@ def test_the_next_chunk_is_drafted_while_a_slow_customer_of_the_last_one_is_stil
 
     run_campaign(content_engine, session_factory, campaign_id)
 
-    assert held == ["T0000"]  # released by later customers, not by giving up
+    assert len(held) == 1  # released by later customers, not by giving up
     assert _by_status(session_factory, campaign_id) == {"done": customers * len(CHANNELS)}
     assert set(_drafts_per_target(session_factory, campaign_id).values()) == {1}
 

@@ -278,9 +278,16 @@ def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
 
 
 def test_pause_resume_and_cancel(
-    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+    client: TestClient,
+    keys: dict[Role, str],
+    llm: ModelServer,
+    session_factory: sessionmaker[Session],
+    content_engine: ContentEngine,
 ) -> None:
     llm.configure(latency_ms=300)
+    # A worker drafts 1.5 x model_concurrency / channels customers at once and holds up to 1.5 chunks more: with 4,
+    # most of the 60 customers are still pending when the campaign is cancelled.
+    content_engine.settings = content_engine.settings.model_copy(update={"model_concurrency": 4})
     _seed(session_factory, 60, "P")
     key = keys[Role.MARKETER]
     campaign_id = _campaign(client, key, "P")

@@ -395,7 +395,7 @@ class _ChunkRun:
     so the model never waits for a chunk's slowest customer and a worker holds at most ``window`` plus one and a
     half chunks of customers (memory and leases bounded). ``run`` drafts one chunk already leased."""
 
-    status_ttl_s = 1.0  # how stale the campaign's status (pause, cancel) may be when a customer starts
+    status_ttl_s = 0.25  # how stale the campaign's status (pause, cancel) may be when a customer starts
 
     def __init__(
         self,
@@ -431,7 +431,7 @@ class _ChunkRun:
         if self.stop is not None and self.stop.is_set():
             return False
         if time.monotonic() - self._status[1] >= self.status_ttl_s:
-            async with self._status_lock:  # one read per second, however many customers ask
+            async with self._status_lock:  # one read per TTL, however many customers ask
                 if time.monotonic() - self._status[1] >= self.status_ttl_s:
                     status = await self._db(self._read_status)
                     self._status = (status, time.monotonic())
