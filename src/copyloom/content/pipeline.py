@@ -256,7 +256,7 @@ def persist_generated(
                     metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
             audit_new_draft(session, draft, actor, report, routing.status, routing.reason)
             drafts.append(draft)
-        record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value)
+        record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
     session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
 
