@@ -13,6 +13,7 @@ from langchain_openai import ChatOpenAI
 
 from copyloom.config import ModelPrice, Settings
 from copyloom.errors import InvalidInput
+from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.throttle import LocalRateLimiter, ModelThrottle, RateLimiter
 from copyloom.genai.types import Usage
 
@@ -62,7 +63,9 @@ def build_chat_model(settings: Settings, *, http_async_client: httpx.AsyncClient
 
 
 class LoopChatModels:
-    """One chat model per event loop, each with its own pooled, kept-alive HTTP connections.
+    """One chat model per event loop, each with its own pooled, kept-alive HTTP connections: a
+    :class:`~copyloom.genai.direct.DirectChatModel`, which posts the generator's tool calls without the SDK layers
+    of ``ChatOpenAI`` (about 9 ms of CPU a call) and answers as it does.
 
     An ``httpx.AsyncClient`` (and so a ``ChatOpenAI``) may only be used on the loop it was first used on. A process
     runs its model calls on long-lived loops (the server's, the background loop of workers and the CLI), so each
@@ -72,11 +75,13 @@ class LoopChatModels:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._models: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BaseChatModel] = weakref.WeakKeyDictionary()
+        self._models: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DirectChatModel] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         build_chat_model(settings)  # validate the settings now (unsupported provider, no model), not on first call
 
-    def __call__(self) -> BaseChatModel:
+    def __call__(self) -> DirectChatModel:
         loop = asyncio.get_running_loop()
         with self._lock:
             model = self._models.get(loop)
@@ -88,7 +93,7 @@ class LoopChatModels:
                     ),
                     limits=httpx.Limits(max_connections=slots + 8, max_keepalive_connections=slots + 8),
                 )
-                model = build_chat_model(self._settings, http_async_client=client)
+                model = DirectChatModel(self._settings, client)
                 self._models[loop] = model
             return model
 
