@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.campaign_schemas import CampaignCreate
-from copyloom.content.campaigns import (
+from copyloom.content.campaigns.schemas import CampaignCreate
+from copyloom.content.campaigns.service import (
     _ChunkRun,
     cancel_campaign,
     create_campaign,
