@@ -67,7 +67,8 @@ class LoopChatModels:
     :class:`~copyloom.genai.direct.DirectChatModel`, which posts the generator's tool calls without the SDK layers
     of ``ChatOpenAI`` (about 9 ms of CPU a call) and answers as it does.
 
-    An ``httpx.AsyncClient`` (and so a ``ChatOpenAI``) may only be used on the loop it was first used on. A process
+    An HTTP client (``aiohttp``'s session, ``httpx.AsyncClient``, a ``ChatOpenAI``) may only be used on the loop it
+    was first used on. A process
     runs its model calls on long-lived loops (the server's, the background loop of workers and the CLI), so each
     gets one client whose connections are reused call after call; a short-lived loop (``asyncio.run`` in a script)
     gets its own and drops it with the loop.
@@ -86,14 +87,7 @@ class LoopChatModels:
         with self._lock:
             model = self._models.get(loop)
             if model is None:
-                slots = self._settings.model_concurrency
-                client = httpx.AsyncClient(
-                    timeout=httpx.Timeout(
-                        self._settings.llm_timeout_s, connect=min(10.0, self._settings.llm_timeout_s)
-                    ),
-                    limits=httpx.Limits(max_connections=slots + 8, max_keepalive_connections=slots + 8),
-                )
-                model = DirectChatModel(self._settings, client)
+                model = DirectChatModel(self._settings, DirectChatModel.open_session(self._settings))
                 self._models[loop] = model
             return model
 
