@@ -238,7 +238,7 @@ def persist_generated(
                 if r.verdict.value != "pass":
                     metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
             drafts.append(draft)
-        record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value)
+        record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
     session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
 
