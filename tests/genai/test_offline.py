@@ -7,13 +7,13 @@ import asyncio
 import pytest
 
 from copyloom.config import Settings
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.enums import Channel, Goal
+from copyloom.contracts.facts import FactsBundle
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel, Goal
 from copyloom.errors import InvalidInput
 from copyloom.genai import OfflineGenerator, build_generator
 from copyloom.genai.types import GenerationRequest, GenerationResult, RefineOperation, RefineRequest
-from copyloom.retrieval.facts import FactsBundle
 from tests.genai.bundles import make_bundle, make_facts, make_request
 from tests.genai.checks import problems
 

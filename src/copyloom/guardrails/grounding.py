@@ -9,7 +9,8 @@ import math
 from datetime import date, timedelta
 from functools import lru_cache
 
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.text import copy_fields
+from copyloom.contracts.variants import Variant
 from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.extract import (
@@ -24,7 +25,7 @@ from copyloom.guardrails.extract import (
 )
 from copyloom.guardrails.facts_index import FactsIndex, facts_index, stem
 from copyloom.guardrails.products import Mention, product_mentions
-from copyloom.guardrails.text import copy_fields, passed, result
+from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 from copyloom.guardrails.verify import extended_names, unknown_names, verify_claims
 

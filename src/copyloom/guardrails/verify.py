@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from itertools import combinations
 
+from copyloom.contracts.facts import FactKind
 from copyloom.guardrails.claim_patterns import BENEFIT_LABELS, STACK_ALLOWED, STACK_REFUSED
 from copyloom.guardrails.claims import Claim, extract_claims, possessive_before
 from copyloom.guardrails.context import CheckContext
@@ -23,7 +24,6 @@ from copyloom.guardrails.facts_index import FactsIndex, OfferRef, ProductRef, co
 from copyloom.guardrails.products import Mention
 from copyloom.guardrails.segment import sentence_of
 from copyloom.guardrails.types import Evidence
-from copyloom.retrieval.facts import FactKind
 
 _CENT = Decimal("0.01")
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
