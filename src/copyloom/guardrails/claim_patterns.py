@@ -133,8 +133,8 @@ HISTORY = re.compile(
     r"|\byou (?:recently |last |already )?(?:bought|ordered|purchased|picked up|attended|visited|tried|browsed|viewed|loved)\b"
     r"|\byour (?:last|recent|previous|latest|past) (?:order|purchase|visit|booking)s?\b|\blast time you\b"
     r"|\bin your (?:cart|basket|bag)\b|\byou left\b"
-    r"|(?:您|你)(?:上次|之前|此前|最近|曾经?)?(?:购买|买|入手|选购|下单|参加|参与|浏览|收藏|看过|加购)(?:了|过|的)"
-    r"|(?:您|你)上次|购物车里",
+    r"|(?:您|你)(?:上次|之前|此前|最近|曾经?|已经|都)?(?:在\S{1,6})?(?:购买|买|入手|选购|下单|参加|参与|浏览|收藏|看过|加购|试穿|试用|试过|光顾)(?:了|过|的)"
+    r"|(?:您|你)上次|上次在?\S{0,6}?(?:购买|买|试穿|试用|看)(?:了|过|的)|购物车里",
     _I,
 )
 # "your <product>" / "您的<product>": a possessive right before a product mention.

@@ -133,6 +133,9 @@ class FactsIndex:
     tier_fact: str | None = None
     history_fact_ids: tuple[str, ...] = ()  # purchases and events
     event_skus: frozenset[str] = frozenset()  # products the customer viewed, carted, wished for
+    # skus the customer bought: an order line may carry only its sku, and the draft names the product as the
+    # catalogue does ("your Alpine Trekking Poles" for a purchase of TRP-01)
+    purchase_skus: frozenset[str] = frozenset()
     brand_text: str = ""  # every brand-owned fact's text, lower case (knowledge, offers, products)
 
     def local_date(self, when: datetime) -> date:
@@ -272,6 +275,9 @@ def _build(bundle: FactsBundle) -> FactsIndex:
         history_fact_ids=tuple(history),
         event_skus=frozenset(
             f.values.sku.upper() for f in bundle.facts if f.kind is FactKind.EVENT and f.values.sku is not None
+        ),
+        purchase_skus=frozenset(
+            f.values.sku.upper() for f in bundle.facts if f.kind is FactKind.PURCHASE and f.values.sku is not None
         ),
         brand_text="\n".join(brand_texts),
     )

@@ -374,8 +374,11 @@ def _end_date(idx: FactsIndex, ctx: CheckContext, field: str, claim: Claim) -> l
 
 
 def _owns(idx: FactsIndex, s: Subject) -> bool:
-    """Whether the customer bought the product (or has an event about it: viewed, carted)."""
-    return any(r.kind is FactKind.PURCHASE or (r.sku or "").upper() in idx.event_skus for r in s.refs)
+    """Whether the customer bought the product (a purchase fact, or the catalogue product of a purchased sku) or
+    has an event about it (viewed, carted)."""
+    return any(
+        r.kind is FactKind.PURCHASE or (r.sku or "").upper() in idx.purchase_skus | idx.event_skus for r in s.refs
+    )
 
 
 def _history(
@@ -392,7 +395,12 @@ def _history(
         else:
             # "since you bought the <product>": that product must be among the customer's own.
             hi = sentence_of(text, claim.start)[1]
+            lo = sentence_of(text, claim.start)[0]
             named = [x for x in subs if claim.end <= x.mention.start < min(hi, claim.end + 40) and x.refs]
+            # "the Merino Crew Socks you tried": the product right before the claim
+            named = named or [
+                x for x in subs if lo <= x.mention.start and 0 <= claim.start - x.mention.end <= 3 and x.refs
+            ]
             if named and not _owns(idx, named[0]):
                 bought = sorted({r.name for refs in idx.products.values() for r in refs if r.kind is FactKind.PURCHASE})
                 out.append(_ev(field, claim, "history_not_in_facts", f"purchases: {', '.join(bought) or 'none'}"))

@@ -1,0 +1,169 @@
+"""Claims on copy nobody tuned the checks for (issue 12): one case per failure class, in English and Chinese, on a
+brand whose facts look like what retrieval builds (structured offer scopes in categories, order lines that carry
+only their sku, Chinese categories). Good copy must pass the whole suite without a block; bad copy must be blocked
+for its own reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from copyloom.guardrails.context import CheckContext
+from copyloom.guardrails.pipeline import run_checks
+from copyloom.guardrails.types import Verdict
+from copyloom.retrieval.facts import Fact, FactKind, FactsBundle
+from tests.guardrails.factories import bundle, ctx, fact, variant
+
+SEND_AT = datetime(2025, 12, 16, 15, 0, tzinfo=UTC)  # a Tuesday
+CATALOGUE = (
+    "Merino Crew Socks",
+    "Summit Down Jacket",
+    "Alpine Trekking Poles",
+    "Ridge Wool Beanie",
+    "峰顶羽绒服",
+    "美利奴羊毛袜",
+    "阿尔卑斯登山杖",
+    "Pegasus 40",
+)
+
+
+def _product(sku: str, name: str, cat: str, price: str, cur: str) -> Fact:
+    return fact(
+        f"product:{sku}",
+        FactKind.PRODUCT,
+        f"{name} [{cat}] (sku {sku}), {price} {cur}",
+        None,
+        product_name=name,
+        sku=sku,
+        price=Decimal(price),
+        currency=cur,
+        category=cat,
+    )
+
+
+def _offer(code: str, pct: str, until: datetime, **values: Any) -> Fact:
+    cats = values.get("eligible_categories", ())
+    scope = f"; on {', '.join(cats)}" if cats else ""
+    return fact(
+        f"offer:{code}",
+        FactKind.OFFER,
+        f"Offer {code}: ({pct}% off); code {code}; valid until {until.date()}{scope}",
+        None,
+        code=code,
+        discount_percent=Decimal(pct),
+        discount_type="percent",
+        valid_from=datetime(2025, 12, 1, tzinfo=UTC),
+        valid_to=until,
+        **values,
+    )
+
+
+DEC31 = datetime(2025, 12, 31, 23, 59, tzinfo=UTC)  # a Wednesday
+
+
+def en_facts() -> list[Fact]:
+    return [
+        fact("profile:first_name", FactKind.PROFILE, "First name: Anna"),
+        fact("profile:loyalty_tier", FactKind.PROFILE, "loyalty tier: silver"),
+        fact(  # an order line without a product name: the facts show only the sku
+            "purchase:9001:POLE1",
+            FactKind.PURCHASE,
+            "Bought 1 x POLE1 (sku POLE1) at 89.00 USD on 2025-11-02",
+            product_name="POLE1",
+            sku="POLE1",
+            price=Decimal("89.00"),
+            currency="USD",
+            date=datetime(2025, 11, 2, tzinfo=UTC),
+        ),
+        _product("SOCK1", "Merino Crew Socks", "Socks", "18.50", "USD"),
+        _product("JKT1", "Summit Down Jacket", "Jackets", "240.00", "USD"),
+        _product("POLE1", "Alpine Trekking Poles", "Hiking Gear", "89.00", "USD"),
+        _offer("WINTER20", "20", DEC31, eligible_categories=("Jackets", "Socks")),
+        _offer("GOLD25", "25", datetime(2025, 12, 21, 23, 59, tzinfo=UTC), eligibility={"tier": ("gold",)}),
+        fact("knowledge:warranty", FactKind.KNOWLEDGE, "Policy - Warranty: jackets carry a 2-year warranty.", None),
+    ]
+
+
+def zh_facts() -> list[Fact]:
+    return [
+        fact("profile:first_name", FactKind.PROFILE, "First name: 小美", "c2"),
+        fact("profile:loyalty_tier", FactKind.PROFILE, "loyalty tier: silver", "c2"),
+        fact(
+            "purchase:9101:PEG40",
+            FactKind.PURCHASE,
+            "Bought 1 x PEG40 (sku PEG40) at 899.00 CNY on 2025-11-18",
+            "c2",
+            product_name="PEG40",
+            sku="PEG40",
+            price=Decimal("899.00"),
+            currency="CNY",
+            date=datetime(2025, 11, 18, tzinfo=UTC),
+        ),
+        _product("SDJ", "峰顶羽绒服", "外套", "1599.00", "CNY"),
+        _product("SOCK", "美利奴羊毛袜", "袜子", "79.00", "CNY"),
+        _product("TRP", "阿尔卑斯登山杖", "徒步", "459.00", "CNY"),
+        _product("PEG40", "Pegasus 40", "跑鞋", "899.00", "CNY"),
+        _offer("DONG20", "20", datetime(2025, 12, 31, 15, 59, tzinfo=UTC), eligible_categories=("外套",)),
+        fact("knowledge:warranty", FactKind.KNOWLEDGE, "Policy - 保修: 羽绒服享有两年质量保修。", None),
+    ]
+
+
+def _ctx(lang: str, channel: str) -> CheckContext:
+    b: FactsBundle = bundle(lang, facts=zh_facts() if lang == "zh" else en_facts())
+    return ctx(b, channel, send_at=SEND_AT, catalogue=CATALOGUE, brand_domains=("northwind.example",))
+
+
+def _verdict(lang: str, content: dict[str, str]) -> tuple[Verdict, set[str]]:
+    report = run_checks(variant(content), _ctx(lang, content["channel"]))
+    blocking = {e.reason_code or r.reason_code for r in report.blocking for e in r.evidence or [None] if e}
+    blocking |= {r.reason_code for r in report.blocking}
+    return report.verdict, blocking
+
+
+def sms(text: str) -> dict[str, str]:
+    return {"channel": "sms", "text": text}
+
+
+def push(title: str, body: str) -> dict[str, str]:
+    return {"channel": "push", "title": title, "body": body}
+
+
+GOOD: list[tuple[str, str, dict[str, str]]] = [
+    # own purchase named via the catalogue name of the bought sku
+    (
+        "own_purchase_en",
+        "en",
+        sms("Northwind: Anna, how are your Alpine Trekking Poles holding up? Reply STOP to opt out"),
+    ),
+    ("own_purchase_zh", "zh", push("您的Pegasus 40合脚吗？", "冬季跑步记得做好热身。")),
+]
+
+BAD: list[tuple[str, str, dict[str, str], str]] = [
+    (
+        "history_before_claim_en",
+        "en",
+        sms("Northwind: Anna, the Summit Down Jacket you tried is still here. Reply STOP to opt out"),
+        "history_not_in_facts",
+    ),
+    (
+        "history_zh",
+        "zh",
+        push("羊毛袜再来一双", "您已经买过两次美利奴羊毛袜了，这次再来一双吧。"),
+        "history_not_in_facts",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "lang", "content"), GOOD, ids=[g[0] for g in GOOD])
+def test_good_copy_is_not_blocked(name: str, lang: str, content: dict[str, str]) -> None:
+    verdict, reasons = _verdict(lang, content)
+    assert verdict is not Verdict.BLOCK, (name, reasons)
+
+
+@pytest.mark.parametrize(("name", "lang", "content", "reason"), BAD, ids=[b[0] for b in BAD])
+def test_bad_copy_is_blocked_for_its_reason(name: str, lang: str, content: dict[str, str], reason: str) -> None:
+    verdict, reasons = _verdict(lang, content)
+    assert verdict is Verdict.BLOCK and reason in reasons, (name, reasons)
