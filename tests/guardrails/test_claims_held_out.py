@@ -17,7 +17,7 @@ from copyloom.guardrails.types import Verdict
 from copyloom.retrieval.facts import Fact, FactKind, FactsBundle
 from tests.guardrails.factories import bundle, ctx, fact, variant
 
-SEND_AT = datetime(2025, 12, 16, 15, 0, tzinfo=UTC)  # a Tuesday
+SEND_AT = datetime(2025, 12, 26, 15, 0, tzinfo=UTC)  # a Friday
 CATALOGUE = (
     "Merino Crew Socks",
     "Summit Down Jacket",
@@ -118,7 +118,7 @@ def _ctx(lang: str, channel: str) -> CheckContext:
 
 def _verdict(lang: str, content: dict[str, str]) -> tuple[Verdict, set[str]]:
     report = run_checks(variant(content), _ctx(lang, content["channel"]))
-    blocking = {e.reason_code or r.reason_code for r in report.blocking for e in r.evidence or [None] if e}
+    blocking = {e.reason_code or r.reason_code for r in report.blocking for e in r.evidence}
     blocking |= {r.reason_code for r in report.blocking}
     return report.verdict, blocking
 
@@ -139,9 +139,30 @@ GOOD: list[tuple[str, str, dict[str, str]]] = [
         sms("Northwind: Anna, how are your Alpine Trekking Poles holding up? Reply STOP to opt out"),
     ),
     ("own_purchase_zh", "zh", push("您的Pegasus 40合脚吗？", "冬季跑步记得做好热身。")),
+    # a price right after a Chinese name is that product's; sums and sale prices hold
+    ("zh_price_glue_sum", "zh", push("暖到脚", "峰顶羽绒服1599元，搭配美利奴羊毛袜79元，两件合计1678元。")),
+    ("zh_sale_price", "zh", push("峰顶羽绒服8折", "输入DONG20，峰顶羽绒服到手1279.2元，美利奴羊毛袜79元。")),
+    ("en_saving", "en", push("Save $48.00 on the jacket", "With WINTER20 the Summit Down Jacket is $192.00.")),
 ]
 
+GOOD += [
+    # a weekday next to its date names that date's weekday; one alone is checked against the offer the draft names
+    ("weekday_next_to_date_en", "en", push("20% off, until Wednesday Dec 31", "WINTER20 takes 20% off jackets.")),
+    ("weekday_next_to_date_zh", "zh", sms("【Northwind】外套8折，优惠码DONG20，12月31日（周三）截止。回T退订")),
+    ("weekday_of_named_offer", "en", push("Sale ends Wednesday", "WINTER20: 20% off jackets and socks.")),
+]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
+    ("weekday_wrong_next_to_date", "en", push("Ends Thursday Dec 31", "WINTER20: 20% off socks."), "weekday_mismatch"),
+    ("weekday_wrong_for_offer", "en", push("Sale ends Sunday", "WINTER20: 20% off jackets."), "weekday_mismatch"),
+    ("weekday_wrong_zh", "zh", sms("【Northwind】外套8折，输入DONG20，本周五截止。回T退订"), "weekday_mismatch"),
+    (
+        "end_date_of_other_offer",
+        "en",
+        push("WINTER20 extended", "20% off socks with WINTER20, now extended to Dec 21."),
+        "end_date_mismatch",
+    ),
+    ("price_swap_en", "en", push("Merino Crew Socks, $89.00", "Midweight merino."), "price_of_other_product"),
+    ("price_swap_zh", "zh", push("美利奴羊毛袜459元", "中厚羊毛，足底加厚。"), "price_of_other_product"),
     (
         "history_before_claim_en",
         "en",

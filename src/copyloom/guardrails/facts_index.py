@@ -249,11 +249,17 @@ def _build(bundle: FactsBundle) -> FactsIndex:
                 if any(w in low for w in words):
                     tiers.append((key, fact.id))
     # A sale price derived from a listed price and an offer's percentage is the same fact, computed.
+    # So is the saving ("save $31.99"), and a price less an offer's amount ("到手349元" with 50元 off).
     live_pcts = [pct for pct in percents if 0 < pct < 100]
+    amounts = [(o.amount, o.fact_id) for o in offers if o.amount is not None]
     for amount, cur, fid in list(prices):
+        if not fid.startswith(("product:", "purchase:")):
+            continue  # thresholds and offer amounts are no price to take a discount off
         for pct in live_pcts:
             sale = (amount * (100 - pct) / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
             prices.append((sale, cur, fid))
+            prices.append(((amount * pct / 100).quantize(_CENT, rounding=ROUND_HALF_UP), cur, fid))
+        prices += [(amount - off, cur, fid) for off, _ in amounts if off < amount]
     for token in re.findall(r"[A-Za-z0-9-]+", bundle.brand.name):
         codes.setdefault(token.upper(), "brand")
     return FactsIndex(
