@@ -151,7 +151,28 @@ GOOD += [
     ("weekday_next_to_date_zh", "zh", sms("【Northwind】外套8折，优惠码DONG20，12月31日（周三）截止。回T退订")),
     ("weekday_of_named_offer", "en", push("Sale ends Wednesday", "WINTER20: 20% off jackets and socks.")),
 ]
+GOOD += [
+    ("zh_offer_in_scope", "zh", push("峰顶羽绒服8折", "冬季外套特惠，峰顶羽绒服用DONG20享8折，12月31日截止。")),
+]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
+    (
+        "zh_offer_scope_socks",
+        "zh",
+        sms("【Northwind】美利奴羊毛袜也参加冬季特惠，输入DONG20享8折。回T退订"),
+        "offer_not_for_product",
+    ),
+    (
+        "zh_offer_scope_shoes",
+        "zh",
+        push("Pegasus 40冬季8折", "输入DONG20，Pegasus 40跑鞋享8折。"),
+        "offer_not_for_product",
+    ),
+    (
+        "en_offer_scope",
+        "en",
+        push("20% off poles", "WINTER20 takes 20% off the Alpine Trekking Poles."),
+        "offer_not_for_product",
+    ),
     ("weekday_wrong_next_to_date", "en", push("Ends Thursday Dec 31", "WINTER20: 20% off socks."), "weekday_mismatch"),
     ("weekday_wrong_for_offer", "en", push("Sale ends Sunday", "WINTER20: 20% off jackets."), "weekday_mismatch"),
     ("weekday_wrong_zh", "zh", sms("【Northwind】外套8折，输入DONG20，本周五截止。回T退订"), "weekday_mismatch"),

@@ -54,8 +54,13 @@ def stem(word: str) -> str:
     return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
 def content_words(text: str) -> frozenset[str]:
-    return frozenset(stem(w) for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SCOPE_STOP and len(w) > 2)
+    """Comparable words of a name, category or scope: Latin words stemmed, Chinese runs whole ("外套", "茶具")."""
+    latin = (stem(w) for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SCOPE_STOP and len(w) > 2)
+    return frozenset(latin) | frozenset(_CJK_RUN.findall(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -250,7 +250,10 @@ def _covering(text: str, claim: Claim, offer: OfferRef, subject: Subject | None)
         if subject.mention.end <= claim.start
         else (claim.end, subject.mention.start)
     )
-    return bool(offer.categories & content_words(text[a:b]))
+    between = text[a:b]
+    return bool(offer.categories & content_words(between)) or any(
+        c in between for c in offer.categories if CJK_RE.search(c)
+    )
 
 
 def _offers(
