@@ -156,6 +156,33 @@ GOOD += [
 ]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
     (
+        "bogo_en",
+        "en",
+        sms("Northwind: buy one pair of Merino Crew Socks, get one free. Reply STOP to opt out"),
+        "benefit_not_in_facts",
+    ),
+    (
+        "bogo_second_half",
+        "en",
+        push("Socks deal", "Second pair half price on Merino Crew Socks."),
+        "benefit_not_in_facts",
+    ),
+    ("bogo_zh", "zh", push("羊毛袜买二送一", "美利奴羊毛袜买二送一，囤货正当时。"), "benefit_not_in_facts"),
+    ("bogo_zh_second", "zh", push("第二件半价", "美利奴羊毛袜第二件半价。"), "benefit_not_in_facts"),
+    (
+        "gift_en",
+        "en",
+        push("A beanie on us", "Buy the Summit Down Jacket and get a Ridge Wool Beanie free."),
+        "benefit_not_in_facts",
+    ),
+    ("gift_zh", "zh", push("下单即送", "买峰顶羽绒服再送羊毛帽一顶。"), "benefit_not_in_facts"),
+    (
+        "two_codes_together",
+        "en",
+        push("Double up", "Use WINTER20 and GOLD25 together on one order."),
+        "stacking_not_allowed",
+    ),
+    (
         "zh_offer_scope_socks",
         "zh",
         sms("【Northwind】美利奴羊毛袜也参加冬季特惠，输入DONG20享8折。回T退订"),

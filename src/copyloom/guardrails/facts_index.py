@@ -222,7 +222,7 @@ def _build(bundle: FactsBundle) -> FactsIndex:
             for c in find_codes(fact.text):
                 codes.setdefault(c.text.upper(), fact.id)
             for kind, pattern in BENEFITS.items():
-                if pattern.search(fact.text) or (kind in ("free_item", "gift") and _FREE.search(fact.text)):
+                if pattern.search(fact.text) or (kind in ("free_item", "gift") and _FREE.search(_unshipped(fact.text))):
                     benefits.setdefault(kind, []).append((fact.id, fact.text))
             if v.discount_type == "free_shipping":
                 benefits.setdefault("free_shipping", []).append((fact.id, fact.text))
@@ -292,6 +292,13 @@ def _build(bundle: FactsBundle) -> FactsIndex:
         ),
         brand_text="\n".join(brand_texts),
     )
+
+
+def _unshipped(text: str) -> str:
+    """A fact's text without its free shipping and free returns: "free delivery" grants no free gift."""
+    for kind in ("free_shipping", "free_returns"):
+        text = BENEFITS[kind].sub(" ", text)
+    return text
 
 
 def _bracket_category(text: str) -> str | None:

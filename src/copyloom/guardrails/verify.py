@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, pairwise
 
 from copyloom.guardrails.claim_patterns import BENEFIT_LABELS, STACK_ALLOWED, STACK_REFUSED
 from copyloom.guardrails.claims import Claim, extract_claims, possessive_before
@@ -321,10 +321,19 @@ def _stacking(idx: FactsIndex, field: str, text: str, claims: tuple[Claim, ...])
         offer_codes = {c.text.upper() for c in claims if c.kind == "code" and lo <= c.start < hi} & {
             o.code for o in idx.offers if o.code
         }
-        if len(offer_codes) > 1:
-            first = next(c for c in claims if c.kind == "code" and lo <= c.start < hi)
-            out.append(_ev(field, first, "stacking_not_allowed", f"codes {sorted(offer_codes)} are separate offers"))
+        here = [c for c in claims if c.kind == "code" and lo <= c.start < hi and c.text.upper() in offer_codes]
+        # Two offers named in one sentence are stacked when they are used together ("SPRING15 and POT10",
+        # "combine A with B"), not when each is offered on its own ("15% off tea with A, and £10 off teaware with B").
+        joined = any(_JOINED.fullmatch(text, a.end, b.start) for a, b in pairwise(here))
+        if len(offer_codes) > 1 and (joined or _TOGETHER.search(text[lo:hi])):
+            out.append(_ev(field, here[0], "stacking_not_allowed", f"codes {sorted(offer_codes)} are separate offers"))
     return out
+
+
+_JOINED = re.compile(r"\s*(?:,\s*)?(?:and|&|\+|plus|with|or|和|与|及|加|加上|再加|、|，)\s*", re.I)
+_TOGETHER = re.compile(
+    r"\btogether\b|\bcombine|\bstack|\bat once\b|\bsame (?:order|basket|cart)\b|同时|叠加|一起用|一起使用", re.I
+)
 
 
 _QUALIFIER_WORDS = {
@@ -335,7 +344,21 @@ _QUALIFIER_WORDS = {
     "triple": r"triple|3x|3 x|三倍|3倍",
     "三倍": r"triple|3x|3 x|三倍|3倍",
     "extended": r"extended|延长",
+    "express": r"express|加急|特快",
+    "next-day": r"next[- ]day|overnight|次日|隔日",
+    "next day": r"next[- ]day|overnight|次日|隔日",
+    "same-day": r"same[- ]day|当日|当天",
+    "same day": r"same[- ]day|当日|当天",
+    "overnight": r"next[- ]day|overnight|次日|隔日",
+    "two-day": r"two[- ]day|2[- ]day",
+    "2-day": r"two[- ]day|2[- ]day",
 }
+# "free shipping on every order": granted only by a fact without a minimum order
+_EVERY_ORDER_AFTER = re.compile(
+    r"\s*(?:on|for|with)?\s*(?:every|all|any)\s+(?:orders?|purchases?)|\s*(?:with\s+)?no minimum", re.I
+)
+_EVERY_ORDER_BEFORE = re.compile(r"(?:全场|无门槛|全部订单|所有订单)\s*$")
+_THRESHOLD_TERMS = re.compile(r"\bover\b|\bminimum\b|\bor more\b|\babove\b|满|以上|起", re.I)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _NUMBER_WORDS |= {"ten": 10, "thirty": 30, "sixty": 60, "ninety": 90}
 
@@ -355,17 +378,20 @@ def _qualifier_granted(qualifier: str, granting: str) -> bool:
     return re.search(rf"(?<!\d){value}(?!\d)|\b(?:{'|'.join(spelled) or 'x^'})\b", low) is not None
 
 
-def _benefit(idx: FactsIndex, field: str, claim: Claim) -> list[Evidence]:
+def _benefit(idx: FactsIndex, field: str, text: str, claim: Claim) -> list[Evidence]:
     grants = idx.benefits.get(claim.label, ())
     label = BENEFIT_LABELS.get(claim.label, claim.label)
     if claim.label == "free_item" and any(o.percent == 100 for o in idx.offers):
         return []
     if not grants:
         return [_ev(field, claim, "benefit_not_in_facts", f"no offer or brand fact grants {label}")]
+    said = "; ".join(f"{fid}: {t[:80]}" for fid, t in grants[:2])
     q = claim.qualifier
     if q and not any(_qualifier_granted(q, t) for _, t in grants):
-        said = "; ".join(f"{fid}: {t[:80]}" for fid, t in grants[:2])
         return [_ev(field, claim, "benefit_not_in_facts", f"{label} as granted: {said}", grants[0][0])]
+    every = _EVERY_ORDER_AFTER.match(text, claim.end) or _EVERY_ORDER_BEFORE.search(text[: claim.start])
+    if claim.label == "free_shipping" and every and all(_THRESHOLD_TERMS.search(t) for _, t in grants):
+        return [_ev(field, claim, "benefit_not_in_facts", f"{label} on every order; as granted: {said}", grants[0][0])]
     return []
 
 
@@ -640,7 +666,7 @@ def verify_claims(
         if claim.kind == "price":
             out += _price(idx, field, text, claim, subs)
         elif claim.kind == "benefit":
-            out += _benefit(idx, field, claim)
+            out += _benefit(idx, field, text, claim)
         elif claim.kind == "tier":
             out += _tier(idx, field, claim)
         elif claim.kind == "weekday":
