@@ -154,7 +154,23 @@ GOOD += [
 GOOD += [
     ("zh_offer_in_scope", "zh", push("峰顶羽绒服8折", "冬季外套特惠，峰顶羽绒服用DONG20享8折，12月31日截止。")),
 ]
+GOOD += [
+    ("own_name_en", "en", sms("Northwind: Hi Anna, 20% off jackets with WINTER20 until Dec 31. Reply STOP to opt out")),
+    ("greeting_no_name", "en", push("Hello again, explorer", "Warm layers for cold days.")),
+    ("own_name_zh", "zh", sms("【Northwind】小美，您好！外套8折，输入DONG20。回T退订")),
+    ("zh_head_word", "zh", push("黄金周，好物上新", "周末出门走走吧。")),
+]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
+    (
+        "wrong_name_greeting",
+        "en",
+        sms("Northwind: Hi Emily, 20% off jackets with WINTER20. Reply STOP to opt out"),
+        "wrong_customer_name",
+    ),
+    ("wrong_name_dear", "en", push("Dear Sophie,", "Warm layers for cold days."), "wrong_customer_name"),
+    ("other_customer_head", "en", push("Bob, winter is here", "Warm layers for cold days."), "wrong_customer_name"),
+    ("wrong_name_zh_greeting", "zh", sms("【Northwind】王丽，您好！外套8折。回T退订"), "wrong_customer_name"),
+    ("wrong_name_zh_head", "zh", push("李明，羽绒服等您来", "峰顶羽绒服1599元。"), "wrong_customer_name"),
     (
         "bogo_en",
         "en",

@@ -10,6 +10,7 @@ from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.language import script_flags
+from copyloom.guardrails.names import wrong_names
 from copyloom.guardrails.products import product_mentions
 from copyloom.guardrails.text import cjk_ratio, copy_fields, is_chinese_locale, passed, result, worst
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
@@ -73,6 +74,19 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
                 "personalization_not_allowed",
                 "No personalization consent: the draft must not use the customer's own data.",
                 evidence,
+            )
+        )
+    wrong = [e for field, value in fields.items() for e in wrong_names(ctx, field, value)]
+    if wrong:
+        listing = ", ".join(f"'{e.text}'" for e in wrong[:3])
+        parts.append(
+            result(
+                NAME,
+                Verdict.BLOCK,
+                "wrong_customer_name",
+                f"The draft greets {listing}, not the customer ({wrong[0].expected}).",
+                wrong,
+                repairable=True,
             )
         )
     parts += _brief(variant, ctx, text)
