@@ -160,7 +160,23 @@ GOOD += [
     ("own_name_zh", "zh", sms("【Northwind】小美，您好！外套8折，输入DONG20。回T退订")),
     ("zh_head_word", "zh", push("黄金周，好物上新", "周末出门走走吧。")),
 ]
+GOOD += [
+    ("no_inference_en", "en", push("Easy on the climbs", "Alpine Trekking Poles spread the load on steep trails.")),
+    ("no_inference_zh", "zh", push("告别选择困难", "羽绒服孕育于高山，峰顶羽绒服1599元。")),
+]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
+    ("money_tight_en", "en", push("Budget tight this month?", "Merino Crew Socks are $18.50."), "sensitive_inference"),
+    (
+        "spending_less_en",
+        "en",
+        push("We noticed", "You've been spending less lately. Here's a treat."),
+        "sensitive_inference",
+    ),
+    ("injury_en", "en", push("Easier steps", "Recovering from a knee injury? Try our poles."), "sensitive_inference"),
+    ("age_en", "en", push("Steady on the trail", "Balance gets harder with age."), "sensitive_inference"),
+    ("hardship_zh", "zh", push("手头有点紧？", "美利奴羊毛袜79元。"), "sensitive_inference"),
+    ("health_zh", "zh", push("膝盖不好？", "想必您膝盖有些不适，试试登山杖。"), "sensitive_inference"),
+    ("pregnancy_zh", "zh", push("准妈妈专享", "孕期也能穿得暖。"), "sensitive_inference"),
     (
         "wrong_name_greeting",
         "en",
