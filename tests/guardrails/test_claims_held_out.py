@@ -164,7 +164,21 @@ GOOD += [
     ("no_inference_en", "en", push("Easy on the climbs", "Alpine Trekking Poles spread the load on steep trails.")),
     ("no_inference_zh", "zh", push("告别选择困难", "羽绒服孕育于高山，峰顶羽绒服1599元。")),
 ]
+GOOD += [
+    ("zh_code_without_digits", "zh", sms("【Northwind】外套8折，输入DONG20；羊毛袜79元。回T退订")),
+    ("en_with_a_french_word", "en", push("Winter, en route", "Merino Crew Socks for the trail, $18.50.")),
+]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
+    ("traditional_chinese", "zh", push("會員專屬外套8折", "結算時輸入DONG20，12月31日前有效。"), "language_mismatch"),
+    (
+        "french_for_en",
+        "en",
+        sms(
+            "Northwind : Anna, 20 % de réduction sur nos vestes avec WINTER20 jusqu'au 31 décembre. Répondez STOP pour vous désabonner"
+        ),
+        "language_mismatch",
+    ),
+    ("zh_unknown_letter_code", "zh", sms("【Northwind】外套8折，输入FREESHIP免运费。回T退订"), "code_not_in_facts"),
     ("money_tight_en", "en", push("Budget tight this month?", "Merino Crew Socks are $18.50."), "sensitive_inference"),
     (
         "spending_less_en",

@@ -50,7 +50,7 @@ CODE_TOKEN_RE = re.compile(
     r"(?<![A-Za-z0-9-])(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,19}(?![A-Za-z0-9])"
 )
 CODE_TRIGGER_RE = re.compile(
-    r"(?:\b(?:promo\s*code|discount\s*code|coupon(?:\s*code)?|voucher(?:\s*code)?|code)\b|使用优惠码|优惠码|折扣码|券码|兑换码)"
+    r"(?:\b(?:promo\s*code|discount\s*code|coupon(?:\s*code)?|voucher(?:\s*code)?|code|enter)\b|使用优惠码|优惠码|折扣码|券码|兑换码|输入|填写)"
     r"[\s:：\"'“”「」『』]*(?P<code>[A-Za-z0-9][A-Za-z0-9-]{2,19})",
     re.IGNORECASE,
 )
