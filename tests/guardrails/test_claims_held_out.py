@@ -169,6 +169,8 @@ GOOD += [
     ("en_with_a_french_word", "en", push("Winter, en route", "Merino Crew Socks for the trail, $18.50.")),
 ]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
+    ("inserted_word_en", "en", push("Alpine Carbon Trekking Poles", "Cork grips, $89.00."), "product_near_miss"),
+    ("inserted_word_zh", "zh", push("阿尔卑斯碳纤维登山杖", "软木握把，一对459元。"), "product_near_miss"),
     ("traditional_chinese", "zh", push("會員專屬外套8折", "結算時輸入DONG20，12月31日前有效。"), "language_mismatch"),
     (
         "french_for_en",
