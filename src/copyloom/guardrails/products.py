@@ -307,10 +307,10 @@ def find_products(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()
                     covered.append((hit.start(), hit.start() + length))
                     break
             else:
-                end = _cjk_insertion(text, hit.start(), compact)
-                if end is not None and free(hit.start(), end):
-                    found.append(Mention(hit.start(), end, text[hit.start() : end], name, False))
-                    covered.append((hit.start(), end))
+                stop = _cjk_insertion(text, hit.start(), compact)
+                if stop is not None and free(hit.start(), stop):
+                    found.append(Mention(hit.start(), stop, text[hit.start() : stop], name, False))
+                    covered.append((hit.start(), stop))
     found += _latin_insertions(layers, text, tokens, free, covered)
     return found
 
