@@ -22,11 +22,11 @@ from sqlalchemy import insert
 
 from copyloom.api.app import build_services, create_app
 from copyloom.config import Settings
-from copyloom.content.campaign_schemas import CampaignCreate
-from copyloom.content.campaigns import create_campaign
+from copyloom.content.campaigns.schemas import CampaignCreate
+from copyloom.content.campaigns.service import create_campaign
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
 from copyloom.domain.demo import load_demo
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_key, create_workspace
 from copyloom.models import Consent, Customer, Draft, new_id, utcnow
 from copyloom.retrieval.indexer import index_workspace

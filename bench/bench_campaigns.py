@@ -28,8 +28,8 @@ from sqlalchemy import func, select  # noqa: E402
 from tests.modelserver import start_model_server  # noqa: E402
 
 from copyloom.config import Settings  # noqa: E402
-from copyloom.content.campaign_schemas import CampaignCreate  # noqa: E402
-from copyloom.content.campaigns import create_campaign  # noqa: E402
+from copyloom.content.campaigns.schemas import CampaignCreate  # noqa: E402
+from copyloom.content.campaigns.service import create_campaign  # noqa: E402
 from copyloom.content.engine import build_content_engine  # noqa: E402
 from copyloom.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
 from copyloom.domain.demo import load_demo  # noqa: E402

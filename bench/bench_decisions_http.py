@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 from bench.bench_api import seed_approved
 from copyloom.api.app import build_services
 from copyloom.config import Settings
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
 from copyloom.domain.demo import load_demo
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_key, create_workspace
 from copyloom.models import Decision
 

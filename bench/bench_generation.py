@@ -22,9 +22,9 @@ from tests.fakes import openai_stub, tool_call_response
 from tests.genai.bundles import make_request
 
 from copyloom.config import Settings
-from copyloom.domain.enums import Channel, Goal
+from copyloom.contracts.enums import Channel, Goal
+from copyloom.contracts.tokens import get_token_counter
 from copyloom.genai import OfflineGenerator, build_generator
-from copyloom.genai.tokens import get_token_counter
 
 MODEL = "openai:gpt-4o-mini"
 

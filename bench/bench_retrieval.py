@@ -28,9 +28,9 @@ from sqlalchemy import func, insert, select
 
 from copyloom.api.app import build_services, create_app
 from copyloom.config import Settings
+from copyloom.contracts.enums import Goal, Role
 from copyloom.db import make_engine, make_session_factory, session_scope, upgrade
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal, Role
 from copyloom.domain.workspaces import create_key, create_workspace
 from copyloom.models import Consent, Customer, Order, Product, utcnow
 from copyloom.retrieval.bundle import build_bundle

@@ -26,11 +26,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.variants import Variant
 from copyloom.domain.brief import Brief
-from copyloom.genai.schemas import Variant
 from copyloom.guardrails import CHECKS, CheckContext, Verdict, run_checks, scan_note_for_injection
 from copyloom.guardrails.gate import EventSummary, GateInput, evaluate_gate
-from copyloom.retrieval.facts import FactsBundle
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("COPYLOOM_SHARED_DATA", HERE.parents[1] / "shared" / "data"))

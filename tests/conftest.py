@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.api.app import create_app
 from copyloom.api.services import Services
 from copyloom.config import Settings, get_settings
+from copyloom.contracts.enums import Role
 from copyloom.db import make_engine, make_session_factory, session_scope, upgrade
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_key, create_workspace
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -144,8 +144,8 @@ def content_engine(services: Services, session_factory: sessionmaker[Session], d
     """The demo workspace indexed on local Chroma with a fast deterministic embedder, the offline generator,
     installed in the app's services."""
     from copyloom.content.engine import ContentEngine
+    from copyloom.contracts.tokens import get_token_counter
     from copyloom.genai.factory import build_generator
-    from copyloom.genai.tokens import get_token_counter
     from copyloom.retrieval.indexer import index_workspace
     from copyloom.retrieval.store import VectorStore, make_chroma_client
     from tests.fakes import HashEmbedder

@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.deps import AdminPrincipal, DbSession
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import revoke_key
 from copyloom.models import ApiKey
 from tests.conftest import auth

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import BrandKit, Consent, Customer, Event, KnowledgeItem, Note, Offer, Product
 from tests.conftest import auth, make_keys

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.domain.enums import Role
+from copyloom.contracts.enums import Role
 from tests.api.test_ingest import counts
 from tests.conftest import auth
 

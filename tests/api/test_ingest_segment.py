@@ -16,8 +16,8 @@ from segment.analytics.request import APIError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.models import Customer, Event, Order
 
 

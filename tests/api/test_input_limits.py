@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from copyloom.contracts.enums import Role
 from copyloom.domain import safe_json
-from copyloom.domain.enums import Role
 from copyloom.domain.fields import UtcDateTime
 from copyloom.errors import InvalidInput
 from tests.conftest import auth

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
 from copyloom.domain.catalogue import ProductIn, upsert_product
-from copyloom.domain.enums import Role
 from copyloom.models import Campaign
 from tests.conftest import auth
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from copyloom.api.examples import NDJSON_EXAMPLES
-from copyloom.domain.enums import Role
+from copyloom.contracts.enums import Role
 from tests.conftest import auth
 
 ERROR_REF = "#/components/schemas/ErrorResponse"

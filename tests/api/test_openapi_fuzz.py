@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from copyloom.api.services import Services
-from copyloom.domain.enums import Role
+from copyloom.contracts.enums import Role
 
 pytestmark = pytest.mark.slow
 EXAMPLES_PER_OPERATION = 10

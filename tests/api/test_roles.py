@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from copyloom.api.openapi import api_routes, route_roles
-from copyloom.domain.enums import Role
+from copyloom.contracts.enums import Role
 from tests.conftest import auth
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -117,7 +117,8 @@ def _serve_two_workers(tmp_path: Path, **extra_env: str) -> tuple[subprocess.Pop
     ]
     server = subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        _wait_until(lambda: len(_workers(server.pid)) == 2 and _get(port, "/healthz", timeout=2) == 200, 60)
+        # Each worker imports the app on its own: minutes, not seconds, on a machine busy with other work.
+        _wait_until(lambda: len(_workers(server.pid)) == 2 and _get(port, "/healthz", timeout=5) == 200, 240)
     except BaseException:
         _kill_group(server)
         raise
@@ -181,7 +182,7 @@ def test_workers_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
         workers = _workers(server.pid)
         server.kill()  # SIGKILL: no chance to stop its workers itself
         server.wait()
-        _wait_until(lambda: not any(_alive(w) for w in workers), 30)
+        _wait_until(lambda: not any(_alive(w) for w in workers), 60)
     finally:
         _kill_group(server)
 

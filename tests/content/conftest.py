@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.services import Services
 from copyloom.content.engine import ContentEngine
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.genai.types import GenerationRequest, GenerationResult, Generator, RefineRequest
 from copyloom.models import Draft
 from tests.conftest import auth

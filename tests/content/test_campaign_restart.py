@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
-from copyloom.content.campaign_schemas import CampaignCreate
+from copyloom.content.campaigns.schemas import CampaignCreate
 from copyloom.content.engine import build_content_engine
 from copyloom.db import make_engine, make_session_factory, session_scope, upgrade
 from copyloom.domain.demo import load_demo
@@ -117,7 +117,7 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(tmp_path: Path) -> N
         }
     )
     with session_scope(factory) as s:
-        from copyloom.content.campaigns import create_campaign
+        from copyloom.content.campaigns.service import create_campaign
 
         campaign_id = create_campaign(s, content, "acme", body).id
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from copyloom.content.decision_policy import DecisionSnapshot, Generate, Send, Suppress, plan_decision
+from copyloom.content.journey.policy import DecisionSnapshot, Generate, Send, Suppress, plan_decision
 from copyloom.errors import InvalidInput
 from copyloom.guardrails.gate import GateDecision, GateReason
 

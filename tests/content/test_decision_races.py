@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
-from copyloom.content.decision_schemas import DecisionRequest, OutcomeIn
-from copyloom.content.decisions import decide
-from copyloom.content.outcomes import record_outcome
+from copyloom.content.journey.outcomes import record_outcome
+from copyloom.content.journey.schemas import DecisionRequest, OutcomeIn
+from copyloom.content.journey.service import decide
+from copyloom.contracts.enums import Channel, Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Channel, Role
 from copyloom.models import ContactRecord, Decision, utcnow
 from tests.conftest import auth
 from tests.invariants.world import WS, World, engine_for, seed_world

@@ -12,10 +12,10 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.services import Services
-from copyloom.content.decisions import thompson_choice
 from copyloom.content.engine import ContentEngine
+from copyloom.content.journey.service import thompson_choice
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_workspace
 from copyloom.errors import ModelError
 from copyloom.genai.chat import build_chat_model

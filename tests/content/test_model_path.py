@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.engine import ContentEngine
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.genai.factory import build_generator
 from copyloom.models import CampaignTarget, Consent, Customer, Draft
 from tests.conftest import auth

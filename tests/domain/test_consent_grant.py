@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Channel, Purpose
 from copyloom.db import session_scope
 from copyloom.domain.consents import ConsentIn, grant_consents, latest_consent, parse_grant, record_consent
 from copyloom.domain.customers import get_customer, import_customers
-from copyloom.domain.enums import Channel, Purpose
 from copyloom.domain.imports import validate
 from copyloom.domain.tabular import read_ids
 from copyloom.errors import InvalidInput

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from copyloom.domain.enums import Channel
-from copyloom.genai.schemas import CONTENT_MODELS, Variant
-from copyloom.guardrails.sms import count_segments
-from copyloom.retrieval.facts import FactsBundle
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.sms import count_segments
+from copyloom.contracts.variants import CONTENT_MODELS, Variant
 
 # Screen-slot limits, in display columns: a CJK (wide) character takes two.
 LIMITS = {

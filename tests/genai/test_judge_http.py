@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from copyloom.config import Settings
-from copyloom.content.judging import judge_drafts
+from copyloom.content.drafts.judging import judge_drafts
+from copyloom.contracts.facts import Fact, FactKind, FactSource
+from copyloom.contracts.variants import Variant
 from copyloom.genai.chat import build_chat_model, price_for
 from copyloom.genai.judge import SupportJudge, split_sentences
-from copyloom.genai.schemas import Variant
 from copyloom.genai.types import GenerationResult, GeneratorInfo
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.types import GuardrailReport, Verdict
-from copyloom.retrieval.facts import Fact, FactKind, FactSource
 from tests.fakes import OpenAIStubServer, error_response, openai_stub, tool_call_response
 from tests.guardrails.factories import bundle
 

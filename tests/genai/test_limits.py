@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from copyloom.domain.brand import BrandKitSpec
-from copyloom.domain.enums import Channel
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.variants import PushContent, WhatsAppContent
 from copyloom.genai.limits import content_problems
 from copyloom.genai.messages import _limit_vars, channel_rules
-from copyloom.genai.schemas import PushContent, WhatsAppContent
 
 BRAND = BrandKitSpec(name="Northwind")
 

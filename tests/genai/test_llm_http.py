@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
+from copyloom.contracts.enums import Channel
 from copyloom.db import session_scope
-from copyloom.domain.enums import Channel
 from copyloom.errors import ModelError, ModelTimeout, RateLimited
 from copyloom.genai import build_generator
 from copyloom.genai.budget import check_budget, record_usage

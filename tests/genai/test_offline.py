@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from copyloom.config import Settings
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.enums import Channel, Goal
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel, Goal
 from copyloom.genai import OfflineGenerator, build_generator
 from copyloom.genai.types import GenerationRequest, GenerationResult, RefineOperation, RefineRequest
 from tests.genai.bundles import make_bundle, make_facts, make_request

@@ -10,14 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.enums import Channel, Goal
+from copyloom.contracts.facts import Fact, FactKind, FactSource, FactValues
+from copyloom.contracts.variants import Variant
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel, Goal
 from copyloom.errors import InvalidInput
 from copyloom.genai import OfflineGenerator
-from copyloom.genai.schemas import Variant
 from copyloom.genai.types import GenerationRequest, GenerationResult, RefineOperation, RefineRequest
-from copyloom.retrieval.facts import Fact, FactKind, FactSource, FactValues
 from tests.genai.bundles import make_bundle, make_facts, make_request
 from tests.genai.checks import problems
 

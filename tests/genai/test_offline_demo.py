@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
+from copyloom.contracts.enums import Channel, Goal
 from copyloom.db import session_scope
 from copyloom.domain.brief import Brief
 from copyloom.domain.demo_data import CUSTOMERS
-from copyloom.domain.enums import Channel, Goal
 from copyloom.genai import GenerationRequest, OfflineGenerator
 from copyloom.models import utcnow
 from copyloom.retrieval.bundle import build_bundle

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from copyloom.config import Settings
+from copyloom.contracts.enums import Channel, Goal
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel, Goal
 from copyloom.errors import ModelError
 from copyloom.genai import LlmGenerator, RefineOperation, RefineRequest
 from tests.fakes import ScriptedChatModel, tool_call_message

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from copyloom.genai import tokens
-from copyloom.genai.tokens import (
+from copyloom.contracts import tokens
+from copyloom.contracts.tokens import (
     DEFAULT_ENCODING,
     TokenCounter,
     count_tokens,

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.enums import Goal
+from copyloom.contracts.facts import CustomerSnapshot, Fact, FactKind, FactsBundle, FactSource, FactValues
+from copyloom.contracts.variants import Variant
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
-from copyloom.genai.schemas import Variant
 from copyloom.guardrails.context import CheckContext
-from copyloom.retrieval.facts import CustomerSnapshot, Fact, FactKind, FactsBundle, FactSource, FactValues
 
 SEND_AT = datetime(2025, 12, 30, 15, 0, tzinfo=UTC)
 CATALOGUE = (

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import pytest
 
+from copyloom.contracts.facts import Fact, FactKind, FactsBundle
 from copyloom.guardrails.grounding import check_grounding
 from copyloom.guardrails.pii import check_pii
 from copyloom.guardrails.relevance import check_relevance
 from copyloom.guardrails.types import Verdict
-from copyloom.retrieval.facts import Fact, FactKind, FactsBundle
 from tests.guardrails.factories import bundle, ctx, fact, sms
 
 CATALOGUE = ("Pegasus 40", "Merino Crew Socks", "Summit Down Jacket", "Alpine Trekking Poles", "Trail Beanie")

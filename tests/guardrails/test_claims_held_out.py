@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from copyloom.contracts.facts import Fact, FactKind, FactsBundle
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.guardrails.types import Verdict
-from copyloom.retrieval.facts import Fact, FactKind, FactsBundle
 from tests.guardrails.factories import bundle, ctx, fact, variant
 
 SEND_AT = datetime(2025, 12, 26, 15, 0, tzinfo=UTC)  # a Friday

@@ -12,8 +12,8 @@ from collections import Counter
 import pytest
 from evals.run_guardrails import eval_claims, load_claims, main
 
-from copyloom.genai.schemas import Variant
-from copyloom.retrieval.facts import FactsBundle
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.variants import Variant
 
 # GSM 03.38 basic set and extension table (an extension character costs two septets).
 _GSM_BASIC = frozenset(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copyloom.domain.brand import BrandPolicies, ChannelPolicy
+from copyloom.contracts.brand import BrandPolicies, ChannelPolicy
 from copyloom.guardrails.gate import EventSummary, GateInput, GateReason, evaluate_gate
 
 NOW = datetime(2025, 12, 30, 17, 0, tzinfo=UTC)  # 12:00 in New York

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copyloom.domain.untrusted import sanitize_untrusted
+from copyloom.contracts.untrusted import sanitize_untrusted
 from copyloom.guardrails.injection import scan_note_for_injection
 from copyloom.guardrails.types import Verdict
 

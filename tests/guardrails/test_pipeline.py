@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.variants import Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import CHECKS, repair_feedback, run_checks
 from copyloom.guardrails.types import CheckResult, Verdict

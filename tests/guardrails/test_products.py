@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from copyloom.contracts.text import CJK_RE, levenshtein
 from copyloom.guardrails.products import _TOKEN, _close, _name_pattern, find_products
-from copyloom.guardrails.text import CJK_RE, levenshtein
 from tests.conftest import SHARED_DATA
 from tests.domain.test_online_retail import SAMPLE
 

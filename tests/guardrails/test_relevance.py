@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from copyloom.contracts.enums import Goal
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.guardrails.relevance import check_relevance
 from copyloom.guardrails.types import Verdict
 from tests.guardrails.factories import bundle, ctx, sms

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copyloom.guardrails.sms import GSM7_BASIC, GSM7_EXTENSION, count_segments, normalize_sms
+from copyloom.contracts.sms import GSM7_BASIC, GSM7_EXTENSION, count_segments, normalize_sms
 
 DIGITS = "1234567890" * 40
 

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copyloom.guardrails.text import display_width, width_cut
+from copyloom.contracts.text import display_width, width_cut
 
 
 @given(st.text(alphabet=st.sampled_from("aZ9 -!é露营春ｆ，。😀\u0301"), max_size=40))

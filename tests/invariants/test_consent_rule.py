@@ -14,14 +14,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
+from copyloom.contracts.enums import Goal
+from copyloom.contracts.facts import FactKind
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.guardrails.gate import evaluate_gate
 from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.models import Consent, Customer
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.customer_data import personalization_allowed
-from copyloom.retrieval.facts import FactKind
 from copyloom.retrieval.store import VectorStore, make_chroma_client
 from tests.fakes import HashEmbedder
 from tests.retrieval import seed

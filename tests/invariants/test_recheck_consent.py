@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.sends import recheck_consent
+from copyloom.content.journey.sends import recheck_consent
+from copyloom.contracts.enums import Channel, ConsentStatus, Purpose
 from copyloom.db import session_scope
 from copyloom.domain.consents import ConsentIn, record_consent
-from copyloom.domain.enums import Channel, ConsentStatus, Purpose
 from copyloom.guardrails.gate import GateReason
 from copyloom.models import Customer, utcnow
 from tests.invariants.world import WS, seed_world

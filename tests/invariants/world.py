@@ -17,15 +17,15 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
-from copyloom.content.decision_schemas import DecisionRequest, OutcomeIn
-from copyloom.content.decisions import decide
-from copyloom.content.decisions_batch import decide_batch
 from copyloom.content.engine import ContentEngine
-from copyloom.content.outcomes import record_outcome
+from copyloom.content.journey.batch import decide_batch
+from copyloom.content.journey.outcomes import record_outcome
+from copyloom.content.journey.schemas import DecisionRequest, OutcomeIn
+from copyloom.content.journey.service import decide
+from copyloom.contracts.enums import Channel, ConsentStatus, Purpose
 from copyloom.db import make_engine, make_session_factory, session_scope
 from copyloom.domain.consents import ConsentIn, fold_consents, status_in_force
 from copyloom.domain.consents import record_consent as store_consent
-from copyloom.domain.enums import Channel, ConsentStatus, Purpose
 from copyloom.domain.workspaces import create_workspace
 from copyloom.errors import CopyloomError
 from copyloom.models import BrandKit, Campaign, Consent, ContactRecord, Customer, Draft, new_id, utcnow

@@ -11,14 +11,14 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
+from copyloom.contracts.enums import Channel, Goal
+from copyloom.contracts.facts import FactsBundle
 from copyloom.db import session_scope
 from copyloom.domain.brief import Brief
 from copyloom.domain.demo_data import CUSTOMERS, PRODUCTS
-from copyloom.domain.enums import Channel, Goal
 from copyloom.guardrails.context import CheckContext
 from copyloom.models import utcnow
 from copyloom.retrieval.bundle import build_bundle
-from copyloom.retrieval.facts import FactsBundle
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore, make_chroma_client
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from copyloom.domain.enums import Channel
+from copyloom.contracts.enums import Channel
 from copyloom.genai.messages import render_generation_prompt
 from copyloom.genai.structured import variants_model
 from tests.genai.bundles import make_request

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.domain.enums import Goal
+from copyloom.contracts.enums import Goal
 from copyloom.genai import GenerationRequest, GenerationResult
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.structured import check_variants

@@ -14,7 +14,7 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import ValidationError
 
-from copyloom.domain.enums import Channel
+from copyloom.contracts.enums import Channel
 from copyloom.errors import ModelError
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.structured import variants_model

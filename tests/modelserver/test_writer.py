@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from copyloom.domain.enums import Channel, Goal
+from copyloom.contracts.enums import Channel, Goal
 from copyloom.genai import GenerationRequest
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.structured import check_variants

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
-from copyloom.domain.enums import Channel
+from copyloom.contracts.enums import Channel
 from copyloom.genai.messages import render_generation_prompt
 from copyloom.prompts import DataFence, available_prompts, get_prompt, sanitize_untrusted
 from copyloom.prompts.registry import _environment

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from copyloom.genai.tokens import get_token_counter
+from copyloom.contracts.facts import Fact, FactKind, FactSource
+from copyloom.contracts.tokens import get_token_counter
 from copyloom.retrieval.budget import fact_line, fit_to_budget
-from copyloom.retrieval.facts import Fact, FactKind, FactSource
 
 SRC = FactSource(table="t", row_id="1", workspace_id="w")
 

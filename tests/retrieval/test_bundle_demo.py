@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Goal
+from copyloom.contracts.facts import FactKind, FactsBundle
 from copyloom.db import session_scope
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.models import utcnow
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.embeddings import Embedder
-from copyloom.retrieval.facts import FactKind, FactsBundle
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore
 

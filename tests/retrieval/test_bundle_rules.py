@@ -7,11 +7,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import Goal
+from copyloom.contracts.facts import FactKind, FactsBundle
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.models import Consent, Customer
 from copyloom.retrieval.bundle import build_bundle, build_bundles
-from copyloom.retrieval.facts import FactKind, FactsBundle
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore
 from tests.fakes import HashEmbedder

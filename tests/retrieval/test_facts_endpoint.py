@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_workspace
 from copyloom.retrieval.indexer import index_workspace
 from tests.conftest import auth, make_keys

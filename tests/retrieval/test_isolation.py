@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import Goal
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore

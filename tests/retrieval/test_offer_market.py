@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import Goal
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.store import VectorStore
 from tests.fakes import HashEmbedder

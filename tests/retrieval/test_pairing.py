@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import Goal
+from copyloom.contracts.facts import FactKind
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.retrieval import pairing
 from copyloom.retrieval.bundle import build_bundle
-from copyloom.retrieval.facts import FactKind
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.pairing import co_purchase_pairings
 from copyloom.retrieval.store import VectorStore

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import Goal
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
 from copyloom.models import OrderLine
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.indexer import index_workspace

@@ -14,13 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.content.drafts.audit import record_event
+from copyloom.content.drafts.recheck import stored_check_context, stored_variant
 from copyloom.content.engine import ContentEngine
-from copyloom.content.recheck import stored_check_context, stored_variant
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Draft, new_id, utcnow
-from copyloom.review.audit import record_event
 from tests.conftest import auth
 
 Stage = Callable[..., str]

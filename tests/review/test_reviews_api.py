@@ -8,8 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import Campaign, Draft, DraftEvent
 from tests.conftest import auth, make_keys

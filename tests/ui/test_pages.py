@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_workspace, hash_key, revoke_key
 from copyloom.models import ApiKey, Draft, ReviewerSession, utcnow
 from tests.conftest import make_keys

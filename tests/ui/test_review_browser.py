@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.domain.enums import Role
+from copyloom.contracts.enums import Role
 from copyloom.models import Draft
 from tests.review.conftest import Stage
 from tests.ui.conftest import shot, sign_in

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.models import Customer, Draft
 from tests.conftest import auth
 from tests.review.conftest import Stage

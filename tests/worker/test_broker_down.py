@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.api.app import create_app
 from copyloom.api.services import Services
 from copyloom.config import Settings
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.models import Campaign, Customer
 from tests.conftest import auth
 

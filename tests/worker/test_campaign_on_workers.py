@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.app import create_app
 from copyloom.api.services import Services
+from copyloom.contracts.enums import Role
 from copyloom.db import make_session_factory, session_scope
 from copyloom.domain.demo import load_demo
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import Customer, Draft
 from copyloom.worker import CeleryRunner

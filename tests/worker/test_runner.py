@@ -38,7 +38,7 @@ def test_celery_app_acknowledges_late_and_reserves_one_message_at_a_time() -> No
     assert (conf.task_acks_late, conf.task_reject_on_worker_lost, conf.worker_prefetch_multiplier) == (True, True, 1)
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.broker_transport_options["visibility_timeout"] == 120
-    assert "copyloom.content.campaigns" in conf.imports
+    assert "copyloom.content.campaigns.service" in conf.imports
 
 
 def test_retry_delay_doubles_with_jitter_and_stays_below_half_the_visibility_timeout() -> None:

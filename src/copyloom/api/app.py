@@ -27,7 +27,7 @@ from copyloom.api.routes import (
 )
 from copyloom.api.services import Services
 from copyloom.config import Settings, get_settings
-from copyloom.content.campaigns import resume_unfinished
+from copyloom.content.campaigns.service import resume_unfinished
 from copyloom.content.engine import readiness_probes
 from copyloom.db import make_engine, make_session_factory, upgrade
 from copyloom.guardrails.profanity import warm_up

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from copyloom.api.services import Services
 from copyloom.content.engine import ContentEngine
 from copyloom.content.indexing import INDEX_TASK
+from copyloom.contracts.enums import Role
 from copyloom.db import read_scope, session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import Principal, authenticate_cached, cached_principal
 from copyloom.errors import Forbidden, Unauthenticated
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from copyloom.api.deps import ROLE_GATES
 from copyloom.api.errors import ErrorResponse
 from copyloom.api.examples import NDJSON_EXAMPLES, REQUEST_EXAMPLES
-from copyloom.domain.enums import Role
+from copyloom.contracts.enums import Role
 
 _REF = "#/components/schemas/{model}"
 # Models of bodies a route reads by hand (see ``body_schema``): added to the components.

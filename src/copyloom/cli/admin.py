@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from copyloom.cli._common import handle_errors, open_db, print_json
+from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import create_key, create_workspace, list_keys, list_workspaces, revoke_key
 
 workspaces_app = typer.Typer(help="Create and list workspaces (one per brand).", no_args_is_help=True)

@@ -23,10 +23,10 @@ def put(
     workspace: WorkspaceOpt,
 ) -> None:
     """Replace the brand kit with FILE: the same JSON as ``PUT /v1/brand`` (see examples/brand.json)."""
+    from copyloom.contracts.brand import BrandKitSpec
     from copyloom.db import session_scope
-    from copyloom.domain.brand import BrandKitSpec
+    from copyloom.domain.brand import save_brand_kit
     from copyloom.domain.imports import validate
-    from copyloom.domain.texts import save_brand_kit
     from copyloom.errors import InvalidInput
 
     try:
@@ -46,7 +46,7 @@ def put(
 def show(workspace: WorkspaceOpt) -> None:
     """Print the brand kit as JSON."""
     from copyloom.db import session_scope
-    from copyloom.domain.texts import get_brand_kit
+    from copyloom.domain.brand import get_brand_kit
 
     _, factory = open_db()
     with session_scope(factory) as session:

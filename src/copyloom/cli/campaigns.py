@@ -13,7 +13,7 @@ from copyloom.cli._common import console, handle_errors, open_db
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from copyloom.content.campaign_schemas import CampaignProgress
+    from copyloom.content.campaigns.schemas import CampaignProgress
 
 campaigns_app = typer.Typer(help="Work on campaigns.", no_args_is_help=True)
 
@@ -28,7 +28,7 @@ def run(
     beside other workers, and again after a crash. Ctrl-C stops after the customers being drafted."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from copyloom.content.campaigns import campaign_out, run_campaign
+    from copyloom.content.campaigns.service import campaign_out, run_campaign
     from copyloom.content.engine import build_content_engine
     from copyloom.db import read_scope
     from copyloom.models import Campaign
@@ -94,7 +94,7 @@ def status(
     campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
     workspace: Annotated[str, typer.Option(help="The campaign's workspace.")],
 ) -> None:
-    from copyloom.content.campaigns import campaign_out
+    from copyloom.content.campaigns.service import campaign_out
     from copyloom.db import session_scope
 
     _, factory = open_db()

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from copyloom.cli._common import handle_errors, open_db, print_json, resolve_workspace
-from copyloom.domain.enums import Channel, Goal
+from copyloom.contracts.enums import Channel, Goal
 
 drafts_app = typer.Typer(help="Ask for drafts for one customer, without a server.", no_args_is_help=True)
 
@@ -25,9 +25,9 @@ def create(
 ) -> None:
     """Run the draft pipeline of ``POST /v1/drafts`` (consent gate, facts, generation, guardrails, review
     routing) for one customer and print each draft with its guardrail verdict, or why a channel was suppressed."""
-    from copyloom.content.drafts import create_drafts
+    from copyloom.content.drafts.schemas import DraftRequest
+    from copyloom.content.drafts.service import create_drafts
     from copyloom.content.engine import build_content_engine
-    from copyloom.content.schemas import DraftRequest
     from copyloom.db import session_scope
     from copyloom.domain.brief import Brief
     from copyloom.domain.imports import validate

@@ -8,7 +8,7 @@ import typer
 
 from copyloom.cli._common import console, handle_errors, open_db, print_json, resolve_workspace
 from copyloom.cli.progress import Phases
-from copyloom.domain.enums import Channel, Goal
+from copyloom.contracts.enums import Channel, Goal
 
 
 @handle_errors

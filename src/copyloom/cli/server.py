@@ -9,7 +9,7 @@ import uvicorn
 
 from copyloom.cli.workers import BalancedWorkers, reuse_port_sockets, supports_reuse_port
 from copyloom.config import get_settings
-from copyloom.domain.enums import Role
+from copyloom.contracts.enums import Role
 from copyloom.logs import configure_logging
 
 

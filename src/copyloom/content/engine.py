@@ -8,21 +8,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
-from copyloom.content.campaign_schemas import Approval
-from copyloom.domain.brand import BrandKitSpec
-from copyloom.genai.tokens import TokenCounter
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.tokens import TokenCounter
+from copyloom.domain.brand import load_brand_spec
+from copyloom.domain.campaigns import CampaignTerms, load_campaign_terms
 from copyloom.genai.types import Generator
 from copyloom.guardrails.identifiers import IdentifierIndex
-from copyloom.models import Campaign, Customer, Product
-from copyloom.retrieval.bundle import load_brand_spec
+from copyloom.models import Customer, Product
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.store import VectorStore
 
@@ -41,22 +41,6 @@ class WorkspaceLookups:
     domains: tuple[str, ...]
     # Every customer's identifiers (full name, email, phone), indexed for the leakage check.
     index: IdentifierIndex
-
-
-@dataclass(frozen=True)
-class CampaignTerms:
-    """What a decision needs of a campaign. None of it changes once the campaign exists."""
-
-    id: str
-    workspace_id: str
-    brief: dict[str, Any]
-    approval: Approval
-    channels: frozenset[str]
-
-
-_CAMPAIGN = select(Campaign.id, Campaign.workspace_id, Campaign.brief, Campaign.approval, Campaign.channels).where(
-    Campaign.id == bindparam("id")
-)
 
 
 @dataclass
@@ -114,15 +98,7 @@ class ContentEngine:
         """A campaign's fixed terms, read once per minute at most: every decision names its campaign. An unknown
         id is not remembered (the campaign may be created a moment later)."""
 
-        def load() -> CampaignTerms | None:
-            row = conn.execute(_CAMPAIGN, {"id": campaign_id}).first()
-            if row is None:
-                return None
-            return CampaignTerms(
-                row.id, row.workspace_id, row.brief, Approval.model_validate(row.approval), frozenset(row.channels)
-            )
-
-        return self._cached(self._campaigns, campaign_id, load)
+        return self._cached(self._campaigns, campaign_id, lambda: load_campaign_terms(conn, campaign_id))
 
     def lookups(self, session: Session, workspace_id: str) -> WorkspaceLookups:
         """Catalogue names and every customer's identifiers, at most a minute old: what the checks of a draft need
@@ -151,8 +127,8 @@ def _build_lookups(session: Session, workspace_id: str) -> WorkspaceLookups:
 
 def build_content_engine(settings: Settings) -> ContentEngine:
     """Embedder (cached by content hash), vector store, generator and token counter, from settings."""
+    from copyloom.contracts.tokens import get_token_counter
     from copyloom.genai.factory import build_generator
-    from copyloom.genai.tokens import get_token_counter
     from copyloom.retrieval.services import build_retrieval
 
     retrieval = build_retrieval(settings)

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import OrderStatus
 from copyloom.domain.customers import Attributes, get_customer
-from copyloom.domain.enums import OrderStatus
 from copyloom.domain.fields import Currency, ExternalId, Money, Name, Sku, Title, UtcDateTime
 from copyloom.domain.imports import ImportReport, Outcome, as_utc, assign_changes, import_rows, money
 from copyloom.models import Customer, Event, Order, OrderLine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copyloom.domain.enums import Goal
+from copyloom.contracts.enums import Goal
 
 
 class Brief(BaseModel):

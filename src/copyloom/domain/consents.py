@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import Channel, ConsentStatus, Purpose
 from copyloom.domain.customers import get_customer
-from copyloom.domain.enums import Channel, ConsentStatus, Purpose
 from copyloom.domain.fields import ExternalId, Name, UtcDateTime
 from copyloom.domain.imports import ImportReport, Outcome, import_rows
 from copyloom.errors import Conflict, InvalidInput

@@ -21,7 +21,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.fields import Country, ExternalId, Locale, Name, ShortText, TimeZone, normalize_phone
@@ -111,10 +111,21 @@ class CustomerOut(BaseModel):
         )
 
 
+# The one lookup of a customer by the brand's id, scoped to the workspace. Statements are built once (they run on
+# every draft, decision and gate read) with the bind parameters ``ws`` and ``ext``.
+BY_EXTERNAL_ID = (Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext"))
+_CUSTOMER = select(Customer).where(*BY_EXTERNAL_ID)
+_CUSTOMER_PK = select(Customer.id).where(*BY_EXTERNAL_ID)
+
+
 def find_customer(session: Session, workspace_id: str, external_id: str) -> Customer | None:
-    return session.scalars(
-        select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == external_id)
-    ).first()
+    """The workspace's customer with this external id, or None."""
+    return session.scalars(_CUSTOMER, {"ws": workspace_id, "ext": external_id}).first()
+
+
+def find_customer_pk(db: Session | Connection, workspace_id: str, external_id: str) -> int | None:
+    """The primary key of the workspace's customer with this external id, or None (no row is loaded)."""
+    return db.scalar(_CUSTOMER_PK, {"ws": workspace_id, "ext": external_id})
 
 
 def get_customer(session: Session, workspace_id: str, external_id: str) -> Customer:

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.brand import BrandKitSpec
 from copyloom.domain import demo_data as d
-from copyloom.domain.brand import BrandKitSpec
 from copyloom.domain.workspaces import get_workspace
 from copyloom.models import (
     BrandKit,

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from copyloom.domain.enums import OrderStatus
+from copyloom.contracts.enums import OrderStatus
 from copyloom.domain.imports import ImportReport, as_utc, money
 from copyloom.domain.online_retail import (
     COUNTRIES,

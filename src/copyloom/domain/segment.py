@@ -27,9 +27,9 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import OrderStatus
 from copyloom.domain.activity import EventIn, OrderIn, record_event, upsert_order
 from copyloom.domain.customers import CustomerIn, ensure_customer, upsert_customer
-from copyloom.domain.enums import OrderStatus
 from copyloom.domain.imports import ImportReport, Outcome, describe_validation_error
 from copyloom.errors import CopyloomError, InvalidInput
 from copyloom.models import Customer, Order

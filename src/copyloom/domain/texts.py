@@ -1,4 +1,5 @@
-"""Free text the brand hands us: customer notes (untrusted), brand knowledge, and the brand kit.
+"""Free text the brand hands us: customer notes (untrusted), and brand knowledge (the brand kit is in
+``domain.brand``).
 
 Notes are stored as sent; they reach prompts only fenced as data (retrieval/prompts do that), so here they are
 only capped in length.
@@ -13,12 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.brand import BrandKitSpec
 from copyloom.domain.customers import get_customer
 from copyloom.domain.fields import ExternalId, Locale, LongText, Title, UtcDateTime
-from copyloom.domain.imports import ImportReport, Outcome, assign_changes, import_rows, upsert_row
-from copyloom.errors import NotFound
-from copyloom.models import BrandKit, KnowledgeItem, Note
+from copyloom.domain.imports import ImportReport, Outcome, import_rows, upsert_row
+from copyloom.models import KnowledgeItem, Note
 
 NoteText = LongText
 
@@ -84,47 +83,3 @@ def upsert_knowledge(
     ).first()
     new_row = KnowledgeItem(workspace_id=workspace_id, external_id=external_id)
     return upsert_row(session, row, new_row, data.model_dump())
-
-
-def _spec_of(row: BrandKit) -> BrandKitSpec:
-    return BrandKitSpec.model_validate(
-        {
-            "name": row.name,
-            "voice": row.voice,
-            "formality": row.formality,
-            "emoji_policy": row.emoji_policy,
-            "max_exclamations": row.max_exclamations,
-            "banned_phrases": row.banned_phrases,
-            "competitor_names": row.competitor_names,
-            "required_footer": row.required_footer,
-            "sender_identity": row.sender_identity,
-            "postal_address": row.postal_address,
-            "locales": row.locales,
-            "policies": row.policies or {},
-        }
-    )
-
-
-def get_brand_kit(session: Session, workspace_id: str) -> BrandKitSpec:
-    """The workspace's brand kit (NotFound ``brand_kit_not_found`` before the first ``PUT /v1/brand``)."""
-    row = session.get(BrandKit, workspace_id)
-    if row is None:
-        raise NotFound("this workspace has no brand kit yet: PUT /v1/brand", code="brand_kit_not_found")
-    return _spec_of(row)
-
-
-def save_brand_kit(session: Session, workspace_id: str, spec: BrandKitSpec) -> Outcome:
-    """Replace the brand kit with ``spec`` (the whole kit: a PUT); identical data is "unchanged"."""
-    row = session.get(BrandKit, workspace_id)
-    values = spec.model_dump(mode="json")
-    if row is None:
-        row = BrandKit(workspace_id=workspace_id)
-        assign_changes(row, values)
-        session.add(row)
-        session.flush()
-        return "inserted"
-    if _spec_of(row) == spec:
-        return "unchanged"
-    assign_changes(row, values)
-    session.flush()
-    return "updated"

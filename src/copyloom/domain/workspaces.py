@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.contracts.enums import Role
 from copyloom.db import read_scope
-from copyloom.domain.enums import Role
 from copyloom.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from copyloom.models import ApiKey, Workspace, utcnow
 

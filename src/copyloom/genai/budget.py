@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
-from copyloom.domain.brand import BrandPolicies
+from copyloom.domain.brand import load_brand_policies
 from copyloom.errors import RateLimited
 from copyloom.genai.types import GenerationResult
-from copyloom.models import BrandKit, UsageRecord
+from copyloom.models import UsageRecord
 
 __all__ = ["BudgetStatus", "budget_status", "check_budget", "record_usage"]
 
@@ -41,12 +41,11 @@ class BudgetStatus:
 
 def _limits(session: Session, workspace_id: str, settings: Settings) -> tuple[int | None, Decimal | None]:
     tokens, cost = settings.llm_daily_token_budget, settings.llm_daily_cost_budget_usd
-    kit = session.get(BrandKit, workspace_id)
-    if kit is not None and kit.policies:
-        policies = BrandPolicies.model_validate(kit.policies)
-        tokens = policies.llm_daily_token_budget if policies.llm_daily_token_budget is not None else tokens
-        if policies.llm_daily_cost_budget_usd is not None:
-            cost = policies.llm_daily_cost_budget_usd
+    policies = load_brand_policies(session, workspace_id)
+    if policies.llm_daily_token_budget is not None:
+        tokens = policies.llm_daily_token_budget
+    if policies.llm_daily_cost_budget_usd is not None:
+        cost = policies.llm_daily_cost_budget_usd
     return tokens, (Decimal(str(cost)) if cost is not None else None)
 
 

@@ -18,10 +18,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ConfigDict, Field
 
 from copyloom.config import ModelPrice
+from copyloom.contracts.facts import FactsBundle
 from copyloom.genai.chat import priced_usage
 from copyloom.genai.types import Usage
 from copyloom.prompts import DataFence, get_prompt, render_chat
-from copyloom.retrieval.facts import FactsBundle
 
 __all__ = ["JudgeAnswer", "JudgeOutcome", "SentenceVerdict", "SupportJudge", "split_sentences"]
 

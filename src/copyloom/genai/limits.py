@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from copyloom.domain.enums import Channel
-from copyloom.genai.schemas import SmsContent, WhatsAppContent, _Content
-from copyloom.guardrails.sms import count_segments
-from copyloom.guardrails.text import display_width
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.sms import count_segments
+from copyloom.contracts.text import display_width
+from copyloom.contracts.variants import SmsContent, WhatsAppContent, _Content
 
 __all__ = [
     "FIELD_LIMITS",

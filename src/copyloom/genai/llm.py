@@ -19,7 +19,8 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ValidationError
 
 from copyloom.config import Settings
-from copyloom.domain.enums import Channel
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.facts import FactsBundle
 from copyloom.errors import ModelError, ModelTimeout
 from copyloom.genai.chat import bare_model_name, price_for, priced_usage
 from copyloom.genai.messages import render_generation_prompt, render_refine_prompt
@@ -27,7 +28,6 @@ from copyloom.genai.structured import check_variants, describe_parse_error, to_v
 from copyloom.genai.throttle import ModelThrottle
 from copyloom.genai.types import GenerationRequest, GenerationResult, GeneratorInfo, RefineRequest, Usage
 from copyloom.prompts import RenderedPrompt
-from copyloom.retrieval.facts import FactsBundle
 
 __all__ = ["LlmGenerator"]
 

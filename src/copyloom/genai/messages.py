@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.facts import FactsBundle
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel
 from copyloom.genai.limits import FIELD_LIMITS, PREHEADER_MIN, SMS_MAX_SEGMENTS, WIDTH_FIELDS, opt_out_text
 from copyloom.genai.types import GenerationRequest, RefineOperation, RefineRequest
 from copyloom.prompts import DataFence, RenderedPrompt, get_prompt, render_chat
-from copyloom.retrieval.facts import FactsBundle
 
 __all__ = ["channel_rules", "render_generation_prompt", "render_refine_prompt"]
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from copyloom.domain.enums import Channel
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.genai.limits import content_problems
-from copyloom.genai.schemas import CONTENT_MODELS, Variant
-from copyloom.retrieval.facts import FactsBundle
 
 __all__ = ["check_variants", "variants_model"]
 

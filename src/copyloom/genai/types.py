@@ -8,10 +8,10 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.variants import Variant
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel
-from copyloom.genai.schemas import Variant
-from copyloom.retrieval.facts import FactsBundle
 
 __all__ = [
     "GenerationRequest",

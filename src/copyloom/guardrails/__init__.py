@@ -10,7 +10,8 @@ Public API::
     render_email_footer(brand) -> str; count_segments(text) -> SegmentInfo; normalize_sms(text) -> str
 """
 
-from copyloom.domain.untrusted import sanitize_untrusted
+from copyloom.contracts.sms import SegmentInfo, count_segments, normalize_sms
+from copyloom.contracts.untrusted import sanitize_untrusted
 from copyloom.guardrails.channel import check_channel, render_email_footer
 from copyloom.guardrails.context import ChannelLimits, Check, CheckContext
 from copyloom.guardrails.gate import EventSummary, GateDecision, GateInput, GateReason, evaluate_gate
@@ -20,7 +21,6 @@ from copyloom.guardrails.injection import scan_note_for_injection
 from copyloom.guardrails.pii import check_pii
 from copyloom.guardrails.pipeline import CHECKS, repair_feedback, run_checks
 from copyloom.guardrails.relevance import check_relevance
-from copyloom.guardrails.sms import SegmentInfo, count_segments, normalize_sms
 from copyloom.guardrails.tone import check_tone
 from copyloom.guardrails.types import CheckResult, Evidence, GuardrailReport, Verdict
 

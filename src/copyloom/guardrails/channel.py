@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import re
 
-from copyloom.domain.brand import BrandKitSpec
-from copyloom.genai.schemas import (
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.sms import count_segments, normalize_sms
+from copyloom.contracts.text import display_width, width_cut
+from copyloom.contracts.variants import (
     EmailContent,
     InAppContent,
     PushContent,
@@ -17,8 +19,7 @@ from copyloom.genai.schemas import (
     WhatsAppContent,
 )
 from copyloom.guardrails.context import ChannelLimits, CheckContext
-from copyloom.guardrails.sms import count_segments, normalize_sms
-from copyloom.guardrails.text import display_width, passed, result, width_cut, worst
+from copyloom.guardrails.results import passed, result, worst
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "channel"

@@ -8,11 +8,11 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.variants import Variant
 from copyloom.domain.brief import Brief
-from copyloom.genai.schemas import Variant
 from copyloom.guardrails.identifiers import IdentifierIndex
 from copyloom.guardrails.types import CheckResult
-from copyloom.retrieval.facts import FactsBundle
 
 
 class ChannelLimits(BaseModel):

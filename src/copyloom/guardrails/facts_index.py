@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from copyloom.contracts.facts import Fact, FactKind, FactsBundle
 from copyloom.guardrails.claim_patterns import BENEFITS, TIERS
 from copyloom.guardrails.extract import (
     find_codes,
@@ -21,7 +22,6 @@ from copyloom.guardrails.extract import (
     url_host,
 )
 from copyloom.guardrails.gate import resolve_zone
-from copyloom.retrieval.facts import Fact, FactKind, FactsBundle
 
 CUSTOMER_KINDS = frozenset({FactKind.PROFILE, FactKind.PURCHASE, FactKind.EVENT, FactKind.CONTACT, FactKind.NOTE})
 # Only what the brand itself publishes grounds a code, price, percentage, link or benefit: a customer's note (or

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from copyloom.domain.brand import BrandPolicies
+from copyloom.contracts.brand import BrandPolicies
+from copyloom.contracts.enums import Channel, ConsentStatus, Purpose
 from copyloom.domain.consents import personalization_in_force, status_in_force
-from copyloom.domain.enums import Channel, ConsentStatus, Purpose
 
 # Meta's customer-service window; a platform rule rather than a brand preference.
 WHATSAPP_WINDOW = timedelta(hours=24)

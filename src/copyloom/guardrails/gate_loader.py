@@ -10,12 +10,14 @@ from typing import Any, Protocol
 from sqlalchemy import BindParameter, ColumnElement, Connection, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.brand import BrandPolicies
+from copyloom.contracts.brand import BrandPolicies
+from copyloom.contracts.enums import Channel
+from copyloom.domain.brand import load_brand_policies
 from copyloom.domain.consents import consents_in_force, fold_consents
-from copyloom.domain.enums import Channel
+from copyloom.domain.customers import BY_EXTERNAL_ID
 from copyloom.errors import NotFound
 from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
-from copyloom.models import BrandKit, Consent, ContactRecord, Customer, Event
+from copyloom.models import Consent, ContactRecord, Customer, Event
 
 INBOUND_WHATSAPP_EVENTS = ("Inbound Message", "WhatsApp Message Received")
 
@@ -64,14 +66,7 @@ GATE_COLUMNS = (
     Customer.time_zone,
     Customer.country,
 )
-GATE_CUSTOMER = select(*GATE_COLUMNS).where(
-    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
-)
-
-
-def _policies(session: Session, workspace_id: str) -> BrandPolicies:
-    kit = session.get(BrandKit, workspace_id)
-    return BrandPolicies.model_validate(kit.policies or {}) if kit is not None else BrandPolicies()
+GATE_CUSTOMER = select(*GATE_COLUMNS).where(*BY_EXTERNAL_ID)
 
 
 def _region(customer: GateCustomer) -> str | None:
@@ -181,10 +176,10 @@ def load_gate_input(
         raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
     if policies is None:
         if isinstance(db, Session):
-            policies = _policies(db, workspace_id)
+            policies = load_brand_policies(db, workspace_id)
         else:
             with Session(bind=conn) as session:
-                policies = _policies(session, workspace_id)
+                policies = load_brand_policies(session, workspace_id)
     history_since, events_since = _windows(policies, now)
     sent = conn.execute(_SENT, {"pk": customer.id, "since": history_since}).all()
     events = conn.execute(_EVENTS, {"pk": customer.id, "since": events_since, "now": now}).all()

@@ -9,7 +9,9 @@ import math
 from datetime import date, timedelta
 from functools import lru_cache
 
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.facts import FactKind
+from copyloom.contracts.text import copy_fields
+from copyloom.contracts.variants import Variant
 from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.extract import (
@@ -24,10 +26,9 @@ from copyloom.guardrails.extract import (
 )
 from copyloom.guardrails.facts_index import FactsIndex, facts_index, stem
 from copyloom.guardrails.products import Mention, product_mentions
-from copyloom.guardrails.text import copy_fields, passed, result
+from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 from copyloom.guardrails.verify import extended_names, named_offers, unknown_names, verify_claims
-from copyloom.retrieval.facts import FactKind
 
 NAME = "grounding"
 FLAG_ONLY = frozenset({"unknown_name"})  # evidence that asks a reviewer to look, without blocking

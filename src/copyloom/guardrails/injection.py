@@ -1,6 +1,6 @@
 """Prompt-injection signals in customer-written text (notes, reviews, support messages).
 
-The text itself is cleaned by ``copyloom.domain.untrusted.sanitize_untrusted`` before it reaches a prompt.
+The text itself is cleaned by ``copyloom.contracts.untrusted.sanitize_untrusted`` before it reaches a prompt.
 ``scan_note_for_injection`` is a keyword/YARA-style detector that only flags for reviewers: such
 detectors catch little, and the real defences are fencing the data and checking outputs for effects.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from copyloom.domain.untrusted import KEEP_FORMAT
+from copyloom.contracts.untrusted import KEEP_FORMAT
 from copyloom.guardrails.lexicon import injection_rules
-from copyloom.guardrails.text import passed, result
+from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "injection"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
+from copyloom.contracts.text import CJK_RE, is_chinese_locale
 from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.extract import find_urls
 from copyloom.guardrails.facts_index import FactsIndex
 from copyloom.guardrails.products import product_mentions
-from copyloom.guardrails.text import CJK_RE, is_chinese_locale
 from copyloom.guardrails.types import Evidence
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")

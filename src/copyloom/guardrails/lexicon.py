@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from copyloom.guardrails.text import CJK_RE
+from copyloom.contracts.text import CJK_RE
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ import re
 
 import phonenumbers
 
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.text import copy_fields, phrase_pattern
+from copyloom.contracts.variants import Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.lexicon import sensitive_patterns, sensitive_terms
-from copyloom.guardrails.text import copy_fields, passed, phrase_pattern, result
+from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "pii"

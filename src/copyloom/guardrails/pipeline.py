@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.variants import Variant
 from copyloom.guardrails.channel import check_channel
 from copyloom.guardrails.context import Check, CheckContext
 from copyloom.guardrails.grounding import check_grounding
 from copyloom.guardrails.pii import check_pii
 from copyloom.guardrails.relevance import check_relevance
-from copyloom.guardrails.text import result
+from copyloom.guardrails.results import result
 from copyloom.guardrails.tone import check_tone
 from copyloom.guardrails.types import CheckResult, GuardrailReport, Verdict
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 
-from copyloom.domain.enums import Goal
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.enums import Goal
+from copyloom.contracts.text import cjk_ratio, copy_fields, is_chinese_locale
+from copyloom.contracts.variants import Variant
 from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.language import other_latin_language, script_flags, traditional_spans
 from copyloom.guardrails.names import wrong_names
 from copyloom.guardrails.products import product_mentions
-from copyloom.guardrails.text import cjk_ratio, copy_fields, is_chinese_locale, passed, result, worst
+from copyloom.guardrails.results import passed, result, worst
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "relevance"

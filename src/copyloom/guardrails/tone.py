@@ -8,13 +8,14 @@ from itertools import pairwise
 
 import regex
 
-from copyloom.genai.schemas import Variant
+from copyloom.contracts.text import copy_fields
+from copyloom.contracts.variants import Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.lexicon import phrases, urgency, zh_profanity, zh_superlatives
 from copyloom.guardrails.products import product_mentions
 from copyloom.guardrails.profanity import profanity_probability
-from copyloom.guardrails.text import copy_fields, passed, result
+from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
 NAME = "tone"

@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from itertools import combinations, pairwise
 
+from copyloom.contracts.facts import FactKind
+from copyloom.contracts.text import CJK_RE
 from copyloom.guardrails.claim_patterns import BENEFIT_LABELS, STACK_ALLOWED, STACK_REFUSED
 from copyloom.guardrails.claims import Claim, extract_claims, possessive_before
 from copyloom.guardrails.context import CheckContext
@@ -22,9 +24,7 @@ from copyloom.guardrails.extract import DateMention, find_dates, mention_dates
 from copyloom.guardrails.facts_index import FactsIndex, OfferRef, ProductRef, content_words, stem
 from copyloom.guardrails.products import Mention
 from copyloom.guardrails.segment import sentence_of
-from copyloom.guardrails.text import CJK_RE
 from copyloom.guardrails.types import Evidence
-from copyloom.retrieval.facts import FactKind
 
 _CENT = Decimal("0.01")
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from copyloom.domain.untrusted import sanitize_untrusted as _sanitize
+from copyloom.contracts.untrusted import sanitize_untrusted as _sanitize
 
 __all__ = ["DataFence", "sanitize_untrusted"]
 
@@ -19,7 +19,7 @@ MAX_UNTRUSTED_CHARS = 500
 
 
 def sanitize_untrusted(text: str, max_chars: int = MAX_UNTRUSTED_CHARS) -> str:
-    """The shared hygiene (``copyloom.domain.untrusted``) with the fence's default cap."""
+    """The shared hygiene (``copyloom.contracts.untrusted``) with the fence's default cap."""
     return _sanitize(text, max_chars)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from copyloom.genai.tokens import TokenCounter
-from copyloom.retrieval.facts import DroppedFact, Fact, FactKind
+from copyloom.contracts.facts import DroppedFact, Fact, FactKind
+from copyloom.contracts.tokens import TokenCounter
 
 __all__ = ["DEFAULT_ALLOTMENTS", "DEFAULT_TOKEN_BUDGET", "BudgetResult", "fact_line", "fit_to_budget"]
 

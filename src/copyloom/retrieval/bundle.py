@@ -16,21 +16,21 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.enums import Goal
+from copyloom.contracts.facts import CustomerSnapshot, DroppedFact, Fact, FactKind, FactsBundle, FactSource
+from copyloom.contracts.tokens import TokenCounter, get_token_counter
+from copyloom.domain.brand import load_brand_spec
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Goal
-from copyloom.errors import NotFound
-from copyloom.genai.tokens import TokenCounter, get_token_counter
-from copyloom.models import BrandKit, Customer, KnowledgeItem, Offer, Product, Workspace, utcnow
+from copyloom.domain.customers import get_customer
+from copyloom.models import Customer, KnowledgeItem, Offer, Product, utcnow
 from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET, fit_to_budget
 from copyloom.retrieval.customer_data import (
     CustomerData,
-    load_customer,
     load_personal_data,
     personalization_allowed,
 )
 from copyloom.retrieval.embeddings import Embedder
-from copyloom.retrieval.facts import CustomerSnapshot, DroppedFact, Fact, FactKind, FactsBundle, FactSource
 from copyloom.retrieval.notes import note_facts
 from copyloom.retrieval.pairing import pairing_facts
 from copyloom.retrieval.sections import (
@@ -49,7 +49,7 @@ from copyloom.retrieval.sections import (
 )
 from copyloom.retrieval.store import VectorStore
 
-__all__ = ["build_bundle", "load_brand_spec"]
+__all__ = ["build_bundle"]
 
 PRODUCTS = 6
 KNOWLEDGE = 4
@@ -57,31 +57,6 @@ MAX_KNOWLEDGE_ITEMS = 200
 LOCALE_BONUS = 0.5  # in standard deviations: prefer products named in the message language
 TASTE_WEIGHT = 0.5  # how much the customer's purchases pull the product search away from the brief alone
 Vector = npt.NDArray[np.float32]
-
-
-def load_brand_spec(session: Session, workspace_id: str) -> BrandKitSpec:
-    """The workspace's brand kit; a bare kit named after the workspace when none was uploaded."""
-    row = session.get(BrandKit, workspace_id)
-    if row is None:
-        ws = session.get(Workspace, workspace_id)
-        return BrandKitSpec(name=ws.name if ws is not None else workspace_id)
-    fields = {
-        "name": row.name,
-        "voice": row.voice,
-        "formality": row.formality,
-        "emoji_policy": row.emoji_policy,
-        "max_exclamations": row.max_exclamations,
-        "banned_phrases": row.banned_phrases or [],
-        "competitor_names": row.competitor_names or [],
-        "required_footer": row.required_footer,
-        "sender_identity": row.sender_identity,
-        "postal_address": row.postal_address,
-    }
-    if row.locales:
-        fields["locales"] = row.locales
-    if row.policies:
-        fields["policies"] = row.policies
-    return BrandKitSpec.model_validate(fields)
 
 
 def _unit(v: Vector) -> Vector:
@@ -266,9 +241,7 @@ def build_bundles(
     is applied here (the facts endpoint, the CLI)."""
     now = now or utcnow()
     counter = token_counter or get_token_counter(None)
-    customer = load_customer(session, workspace_id, customer_external_id)
-    if customer is None:
-        raise NotFound(f"no customer {customer_external_id!r}", code="customer_not_found", field="customer_id")
+    customer = get_customer(session, workspace_id, customer_external_id)
     if personalization is None:
         allowed_by_channel = personalization_allowed(session, customer, channels, now)
     else:

@@ -15,15 +15,14 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import OrderStatus
 from copyloom.domain.consents import consents_in_force, personalization_in_force
-from copyloom.domain.enums import OrderStatus
 from copyloom.models import ContactRecord, Customer, Event, Note, Order, OrderLine
 
 __all__ = [
     "CustomerData",
     "PurchaseLine",
     "PurchaseSummary",
-    "load_customer",
     "load_personal_data",
     "personalization_allowed",
 ]
@@ -69,12 +68,6 @@ class CustomerData:
     events: list[Event] = field(default_factory=list)
     contacts: list[ContactRecord] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-
-
-def load_customer(session: Session, workspace_id: str, external_id: str) -> Customer | None:
-    return session.scalars(
-        select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == external_id)
-    ).first()
 
 
 def personalization_allowed(

@@ -12,8 +12,8 @@ import re
 import numpy as np
 import numpy.typing as npt
 
+from copyloom.contracts.facts import DroppedFact, Fact, FactKind, FactSource
 from copyloom.models import Customer, Note
-from copyloom.retrieval.facts import DroppedFact, Fact, FactKind, FactSource
 from copyloom.retrieval.sanitize import clean_text
 
 __all__ = ["NOTE_CHARS", "mentions_sensitive", "note_facts"]

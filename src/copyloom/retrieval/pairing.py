@@ -20,9 +20,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from copyloom.domain.enums import OrderStatus
+from copyloom.contracts.enums import OrderStatus
+from copyloom.contracts.facts import Fact, FactKind, FactSource, FactValues
 from copyloom.models import Order, OrderLine, Product
-from copyloom.retrieval.facts import Fact, FactKind, FactSource, FactValues
 from copyloom.retrieval.sanitize import clean_text
 from copyloom.retrieval.sections import product_fact
 from copyloom.retrieval.store import VectorStore

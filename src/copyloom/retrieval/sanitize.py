@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from copyloom.domain.untrusted import sanitize_untrusted
+from copyloom.contracts.untrusted import sanitize_untrusted
 
 __all__ = ["SENSITIVE_CJK_TERMS", "SENSITIVE_KEY_TERMS", "clean_text", "is_sensitive_key", "safe_scalar"]
 

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from copyloom.contracts.facts import Fact, FactKind, FactSource, FactValues
 from copyloom.models import ContactRecord, Customer, Event, KnowledgeItem, Offer, Product
 from copyloom.retrieval.customer_data import PurchaseLine, PurchaseSummary
-from copyloom.retrieval.facts import Fact, FactKind, FactSource, FactValues
 from copyloom.retrieval.sanitize import clean_text, is_sensitive_key, safe_scalar
 
 __all__ = [

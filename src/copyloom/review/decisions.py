@@ -20,17 +20,17 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.drafts import load_draft
+from copyloom.content.drafts.audit import record_event
+from copyloom.content.drafts.recheck import stored_check_context, stored_variant
+from copyloom.content.drafts.service import load_draft
 from copyloom.content.engine import ContentEngine
-from copyloom.content.recheck import stored_check_context, stored_variant
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.variants import CONTENT_MODELS
 from copyloom.db import session_scope
-from copyloom.domain.enums import Channel
 from copyloom.errors import Conflict, InvalidInput
-from copyloom.genai.schemas import CONTENT_MODELS
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.guardrails.types import GuardrailReport, Verdict
 from copyloom.models import Draft, utcnow
-from copyloom.review.audit import record_event
 from copyloom.review.diff import content_diff
 from copyloom.review.queue import flagged_checks
 from copyloom.review.schemas import ApproveBody, EditBody, RejectBody

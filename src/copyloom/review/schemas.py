@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copyloom.domain.enums import Channel
+from copyloom.contracts.enums import Channel
 
 QueueStatus = Literal["pending", "approved", "rejected", "blocked"]
 # The queue speaks of "pending"; the drafts table stores "pending_review".

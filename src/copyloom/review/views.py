@@ -10,7 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from copyloom.guardrails.sms import SegmentInfo, count_segments
+from copyloom.contracts.sms import SegmentInfo, count_segments
 from copyloom.models import Draft
 from copyloom.review.diff import content_diff, text_fields
 

@@ -38,7 +38,7 @@ log = logging.getLogger("copyloom.worker")
 
 TASK_NAME = "copyloom.run_task"
 # Modules whose import registers the tasks a worker runs (``@task("…")`` in content/).
-TASK_MODULES = ("copyloom.content.campaigns", "copyloom.content.indexing")
+TASK_MODULES = ("copyloom.content.campaigns.service", "copyloom.content.indexing")
 
 
 class UnknownTask(InvalidInput):

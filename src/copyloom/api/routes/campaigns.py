@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
-from copyloom.content.campaign_schemas import CampaignCreate, CampaignOut, CampaignStats
-from copyloom.content.campaigns import (
+from copyloom.content.campaigns.schemas import CampaignCreate, CampaignOut, CampaignStats
+from copyloom.content.campaigns.service import (
     campaign_out,
     cancel_campaign,
     create_campaign,
@@ -16,7 +16,7 @@ from copyloom.content.campaigns import (
     resume_campaign,
     retry_failed,
 )
-from copyloom.content.stats import campaign_stats
+from copyloom.content.campaigns.stats import campaign_stats
 from copyloom.domain.listings import CampaignPage, CampaignStatus, list_campaigns
 from copyloom.domain.pages import DEFAULT_LIMIT, MAX_LIMIT
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from copyloom.api.deps import AppServices, Content, DbSession, JourneyPrincipal
-from copyloom.content.decision_schemas import (
+from copyloom.content.journey.batch import decide_batch
+from copyloom.content.journey.outcomes import record_outcome
+from copyloom.content.journey.schemas import (
     DecisionBatch,
     DecisionBatchItem,
     DecisionBatchOut,
@@ -15,9 +17,7 @@ from copyloom.content.decision_schemas import (
     OutcomeIn,
     OutcomeOut,
 )
-from copyloom.content.decisions import decide
-from copyloom.content.decisions_batch import decide_batch
-from copyloom.content.outcomes import record_outcome
+from copyloom.content.journey.service import decide
 from copyloom.errors import CopyloomError
 
 router = APIRouter(tags=["journey"])

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
-from copyloom.content import drafts as service
-from copyloom.content.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, DraftStatus, RefineBody
-from copyloom.domain.enums import Channel
+from copyloom.content.drafts import service as service
+from copyloom.content.drafts.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, DraftStatus, RefineBody
+from copyloom.contracts.enums import Channel
 
 router = APIRouter(prefix="/v1/drafts", tags=["drafts"])
 

@@ -12,12 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from copyloom.api.deps import AppServices, DbSession, require_roles
+from copyloom.contracts.enums import Channel, Goal, Role
+from copyloom.contracts.facts import FactsBundle
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel, Goal, Role
 from copyloom.domain.workspaces import Principal
 from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET
 from copyloom.retrieval.bundle import build_bundle
-from copyloom.retrieval.facts import FactsBundle
 
 router = APIRouter(prefix="/v1", tags=["facts"])
 Reader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MARKETER))]

@@ -21,7 +21,8 @@ from copyloom.api.deps import (
 )
 from copyloom.api.openapi import body_schema
 from copyloom.api.routes.ingest_body import Rows
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.domain.brand import get_brand_kit, save_brand_kit
 from copyloom.domain.catalogue import (
     OfferIn,
     OfferRecordIn,
@@ -41,16 +42,7 @@ from copyloom.domain.customers import (
     upsert_customer,
 )
 from copyloom.domain.imports import ImportReport, Outcome
-from copyloom.domain.texts import (
-    KnowledgeIn,
-    NoteIn,
-    NoteRecordIn,
-    get_brand_kit,
-    import_notes,
-    save_brand_kit,
-    upsert_knowledge,
-    upsert_note,
-)
+from copyloom.domain.texts import KnowledgeIn, NoteIn, NoteRecordIn, import_notes, upsert_knowledge, upsert_note
 
 router = APIRouter(prefix="/v1", tags=["ingestion"])
 

@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from copyloom.api.deps import ROLE_GATES, AppServices, DbSession
+from copyloom.contracts.enums import Role
 from copyloom.domain import safe_json
-from copyloom.domain.enums import Role
 from copyloom.domain.segment import SegmentReport, ingest_segment_batch
 from copyloom.domain.workspaces import Principal, authenticate
 from copyloom.errors import Forbidden, InvalidInput, Unauthenticated

@@ -7,15 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from copyloom.api.deps import AppServices, Content, DbSession, ReviewerPrincipal, require_roles
-from copyloom.content.drafts import customer_external_id, load_draft
-from copyloom.content.schemas import DraftOut
-from copyloom.content.views import draft_out
-from copyloom.domain.enums import Channel, Role
+from copyloom.content.drafts.audit import history
+from copyloom.content.drafts.schemas import DraftOut
+from copyloom.content.drafts.service import customer_external_id, load_draft
+from copyloom.content.drafts.views import draft_out
+from copyloom.contracts.enums import Channel, Role
 from copyloom.domain.fields import UtcDateTime
 from copyloom.domain.workspaces import Principal
 from copyloom.review import decisions
 from copyloom.review.actors import actor_names
-from copyloom.review.audit import history
 from copyloom.review.queue import QueueFilter, queue_page
 from copyloom.review.reports import review_report
 from copyloom.review.schemas import (

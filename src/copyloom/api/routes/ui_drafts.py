@@ -12,12 +12,12 @@ from starlette.datastructures import FormData
 from copyloom.api.routes.ui_render import CHANNEL_LABELS, clean_filters, page, query, redirect, to_signin
 from copyloom.api.routes.ui_session import UiSession, check_csrf, current_session
 from copyloom.api.services import Services
-from copyloom.content.drafts import load_draft
+from copyloom.content.drafts.audit import history
+from copyloom.content.drafts.service import load_draft
 from copyloom.errors import CopyloomError, NotFound
 from copyloom.models import Customer, Draft
 from copyloom.review import decisions
 from copyloom.review.actors import actor_names
-from copyloom.review.audit import history
 from copyloom.review.queue import QueueFilter, campaign_name, neighbours
 from copyloom.review.schemas import ApproveBody, EditBody, RejectBody, RejectReason
 from copyloom.review.views import draft_view, event_summary

@@ -20,8 +20,8 @@ from fastapi.responses import Response
 from sqlalchemy import delete, select
 
 from copyloom.api.services import Services
+from copyloom.contracts.enums import Role
 from copyloom.db import read_scope, session_scope
-from copyloom.domain.enums import Role
 from copyloom.domain.workspaces import Principal, authenticate, hash_key
 from copyloom.errors import Forbidden
 from copyloom.models import ApiKey, ReviewerSession, utcnow

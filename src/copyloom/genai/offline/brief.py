@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from copyloom.contracts.facts import FactKind, FactsBundle
 from copyloom.domain.brief import Brief
-from copyloom.retrieval.facts import FactKind, FactsBundle
 
 __all__ = ["Directives", "Register", "read_brief"]
 

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from copyloom.domain.enums import Channel
-from copyloom.genai.limits import FIELD_LIMITS, opt_out_text, sms_segments
-from copyloom.genai.schemas import (
+from copyloom.contracts.enums import Channel
+from copyloom.contracts.text import display_width
+from copyloom.contracts.variants import (
     EmailContent,
     InAppContent,
     PushContent,
@@ -22,7 +22,7 @@ from copyloom.genai.schemas import (
     WhatsAppContent,
     _Content,
 )
-from copyloom.guardrails.text import display_width
+from copyloom.genai.limits import FIELD_LIMITS, opt_out_text, sms_segments
 
 __all__ = ["Copy", "Style", "compose", "parse_copy"]
 

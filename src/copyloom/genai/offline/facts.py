@@ -20,8 +20,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from copyloom.contracts.facts import Fact, FactKind, FactsBundle
 from copyloom.genai.offline.brief import Directives, Register
-from copyloom.retrieval.facts import Fact, FactKind, FactsBundle
 
 __all__ = [
     "Picked",

@@ -20,13 +20,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from copyloom.contracts.enums import Channel, Goal
+from copyloom.contracts.facts import FactKind, FactsBundle
+from copyloom.contracts.variants import Variant
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel, Goal
 from copyloom.errors import InvalidInput
 from copyloom.genai.offline.brief import Directives, Register, read_brief
 from copyloom.genai.offline.compose import Copy, Style, compose, has_banned, parse_copy
 from copyloom.genai.offline.facts import Picked, copy_context, event_facts, pick_facts, quoted
-from copyloom.genai.schemas import Variant
 from copyloom.genai.types import (
     GenerationRequest,
     GenerationResult,
@@ -35,7 +36,6 @@ from copyloom.genai.types import (
     RefineRequest,
 )
 from copyloom.prompts import get_prompt
-from copyloom.retrieval.facts import FactKind, FactsBundle
 
 __all__ = ["OFFLINE_LOCALES", "OFFLINE_NOTE", "FeedbackHints", "OfflineGenerator", "not_supported"]
 

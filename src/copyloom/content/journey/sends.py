@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.brand import BrandPolicies
+from copyloom.contracts.brand import BrandPolicies
+from copyloom.contracts.enums import Purpose
 from copyloom.domain.consents import consent_in_force, lock_customer
-from copyloom.domain.enums import Purpose
 from copyloom.guardrails.gate import GateDecision, GateInput, GateReason, evaluate_gate
 from copyloom.guardrails.gate_loader import GATE_COLUMNS, load_gate_input, load_gate_inputs
 from copyloom.models import ContactRecord, Customer, utcnow

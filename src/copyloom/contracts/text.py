@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from copyloom.genai.schemas import Variant
-from copyloom.guardrails.types import CheckResult, Evidence, Verdict
+from copyloom.contracts.variants import Variant
 
 # Fields that are machine values rather than copy a person reads.
 _NON_COPY_FIELDS = frozenset({"channel", "template_name"})
@@ -56,49 +55,6 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     if CJK_RE.search(phrase):
         return re.compile(escaped, re.IGNORECASE)
     return re.compile(rf"(?<!\w){escaped}(?!\w)", re.IGNORECASE)
-
-
-def passed(check: str, message: str = "ok") -> CheckResult:
-    return CheckResult(check=check, verdict=Verdict.PASS, reason_code="ok", message=message)
-
-
-def result(
-    check: str,
-    verdict: Verdict,
-    reason_code: str,
-    message: str,
-    evidence: list[Evidence] | None = None,
-    *,
-    repairable: bool = False,
-) -> CheckResult:
-    return CheckResult(
-        check=check,
-        verdict=verdict,
-        reason_code=reason_code,
-        message=message,
-        evidence=evidence or [],
-        repairable=repairable,
-    )
-
-
-def worst(check: str, results: list[CheckResult]) -> CheckResult:
-    """Merge sub-results of one check: the most severe wins, its evidence plus that of equal severity."""
-    bad = [r for r in results if r.verdict is not Verdict.PASS]
-    if not bad:
-        return passed(check)
-    top = max(bad, key=lambda r: r.verdict.severity)
-    same = [r for r in bad if r.verdict is top.verdict]
-    codes = sorted({r.reason_code for r in same})
-    evidence = [e for r in same for e in r.evidence]
-    message = "; ".join(dict.fromkeys(r.message for r in same))
-    return result(
-        check,
-        top.verdict,
-        codes[0] if len(codes) == 1 else top.reason_code,
-        message,
-        evidence,
-        repairable=all(r.repairable for r in same),
-    )
 
 
 def char_width(ch: str) -> int:

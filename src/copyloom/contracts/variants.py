@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copyloom.domain.enums import Channel
+from copyloom.contracts.enums import Channel
 
 
 class _Content(BaseModel):

@@ -35,24 +35,25 @@ from pydantic import ValidationError
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.campaign_schemas import Approval, CampaignCreate, CampaignOut, CampaignProgress
-from copyloom.content.control import control_bundle
+from copyloom.content.campaigns.control import control_bundle
+from copyloom.content.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
+from copyloom.content.drafts.flow import Failed, Generated, audit_new_draft, generate_all, persist_generated, prepare
+from copyloom.content.drafts.routing import route
+from copyloom.content.drafts.schemas import DraftRequest
 from copyloom.content.engine import ContentEngine
-from copyloom.content.pipeline import Failed, Generated, audit_new_draft, generate_all, persist_generated, prepare
-from copyloom.content.schemas import DraftRequest
 from copyloom.content.tasks import TaskContext, TaskRunner, task
+from copyloom.contracts.enums import Channel, Purpose
+from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read_scope, session_scope
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel, Purpose
+from copyloom.domain.campaigns import Approval
 from copyloom.errors import Conflict, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
-from copyloom.genai.schemas import CONTENT_MODELS, Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.gate import evaluate_gate
 from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Campaign, CampaignTarget, Customer, Draft, new_id, utcnow
-from copyloom.review.routing import route
 
 log = logging.getLogger("copyloom.campaigns")
 T = TypeVar("T")

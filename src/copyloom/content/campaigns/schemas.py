@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from copyloom.content.schemas import Channels
+from copyloom.content.drafts.schemas import Channels
+from copyloom.contracts.enums import Channel
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel
+from copyloom.domain.campaigns import Approval
 
 
 class AudienceFilter(BaseModel):
@@ -34,13 +35,6 @@ class Audience(BaseModel):
         if (self.customer_ids is None) == (self.filter is None):
             raise ValueError("give exactly one of customer_ids or filter")
         return self
-
-
-class Approval(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    mode: Literal["all", "sample"] = "all"
-    sample_rate: float = Field(default=0.1, ge=0, le=1, description="Share of passing drafts still reviewed.")
 
 
 class CampaignCreate(BaseModel):

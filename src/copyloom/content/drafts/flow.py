@@ -16,30 +16,30 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import anyio
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
+from copyloom.content.drafts.audit import record_event
+from copyloom.content.drafts.judging import judge_drafts
+from copyloom.content.drafts.routing import route
+from copyloom.content.drafts.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
 from copyloom.content.engine import ContentEngine
-from copyloom.content.judging import judge_drafts
-from copyloom.content.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
+from copyloom.contracts.brand import ReviewPolicy
+from copyloom.contracts.enums import Channel, Purpose
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.variants import Variant
 from copyloom.db import read_scope, session_scope
-from copyloom.domain.brand import ReviewPolicy
-from copyloom.domain.enums import Channel, Purpose
-from copyloom.errors import CopyloomError, ModelError, ModelTimeout, NotFound
+from copyloom.domain.customers import get_customer
+from copyloom.errors import CopyloomError, ModelError, ModelTimeout
 from copyloom.genai.budget import check_budget, record_usage
-from copyloom.genai.schemas import Variant
 from copyloom.genai.types import GenerationRequest, GenerationResult
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.gate import GateDecision, evaluate_gate
 from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.guardrails.pipeline import repair_feedback, run_checks
 from copyloom.guardrails.types import GuardrailReport
-from copyloom.models import Customer, Draft, new_id
+from copyloom.models import Draft, new_id
 from copyloom.retrieval.bundle import build_bundles
-from copyloom.retrieval.facts import FactsBundle
-from copyloom.review.audit import record_event
-from copyloom.review.routing import route
 
 T = TypeVar("T")
 log = logging.getLogger("copyloom.content")
@@ -75,18 +75,6 @@ class Failed:
     error: CopyloomError
 
 
-_CUSTOMER = select(Customer).where(
-    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
-)  # built once: it runs on every draft and decision
-
-
-def find_customer(session: Session, workspace_id: str, external_id: str) -> Customer:
-    customer = session.scalars(_CUSTOMER, {"ws": workspace_id, "ext": external_id}).first()
-    if customer is None:
-        raise NotFound(f"no customer {external_id!r}", code="customer_not_found", field="customer_id")
-    return customer
-
-
 def prepare(
     session: Session,
     engine: ContentEngine,
@@ -97,7 +85,7 @@ def prepare(
     realtime: bool = False,
 ) -> Prepared:
     """Gate every channel, and build a facts bundle and check context for the ones that may proceed."""
-    customer = find_customer(session, workspace_id, req.customer_id)
+    customer = get_customer(session, workspace_id, req.customer_id)
     gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer)
     lookups = engine.lookups(session, workspace_id)
     suppressed: list[SuppressedOut] = []

@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copyloom.domain.brand import BrandKitSpec
+from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.facts import CustomerSnapshot, Fact, FactsBundle
 from copyloom.domain.brief import Brief
 from copyloom.models import Offer, Product
 from copyloom.retrieval.bundle import brand_fact
-from copyloom.retrieval.facts import CustomerSnapshot, Fact, FactsBundle
 from copyloom.retrieval.sections import offer_fact, offer_is_live, product_fact
 
 CONTROL_CUSTOMER = "__control__"

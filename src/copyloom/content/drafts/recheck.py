@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from copyloom.content.engine import WorkspaceLookups
+from copyloom.contracts.facts import FactsBundle
+from copyloom.contracts.variants import Variant
 from copyloom.domain.brief import Brief
-from copyloom.genai.schemas import Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.models import Draft
-from copyloom.retrieval.facts import FactsBundle
 
 
 def stored_variant(draft: Draft, content: dict[str, Any] | None = None) -> Variant:

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copyloom.content.schemas import DraftOut
-from copyloom.domain.enums import Channel
+from copyloom.content.drafts.schemas import DraftOut
+from copyloom.contracts.enums import Channel
 from copyloom.domain.fields import AwareUtcDateTime
 
 

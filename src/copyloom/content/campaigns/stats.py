@@ -2,63 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from copyloom.content.campaign_schemas import CampaignStats, VariantStats
-from copyloom.domain.enums import Channel
-from copyloom.models import ContactRecord, Draft, Outcome
-
-_CACHE: dict[tuple[str, str], tuple[float, dict[int, tuple[int, int]]]] = {}
-_CACHE_LOCK = threading.Lock()
-CACHE_TTL_S = 5.0
-
-
-def cached_variant_stats(db: Session | Connection, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
-    """``variant_stats`` at most a few seconds old: Thompson sampling needs trends, not the last send, and the
-    decision hot path cannot afford two aggregate queries per call."""
-    key = (campaign_id, channel)
-    now = time.monotonic()
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None and now - hit[0] < CACHE_TTL_S:
-            return hit[1]
-    value = variant_stats(db, campaign_id, channel)
-    with _CACHE_LOCK:
-        _CACHE[key] = (now, value)
-    return value
-
-
-def variant_stats(
-    db: Session | Connection, campaign_id: str, channel: str, *, control: bool = False
-) -> dict[int, tuple[int, int]]:
-    """variant index -> (sends, conversions) for one campaign channel: of the personalized variants, or of the
-    control arm (which Thompson sampling must not count as variant 0)."""
-    arm = (Draft.campaign_id == campaign_id, Draft.channel == channel, Draft.is_control.is_(control))
-    sent = dict(
-        db.execute(
-            select(Draft.variant_index, func.count())
-            .join(ContactRecord, ContactRecord.draft_id == Draft.id)
-            .where(*arm, ContactRecord.kind == "sent")
-            .group_by(Draft.variant_index)
-        )
-        .tuples()
-        .all()
-    )
-    converted = dict(
-        db.execute(
-            select(Draft.variant_index, func.count(func.distinct(Outcome.draft_id)))
-            .join(Outcome, Outcome.draft_id == Draft.id)
-            .where(*arm, Outcome.event == "converted")
-            .group_by(Draft.variant_index)
-        )
-        .tuples()
-        .all()
-    )
-    return {int(i): (int(sent.get(i, 0)), int(converted.get(i, 0))) for i in set(sent) | set(converted)}
+from copyloom.content.campaigns.schemas import CampaignStats, VariantStats
+from copyloom.contracts.enums import Channel
+from copyloom.domain.campaigns import variant_stats
+from copyloom.models import Draft, Outcome
 
 
 def campaign_stats(session: Session, campaign_id: str) -> CampaignStats:

@@ -7,23 +7,25 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.engine import ContentEngine
-from copyloom.content.pipeline import (
+from copyloom.content.drafts.audit import record_event
+from copyloom.content.drafts.flow import (
     Failed,
     Generated,
     channel_errors,
     draft_generator,
-    find_customer,
     generate_all,
     persist_generated,
     prepare,
     run_in_session,
     run_read,
 )
-from copyloom.content.recheck import stored_check_context, stored_variant
-from copyloom.content.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
-from copyloom.content.views import draft_out
+from copyloom.content.drafts.recheck import stored_check_context, stored_variant
+from copyloom.content.drafts.routing import route
+from copyloom.content.drafts.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
+from copyloom.content.drafts.views import draft_out
+from copyloom.content.engine import ContentEngine
 from copyloom.domain.brief import Brief
+from copyloom.domain.customers import find_customer_pk
 from copyloom.domain.pages import keyset_page
 from copyloom.errors import CopyloomError, InvalidInput, NotFound
 from copyloom.genai.budget import check_budget, record_usage
@@ -31,8 +33,6 @@ from copyloom.genai.types import RefineOperation, RefineRequest
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Customer, Draft, new_id, utcnow
-from copyloom.review.audit import record_event
-from copyloom.review.routing import route
 
 
 async def create_drafts(
@@ -97,9 +97,7 @@ def list_drafts(
     """Newest first, keyset-paginated (stable under concurrent inserts)."""
     query = select(Draft).where(Draft.workspace_id == workspace_id)
     if customer_id is not None:
-        customer = session.scalars(
-            select(Customer.id).where(Customer.workspace_id == workspace_id, Customer.external_id == customer_id)
-        ).first()
+        customer = find_customer_pk(session, workspace_id, customer_id)
         if customer is None:
             return DraftPage(items=[])
         query = query.where(Draft.customer_id == customer)
@@ -224,4 +222,4 @@ async def refine_draft(
     return await run_in_session(factory, _store)
 
 
-__all__ = ["create_drafts", "find_customer", "get_draft", "list_drafts", "load_draft", "refine_draft"]
+__all__ = ["create_drafts", "get_draft", "list_drafts", "load_draft", "refine_draft"]

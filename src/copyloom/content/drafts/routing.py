@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from copyloom.domain.brand import ReviewPolicy
+from copyloom.contracts.brand import ReviewPolicy
 from copyloom.guardrails.types import GuardrailReport, Verdict
 
 # Checks whose flags say the most about risk; anything else weighs 0.2.

@@ -28,7 +28,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
-from copyloom.content.decision_policy import (
+from copyloom.content.drafts.flow import (
+    Generated,
+    generate_all,
+    persist_generated,
+    prepare,
+    run_in_session,
+    run_read,
+)
+from copyloom.content.drafts.schemas import DraftRequest
+from copyloom.content.drafts.views import draft_out
+from copyloom.content.engine import ContentEngine
+from copyloom.content.journey.policy import (
     DecisionSnapshot,
     Generate,
     Plan,
@@ -37,26 +48,16 @@ from copyloom.content.decision_policy import (
     check_channel,
     plan_decision,
 )
-from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
-from copyloom.content.engine import CampaignTerms, ContentEngine
-from copyloom.content.pipeline import (
-    Generated,
-    generate_all,
-    persist_generated,
-    prepare,
-    run_in_session,
-    run_read,
-)
-from copyloom.content.schemas import DraftRequest
-from copyloom.content.sends import Locked, PlannedSend, lock_customers, record_sends
-from copyloom.content.stats import cached_variant_stats
-from copyloom.content.views import draft_out
+from copyloom.content.journey.schemas import DecisionOut, DecisionRequest
+from copyloom.content.journey.sends import Locked, PlannedSend, lock_customers, record_sends
+from copyloom.contracts.brand import BrandPolicies
 from copyloom.db import bound_engine, read_connection, write_connection
-from copyloom.domain.brand import BrandPolicies
 from copyloom.domain.brief import Brief
+from copyloom.domain.campaigns import CampaignTerms, cached_variant_stats
+from copyloom.domain.customers import find_customer_pk
 from copyloom.errors import Conflict, NotFound
 from copyloom.guardrails.gate import GateDecision
-from copyloom.models import Customer, Decision, Draft, new_id, utcnow
+from copyloom.models import Decision, Draft, new_id, utcnow
 
 T = TypeVar("T")
 SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
@@ -86,9 +87,6 @@ class Ask:
     drafts: Sequence[Any]
 
 
-_CUSTOMER_PK = select(Customer.id).where(
-    Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext")
-)
 _STORED = select(Decision.campaign_id, Decision.channel, Decision.response).where(
     Decision.workspace_id == bindparam("ws"), Decision.idempotency_key == bindparam("key")
 )
@@ -228,7 +226,7 @@ def _read(
     if campaign is None or campaign.workspace_id != workspace_id:
         raise NotFound(f"no campaign {req.campaign_id!r}", code="campaign_not_found", field="campaign_id")
     check_channel(req.channel.value, campaign.channels)
-    customer_pk = conn.scalar(_CUSTOMER_PK, {"ws": workspace_id, "ext": req.customer_id})
+    customer_pk = find_customer_pk(conn, workspace_id, req.customer_id)
     if customer_pk is None:
         raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
     drafts = conn.execute(_CAMPAIGN_DRAFTS, {"campaign": campaign.id, "pk": customer_pk}).all()

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from copyloom.contracts.enums import Channel
 from copyloom.domain.brief import Brief
-from copyloom.domain.enums import Channel
 from copyloom.domain.fields import AwareUtcDateTime
 from copyloom.genai.types import RefineOperation
 

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from copyloom.content.decision_schemas import OutcomeIn, OutcomeOut
-from copyloom.content.pipeline import find_customer
+from copyloom.content.journey.schemas import OutcomeIn, OutcomeOut
+from copyloom.contracts.enums import ConsentStatus, Purpose
 from copyloom.domain.consents import lock_customer
-from copyloom.domain.enums import ConsentStatus, Purpose
+from copyloom.domain.customers import get_customer
 from copyloom.errors import InvalidInput, NotFound
 from copyloom.models import Consent, Draft, Event, Outcome, new_id, utcnow
 
@@ -23,7 +23,7 @@ def record_outcome(session: Session, workspace_id: str, body: OutcomeIn, now: da
         raise NotFound(f"no draft {body.draft_id!r}", code="draft_not_found", field="draft_id")
     customer_pk = draft.customer_id
     if body.customer_id is not None:
-        customer = find_customer(session, workspace_id, body.customer_id)
+        customer = get_customer(session, workspace_id, body.customer_id)
         if customer_pk is not None and customer.id != customer_pk:
             raise InvalidInput(
                 "this draft was written for another customer", code="customer_mismatch", field="customer_id"

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from copyloom.content.schemas import DraftOut, GeneratorOut
-from copyloom.domain.enums import Channel
+from copyloom.content.drafts.schemas import DraftOut, GeneratorOut
+from copyloom.contracts.enums import Channel
 from copyloom.models import Draft
 
 

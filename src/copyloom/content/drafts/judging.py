@@ -15,11 +15,12 @@ import weakref
 import httpx
 
 from copyloom.config import Settings
+from copyloom.contracts.text import copy_fields
 from copyloom.genai.chat import build_chat_model, price_for
 from copyloom.genai.judge import JudgeOutcome, SupportJudge
 from copyloom.genai.types import GenerationResult
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.text import copy_fields, result
+from copyloom.guardrails.results import result
 from copyloom.guardrails.types import CheckResult, Evidence, GuardrailReport, Verdict
 
 __all__ = ["NAME", "judge_drafts", "judge_result"]

@@ -20,14 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from copyloom.content import metrics
-from copyloom.content.campaign_schemas import Approval
-from copyloom.content.decision_policy import Generate, check_channel
-from copyloom.content.decision_schemas import DecisionOut, DecisionRequest
-from copyloom.content.decisions import Answer, Ask, answer_for, decide, plan_locked, store_answers, thompson_pick
 from copyloom.content.engine import ContentEngine
-from copyloom.content.sends import lock_customers
+from copyloom.content.journey.policy import Generate, check_channel
+from copyloom.content.journey.schemas import DecisionOut, DecisionRequest
+from copyloom.content.journey.sends import lock_customers
+from copyloom.content.journey.service import Answer, Ask, answer_for, decide, plan_locked, store_answers, thompson_pick
+from copyloom.contracts.brand import BrandPolicies
 from copyloom.db import bound_engine, read_scope, write_connection
-from copyloom.domain.brand import BrandPolicies
+from copyloom.domain.campaigns import Approval
 from copyloom.errors import CopyloomError, NotFound
 from copyloom.models import Campaign, Customer, Decision, Draft
 

@@ -1,0 +1,1 @@
+"""copyloom.content.journey"""
