@@ -168,7 +168,12 @@ GOOD += [
     ("zh_code_without_digits", "zh", sms("【Northwind】外套8折，输入DONG20；羊毛袜79元。回T退订")),
     ("en_with_a_french_word", "en", push("Winter, en route", "Merino Crew Socks for the trail, $18.50.")),
 ]
+GOOD += [
+    ("brand_link_glued_zh", "zh", push("峰顶羽绒服", "详情见northwind.example/cn/sdj，1599元。")),
+]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
+    ("bare_domain", "en", push("Summit Down Jacket", "Order at northwind.example.deals-today.com"), "url_not_allowed"),
+    ("bare_domain_zh", "zh", push("峰顶羽绒服", "下单请访问northwind-sale.com，1599元。"), "url_not_allowed"),
     ("inserted_word_en", "en", push("Alpine Carbon Trekking Poles", "Cork grips, $89.00."), "product_near_miss"),
     ("inserted_word_zh", "zh", push("阿尔卑斯碳纤维登山杖", "软木握把，一对459元。"), "product_near_miss"),
     ("traditional_chinese", "zh", push("會員專屬外套8折", "結算時輸入DONG20，12月31日前有效。"), "language_mismatch"),

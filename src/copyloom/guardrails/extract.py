@@ -55,8 +55,18 @@ CODE_TRIGGER_RE = re.compile(
     re.IGNORECASE,
 )
 _TIME_TOKEN_RE = re.compile(r"\d{1,2}(?:AM|PM|H|HR|HRS|MIN|K|G|GB|TB|MM|CM|KG|ML)", re.IGNORECASE)
+# Links with a scheme or www., host/path without one, and a bare host on a common top-level domain
+# ("order at northwind.example.deals-today.com"): each is checked as a link.
+_URL_CHAR = r"[A-Za-z0-9\-._~:/?#@!$&*+,;=%]"  # ASCII only: a link glued to Chinese text ends where the Chinese begins
+_TLDS = (
+    r"com|net|org|io|co|cn|uk|us|de|fr|jp|hk|tw|sg|au|ca|eu|me|ly|gl|gg|to|cc|tv|ai|shop|store|app|info|biz|xyz"
+    r"|online|site|top|vip|club|link|click|deals|sale|example"
+)
 URL_RE = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'）)】」]+|(?<![@\w.])(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s<>\"'）)】」]*", re.IGNORECASE
+    rf"(?:https?://|www\.){_URL_CHAR}+"
+    rf"|(?<![@A-Za-z0-9_.])(?:[a-z0-9-]+\.)+[a-z]{{2,}}/{_URL_CHAR}*"
+    rf"|(?<![@A-Za-z0-9_.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![A-Za-z0-9_-])",
+    re.IGNORECASE,
 )
 _MONTHS = {
     "jan": 1,
