@@ -171,7 +171,18 @@ GOOD += [
 GOOD += [
     ("brand_link_glued_zh", "zh", push("峰顶羽绒服", "详情见northwind.example/cn/sdj，1599元。")),
 ]
+GOOD += [
+    ("limited_time_zh", "zh", push("外套限时8折", "输入DONG20，峰顶羽绒服享8折，12月31日截止。")),
+]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
+    ("remaining_zh", "zh", sms("【Northwind】仅剩最后2小时！外套8折，输入DONG20。回T退订"), "time_claim_unsupported"),
+    (
+        "attended_en",
+        "en",
+        push("Thanks for joining us", "Thanks for attending our Winter Workshop last month."),
+        "history_not_in_facts",
+    ),
+    ("attended_zh", "zh", sms("【Northwind】小美，感谢您上周参加静安店的工作坊。回T退订"), "history_not_in_facts"),
     ("bare_domain", "en", push("Summit Down Jacket", "Order at northwind.example.deals-today.com"), "url_not_allowed"),
     ("bare_domain_zh", "zh", push("峰顶羽绒服", "下单请访问northwind-sale.com，1599元。"), "url_not_allowed"),
     ("inserted_word_en", "en", push("Alpine Carbon Trekking Poles", "Cork grips, $89.00."), "product_near_miss"),

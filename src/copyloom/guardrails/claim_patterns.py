@@ -140,6 +140,8 @@ HISTORY = re.compile(
     r"|\byou (?:recently |last |already )?(?:bought|ordered|purchased|picked up|attended|visited|tried|browsed|viewed|loved)\b"
     r"|\byour (?:last|recent|previous|latest|past) (?:order|purchase|visit|booking)s?\b|\blast time you\b"
     r"|\bin your (?:cart|basket|bag)\b|\byou left\b"
+    r"|\bthanks? (?:you )?for (?:attending|joining|coming|visiting|stopping by)\b|\bgreat to (?:see|chat with|meet) you\b"
+    r"|感谢(?:您|你)?\S{0,4}?(?:参加|参与|光临|莅临|到店|来店)"
     r"|(?:您|你)(?:上次|之前|此前|最近|曾经?|已经|都)?(?:在\S{1,6})?(?:购买|买|入手|选购|下单|参加|参与|浏览|收藏|看过|加购|试穿|试用|试过|光顾)(?:了|过|的)"
     r"|(?:您|你)上次|上次在?\S{0,6}?(?:购买|买|试穿|试用|看)(?:了|过|的)|购物车里",
     _I,

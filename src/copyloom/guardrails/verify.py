@@ -542,6 +542,14 @@ def _owns(idx: FactsIndex, s: Subject) -> bool:
     )
 
 
+_ATTEND = re.compile(r"attend|join|visit|came|coming|stopp|came by|参加|参与|光临|莅临|到店|来店|光顾", re.IGNORECASE)
+_ATTENDED_FACT = re.compile(r"attend|visit|check(?:ed)?[- ]in|register|rsvp|参加|参与|到店|签到|报名", re.IGNORECASE)
+
+
+def _attended(ctx: CheckContext) -> bool:
+    return any(f.kind is FactKind.EVENT and _ATTENDED_FACT.search(f.text) for f in ctx.bundle.facts)
+
+
 def _history(
     idx: FactsIndex, ctx: CheckContext, field: str, text: str, claims: tuple[Claim, ...], subs: list[Subject]
 ) -> list[Evidence]:
@@ -553,6 +561,11 @@ def _history(
             out.append(_ev(field, claim, "personalization_not_allowed", "personalization consent for this channel"))
         elif not idx.history_fact_ids:
             out.append(_ev(field, claim, "history_not_in_facts", "a purchase or event fact"))
+        elif _ATTEND.search(claim.text) and not _attended(ctx):
+            # "since you attended", "感谢您参加": an event the customer came to, not a purchase or a page view
+            out.append(
+                _ev(field, claim, "history_not_in_facts", "an event fact of the customer's attending or visiting")
+            )
         else:
             # "since you bought the <product>": that product must be among the customer's own.
             hi = sentence_of(text, claim.start)[1]
