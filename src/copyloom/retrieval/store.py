@@ -32,6 +32,9 @@ _UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
 # process: they change only when the indexer re-embeds a document, which in this process drops them at once.
 VECTOR_TTL_S = 60.0
 VECTOR_CACHE_MAX = 100_000
+# Nearest-neighbour answers, by the exact query vector, kept as long: every customer of a campaign without a
+# purchase history asks with the brief's vector alone. Every change to a workspace's index drops its answers here.
+QUERY_CACHE_MAX = 2048
 
 
 def collection_name(workspace_id: str, prefix: str = "") -> str:
@@ -114,9 +117,11 @@ class VectorStore:
         self._collections: dict[str, Any] = {}
         self._vectors: dict[tuple[str, str], tuple[float, npt.NDArray[np.float32]]] = {}
         self._vectors_lock = threading.Lock()
+        self._queries: dict[tuple[str, int, bytes], tuple[float, tuple[Hit, ...]]] = {}
 
     def _forget(self, workspace_id: str, ids: Sequence[str] | None = None) -> None:
         with self._vectors_lock:
+            self._queries = {k: v for k, v in self._queries.items() if k[0] != workspace_id}
             if ids is None:
                 self._vectors = {k: v for k, v in self._vectors.items() if k[0] != workspace_id}
             else:
@@ -201,19 +206,30 @@ class VectorStore:
         return out | fetched
 
     def query(self, workspace_id: str, embedding: Sequence[float], n_results: int) -> list[Hit]:
-        """Nearest documents of any kind in the workspace, best first."""
+        """Nearest documents of any kind in the workspace, best first (the same query within VECTOR_TTL_S is
+        answered from memory; callers must not change the hits' metadata)."""
+        vector = np.asarray(embedding, dtype=np.float32)
+        key = (workspace_id, max(1, n_results), vector.tobytes())
+        now = time.monotonic()
+        with self._vectors_lock:
+            cached = self._queries.get(key)
+            if cached is not None and now - cached[0] < VECTOR_TTL_S:
+                return list(cached[1])
         col = self.collection(workspace_id)
-        res = col.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=max(1, n_results),
-            include=["metadatas", "distances"],
-        )
+        res = col.query(query_embeddings=[vector], n_results=max(1, n_results), include=["metadatas", "distances"])
         ids = res["ids"][0] if res["ids"] else []
         metas = res["metadatas"][0] if res["metadatas"] else [{} for _ in ids]
         dists = res["distances"][0] if res["distances"] else [1.0 for _ in ids]
-        return [
+        hits = tuple(
             Hit(id=i, score=1.0 - float(d), metadata=dict(m or {})) for i, m, d in zip(ids, metas, dists, strict=True)
-        ]
+        )
+        with self._vectors_lock:
+            if len(self._queries) >= QUERY_CACHE_MAX:
+                self._queries = {k: v for k, v in self._queries.items() if now - v[0] < VECTOR_TTL_S}
+                if len(self._queries) >= QUERY_CACHE_MAX:
+                    self._queries.clear()
+            self._queries[key] = (now, hits)
+        return list(hits)
 
     def drop_workspace(self, workspace_id: str) -> None:
         self._collections.pop(workspace_id, None)
