@@ -62,3 +62,40 @@ def test_kept_vectors_expire(vector_store: VectorStore) -> None:
     vector_store._vectors.ttl_s = 0.0  # another process may have re-indexed it meanwhile
     vector_store.get_embeddings("acme", ["a"])
     assert calls == [["a"]]
+
+
+def _counting_queries(vector_store: VectorStore, workspace: str) -> list[int]:
+    calls: list[int] = []
+    collection = vector_store.collection(workspace)
+    original = collection.query
+
+    def query(*args: Any, **kwargs: Any) -> Any:
+        calls.append(int(kwargs.get("n_results") or 0))
+        return original(*args, **kwargs)
+
+    collection.query = query
+    return calls
+
+
+def test_the_same_query_is_answered_from_memory_until_the_index_changes(
+    vector_store: VectorStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _index_two(vector_store)
+    calls = _counting_queries(vector_store, "acme")
+    first = vector_store.query("acme", [1.0, 0.1, 0], n_results=2)
+    again = vector_store.query("acme", [1.0, 0.1, 0], n_results=2)
+    assert [h.id for h in first] == [h.id for h in again] == ["a", "b"] and len(calls) == 1
+    vector_store.query("acme", [1.0, 0.2, 0], n_results=2)  # another vector, another question
+    vector_store.query("acme", [1.0, 0.1, 0], n_results=1)
+    assert len(calls) == 3
+
+    vector_store.upsert("acme", ["c"], [[1.0, 0.1, 0]], ["doc c"], [{"kind": "knowledge"}])
+    calls = _counting_queries(vector_store, "acme")
+    assert vector_store.query("acme", [1.0, 0.1, 0], n_results=2)[0].id == "c"  # the new document is found
+    vector_store.delete("acme", ["c"])
+    assert [h.id for h in vector_store.query("acme", [1.0, 0.1, 0], n_results=2)] == ["a", "b"]
+    assert len(calls) == 2
+
+    vector_store._queries.ttl_s = 0.0  # another process may have re-indexed meanwhile
+    vector_store.query("acme", [1.0, 0.1, 0], n_results=2)
+    assert len(calls) == 3

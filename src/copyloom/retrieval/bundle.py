@@ -232,22 +232,26 @@ def build_bundles(
     token_counter: TokenCounter | None = None,
     now: datetime | None = None,
     personalization: Mapping[str, bool] | None = None,
+    customer: Customer | None = None,
+    brand: BrandKitSpec | None = None,
 ) -> dict[str, FactsBundle]:
     """``build_bundle`` for several channels of one request. A bundle depends on the channel only through the
     customer's personalization consent for it, so at most two are built (with and without) and shared.
 
     ``personalization`` is the gate's answer per channel (``GateDecision.personalization_allowed``): a caller that
     ran the gate passes it, and the bundle follows it instead of deciding again; without it, the same domain rule
-    is applied here (the facts endpoint, the CLI)."""
+    is applied here (the facts endpoint, the CLI). A caller that has already read the customer's row in this
+    session passes it (``customer``), and may pass the brand kit it read (``brand``)."""
     now = now or utcnow()
     counter = token_counter or get_token_counter(None)
-    customer = get_customer(session, workspace_id, customer_external_id)
+    if customer is None or customer.external_id != customer_external_id or customer.workspace_id != workspace_id:
+        customer = get_customer(session, workspace_id, customer_external_id)
     if personalization is None:
         allowed_by_channel = personalization_allowed(session, customer, channels, now)
     else:
         allowed_by_channel = {ch: personalization[ch] for ch in channels}
     built = {
-        allowed: _build(session, store, embedder, customer, brief, allowed, locale, token_budget, counter, now)
+        allowed: _build(session, store, embedder, customer, brief, allowed, locale, token_budget, counter, now, brand)
         for allowed in set(allowed_by_channel.values())
     }
     return {ch: built[allowed].model_copy(update={"channel": ch}) for ch, allowed in allowed_by_channel.items()}
@@ -264,10 +268,11 @@ def _build(
     token_budget: int,
     counter: TokenCounter,
     now: datetime,
+    brand: BrandKitSpec | None = None,
 ) -> FactsBundle:
     workspace_id = customer.workspace_id
     data = load_personal_data(session, customer) if allowed else CustomerData()
-    brand = load_brand_spec(session, workspace_id)
+    brand = brand or load_brand_spec(session, workspace_id)
     out_locale = locale or customer.locale
     notes: list[str] = [counter.note] if counter.note else []
     if not allowed:

@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +16,10 @@ from copyloom.contracts.facts import Fact, FactKind, FactSource, FactValues
 from copyloom.models import ContactRecord, Customer, Event, KnowledgeItem, Offer, Product
 from copyloom.retrieval.customer_data import PurchaseLine, PurchaseSummary
 from copyloom.retrieval.sanitize import clean_text, is_sensitive_key, safe_scalar
+
+# The brand's own texts (products, offers, knowledge) are cleaned for every bundle that cites them, the same text
+# again and again: cleaned once. Customers' texts are not kept here.
+_clean_brand_text = lru_cache(maxsize=4096)(clean_text)
 
 __all__ = [
     "attribute_facts",
@@ -218,9 +223,9 @@ def contact_facts(contacts: list[ContactRecord], customer: Customer, now: dateti
 
 
 def product_fact(p: Product, score: float, *, required: bool = False) -> Fact:
-    name = clean_text(p.name, 200)
-    extra = f" [{clean_text(p.category, 60)}]" if p.category else ""
-    desc = f": {clean_text(p.description, 200)}" if p.description else ""
+    name = _clean_brand_text(p.name, 200)
+    extra = f" [{_clean_brand_text(p.category, 60)}]" if p.category else ""
+    desc = f": {_clean_brand_text(p.description, 200)}" if p.description else ""
     price = _money(p.price, p.currency) if p.price is not None else "no price"
     return Fact(
         id=f"product:{p.sku}",
@@ -232,7 +237,7 @@ def product_fact(p: Product, score: float, *, required: bool = False) -> Fact:
             sku=p.sku,
             product_name=name,
             url=p.url,
-            category=clean_text(p.category, 60) if p.category else None,
+            category=_clean_brand_text(p.category, 60) if p.category else None,
         ),
         source=_src("products", p.id, p.workspace_id),
         score=score,
@@ -276,7 +281,7 @@ def offer_fact(offer: Offer, score: float, *, required: bool = False) -> Fact:
         what = f"{_money(amount, offer.currency)} off"
     else:
         what = "free shipping" if offer.discount_type == "free_shipping" else offer.discount_type
-    parts = [f"Offer {offer.external_id}: {clean_text(offer.title, 200)} ({what})"]
+    parts = [f"Offer {offer.external_id}: {_clean_brand_text(offer.title, 200)} ({what})"]
     if offer.code:
         parts.append(f"code {offer.code}")
     if offer.valid_to:
@@ -286,7 +291,7 @@ def offer_fact(offer: Offer, score: float, *, required: bool = False) -> Fact:
     if offer.eligible_skus:
         parts.append("for skus " + ", ".join(offer.eligible_skus[:6]))
     if offer.description:
-        parts.append(clean_text(offer.description, 200))
+        parts.append(_clean_brand_text(offer.description, 200))
     return Fact(
         id=f"offer:{offer.external_id}",
         kind=FactKind.OFFER,
@@ -316,7 +321,7 @@ def knowledge_fact(k: KnowledgeItem, score: float) -> Fact:
     return Fact(
         id=f"knowledge:{k.external_id}",
         kind=FactKind.KNOWLEDGE,
-        text=f"{k.kind.capitalize()} - {clean_text(k.title, 120)}: {clean_text(k.text, 400)}",
+        text=f"{k.kind.capitalize()} - {_clean_brand_text(k.title, 120)}: {_clean_brand_text(k.text, 400)}",
         values=FactValues(category=k.kind),  # an "event" is what an invitation may announce
         source=_src("knowledge_items", k.id, k.workspace_id),
         score=score,

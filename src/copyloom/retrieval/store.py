@@ -31,6 +31,9 @@ _UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
 # process: they change only when the indexer re-embeds a document, which in this process drops them at once.
 VECTOR_TTL_S = 60.0
 VECTOR_CACHE_MAX = 100_000
+# Nearest-neighbour answers, by the exact query vector, kept as long: every customer of a campaign without a
+# purchase history asks with the brief's vector alone. Every change to a workspace's index drops its answers here.
+QUERY_CACHE_MAX = 2048
 
 
 def collection_name(workspace_id: str, prefix: str = "") -> str:
@@ -112,8 +115,10 @@ class VectorStore:
         self._function = CopyloomEmbeddingFunction(embedder)
         self._collections: dict[str, Any] = {}
         self._vectors: TTLCache[tuple[str, str], npt.NDArray[np.float32]] = TTLCache(VECTOR_TTL_S, VECTOR_CACHE_MAX)
+        self._queries: TTLCache[tuple[str, int, bytes], tuple[Hit, ...]] = TTLCache(VECTOR_TTL_S, QUERY_CACHE_MAX)
 
     def _forget(self, workspace_id: str, ids: Sequence[str] | None = None) -> None:
+        self._queries.invalidate_where(lambda key: key[0] == workspace_id)
         if ids is None:
             self._vectors.invalidate_where(lambda key: key[0] == workspace_id)
         else:
@@ -186,19 +191,23 @@ class VectorStore:
         return out | fetched
 
     def query(self, workspace_id: str, embedding: Sequence[float], n_results: int) -> list[Hit]:
-        """Nearest documents of any kind in the workspace, best first."""
+        """Nearest documents of any kind in the workspace, best first (the same query within VECTOR_TTL_S is
+        answered from memory; callers must not change the hits' metadata)."""
+        vector = np.asarray(embedding, dtype=np.float32)
+        key = (workspace_id, max(1, n_results), vector.tobytes())
+        cached = self._queries.get(key)
+        if cached is not None:
+            return list(cached)
         col = self.collection(workspace_id)
-        res = col.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=max(1, n_results),
-            include=["metadatas", "distances"],
-        )
+        res = col.query(query_embeddings=[vector], n_results=max(1, n_results), include=["metadatas", "distances"])
         ids = res["ids"][0] if res["ids"] else []
         metas = res["metadatas"][0] if res["metadatas"] else [{} for _ in ids]
         dists = res["distances"][0] if res["distances"] else [1.0 for _ in ids]
-        return [
+        hits = tuple(
             Hit(id=i, score=1.0 - float(d), metadata=dict(m or {})) for i, m, d in zip(ids, metas, dists, strict=True)
-        ]
+        )
+        self._queries.put(key, hits)
+        return list(hits)
 
     def drop_workspace(self, workspace_id: str) -> None:
         self._collections.pop(workspace_id, None)

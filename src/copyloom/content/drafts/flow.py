@@ -119,6 +119,7 @@ def prepare(
             token_counter=engine.token_counter,
             now=now,
             personalization={c.value: d.personalization_allowed for c, d in allowed.items()},
+            customer=customer,
         )
         if allowed
         else {}
