@@ -185,6 +185,14 @@ GOOD += [
     ),
     ("category_label_zh", "zh", push("您的Pegasus 40 [running]合脚吗？", "冬季跑步记得做好热身。")),
 ]
+GOOD += [
+    ("friend_is_no_end", "en", push("Bring a friend", "Come along and bring a friend. Friday clinic at our store.")),
+    (
+        "latin_names_in_zh",
+        "zh",
+        sms("【Northwind】好久不见。Pegasus 40 售价 899元，冬季跑步好搭档。回T退订"),
+    ),
+]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
     ("remaining_zh", "zh", sms("【Northwind】仅剩最后2小时！外套8折，输入DONG20。回T退订"), "time_claim_unsupported"),
     (
