@@ -18,11 +18,11 @@ from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
 from copyloom.genai.factory import build_generator
-from copyloom.models import CampaignTarget, Consent, Customer, Draft
+from copyloom.models import CampaignTarget, Draft
 from tests.conftest import auth
+from tests.model_path import check_campaign, check_model_requests, seed_customers
 from tests.modelserver import ModelServer, start_model_server
 
-FIRST_NAMES = ["Pat", "Sam", "Alex", "Robin", "Kim", "Jo", "Dana", "Max"]
 MALFORMED = ["empty_choices", "no_choices", "null_message", "html", "not_json", "bad_arguments", "schema_violation"]
 
 
@@ -57,39 +57,8 @@ def llm(
 
 
 def _seed(factory: sessionmaker[Session], n: int, tag: str) -> list[str]:
-    """``n`` customers with marketing and personalization consent on email and SMS."""
-    ids = []
-    with session_scope(factory) as s:
-        for i in range(n):
-            zh = i % 4 == 3
-            c = Customer(
-                workspace_id="acme",
-                external_id=f"{tag}{i:04d}",
-                name=f"王{i}" if zh else f"{FIRST_NAMES[i % len(FIRST_NAMES)]} Lee",
-                email=f"{tag.lower()}{i}@example.com",
-                phone=f"+1415555{i:04d}",
-                locale="zh-CN" if zh else "en",
-                time_zone="UTC",
-                country="US",
-                attributes={"wave": tag},
-            )
-            s.add(c)
-            s.flush()
-            ids.append(c.external_id)
-            for purpose in ("marketing", "personalization"):
-                for channel in ("email", "sms"):
-                    s.add(
-                        Consent(
-                            workspace_id="acme",
-                            customer_id=c.id,
-                            purpose=purpose,
-                            channel=channel,
-                            status="granted",
-                            recorded_at=c.created_at,
-                            source="test",
-                        )
-                    )
-    return ids
+    """``n`` customers with marketing and personalization consent on email and SMS, each first name its own."""
+    return seed_customers(factory, "acme", n, tag)
 
 
 def _campaign(client: TestClient, key: str, tag: str, **body: Any) -> str:
@@ -152,6 +121,8 @@ def test_campaign_completes_concurrently_over_kept_alive_connections(
         ).one()
     assert per_target[0] >= 1
     assert _no_duplicates(session_factory, campaign_id) == 400
+    # Request by request (the server's log): each a stored call of one target, no customer drafted twice.
+    assert check_model_requests(stats, check_campaign(session_factory, campaign_id)) == 0
     assert stats["max_in_flight"] > 4, stats  # generation is concurrent, not one call at a time
     # Connections are pooled and reused: a handful per event loop, not one per request.
     assert stats["connections_opened"] <= 2 * 40 and stats["connections_opened"] < stats["requests"] / 3, stats
@@ -254,6 +225,7 @@ def test_a_429_storm_slows_a_campaign_down_but_loses_nothing(
     # 429s are retried below the target: the model calls counted per target exclude them.
     assert stats["requests"] - stats["rate_limited"] == progress["model_calls"]
     assert _no_duplicates(session_factory, campaign_id) == 60
+    assert check_model_requests(stats, check_campaign(session_factory, campaign_id)) == 0
 
 
 def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
@@ -278,34 +250,51 @@ def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
 
 
 def test_pause_resume_and_cancel(
-    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+    client: TestClient,
+    keys: dict[Role, str],
+    llm: ModelServer,
+    session_factory: sessionmaker[Session],
+    content_engine: ContentEngine,
 ) -> None:
+    """Each step waits for the state it needs instead of racing the worker: the cancel comes while the campaign is
+    paused, so exactly the customers still pending are cancelled however fast the worker was."""
     llm.configure(latency_ms=300)
-    _seed(session_factory, 60, "P")
+    # Four model requests in flight: a worker holds a few customers at a time, most stay pending for a while.
+    content_engine.settings = content_engine.settings.model_copy(update={"model_concurrency": 4})
+    _seed(session_factory, 120, "P")
     key = keys[Role.MARKETER]
     campaign_id = _campaign(client, key, "P")
-    r = client.post(f"/v1/campaigns/{campaign_id}/pause", headers=auth(key))
-    assert r.status_code == 200 and r.json()["status"] == "paused"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # customers already being drafted finish; nothing new starts
-        progress = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
-        if progress["leased"] == 0:
-            break
-        time.sleep(0.2)
-    paused = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
-    assert paused["leased"] == 0 and paused["pending"] > 0, paused
+
+    def progress() -> dict[str, Any]:
+        return dict(client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"])
+
+    def pause() -> dict[str, Any]:
+        r = client.post(f"/v1/campaigns/{campaign_id}/pause", headers=auth(key))
+        assert r.status_code == 200 and r.json()["status"] == "paused", r.text
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # customers already being drafted finish; nothing new starts
+            now = progress()
+            if now["leased"] == 0:
+                return now
+            time.sleep(0.2)
+        raise AssertionError(f"leases still held after the pause: {progress()}")
+
+    paused = pause()
+    assert paused["pending"] > 0, paused
     time.sleep(1.0)
-    assert client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]["done"] == paused["done"]
+    assert progress()["done"] == paused["done"]
 
     assert client.post(f"/v1/campaigns/{campaign_id}/resume", headers=auth(key)).json()["status"] == "running"
+    deadline = time.monotonic() + 120
+    while progress()["done"] == paused["done"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert progress()["done"] > paused["done"], "nothing was drafted after the resume"
+
+    paused = pause()
+    assert paused["pending"] > 0, paused
     r = client.post(f"/v1/campaigns/{campaign_id}/cancel", headers=auth(key))
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
-    body = _wait(client, key, campaign_id)
-    progress = body["progress"]
-    assert progress["cancelled"] > 0 and progress["pending"] == 0
-    deadline = time.monotonic() + 60
-    while progress["leased"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-        progress = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
-    assert progress["leased"] == 0 and progress["done"] + progress["cancelled"] == 120, progress
+    final = _wait(client, key, campaign_id)["progress"]
+    assert final["cancelled"] == paused["pending"] and final["pending"] == 0 and final["leased"] == 0, final
+    assert final["done"] == paused["done"] and final["done"] + final["cancelled"] == 240, final
     assert client.post(f"/v1/campaigns/{campaign_id}/resume", headers=auth(key)).status_code == 409

@@ -6,6 +6,7 @@ Built once per bundle (cached by identity) because every check of one draft read
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -315,17 +316,21 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 _CACHE: OrderedDict[int, tuple[FactsBundle, FactsIndex]] = OrderedDict()
 _CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()  # checks run in worker threads: an OrderedDict's reorder and evict are not atomic
 
 
 def facts_index(bundle: FactsBundle) -> FactsIndex:
     """The index of ``bundle``; the cache holds the bundle itself so an id is never reused while cached."""
     key = id(bundle)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is bundle:
-        _CACHE.move_to_end(key)
-        return hit[1]
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is bundle:
+            _CACHE.move_to_end(key)
+            return hit[1]
     index = _build(bundle)
-    _CACHE[key] = (bundle, index)
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = (bundle, index)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return index

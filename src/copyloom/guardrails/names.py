@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from copyloom.contracts.words import word_frequency
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.segment import word_frequency
 from copyloom.guardrails.types import Evidence
 
 _GREETING = re.compile(

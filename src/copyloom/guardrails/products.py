@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from copyloom.contracts.text import CJK_RE, levenshtein
-from copyloom.guardrails.segment import is_boundary
+from copyloom.contracts.words import is_boundary
 
 _TOKEN = re.compile(r"[A-Za-z]+|\d+|[\u3400-\u9fff]+")
 _GAP = re.compile(r"[\s-]*")  # what may separate the words of a near miss

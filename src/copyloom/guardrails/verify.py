@@ -17,13 +17,13 @@ from itertools import combinations, pairwise
 
 from copyloom.contracts.facts import FactKind
 from copyloom.contracts.text import CJK_RE
+from copyloom.contracts.words import sentence_of
 from copyloom.guardrails.claim_patterns import BENEFIT_LABELS, STACK_ALLOWED, STACK_REFUSED
 from copyloom.guardrails.claims import Claim, extract_claims, possessive_before
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.extract import DateMention, find_dates, mention_dates
 from copyloom.guardrails.facts_index import FactsIndex, OfferRef, ProductRef, content_words, stem
 from copyloom.guardrails.products import Mention
-from copyloom.guardrails.segment import sentence_of
 from copyloom.guardrails.types import Evidence
 
 _CENT = Decimal("0.01")
