@@ -14,6 +14,7 @@ import argparse
 import csv
 import dataclasses
 import gzip
+import os
 import random
 import statistics
 import sys
@@ -35,7 +36,9 @@ from copyloom.guardrails.gate import GateInput, evaluate_gate
 from copyloom.guardrails.products import _close, product_mentions
 
 BUDGET_MS = 3.0
-ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+# The shared data folder: COPYLOOM_SHARED_DATA, else ../shared/data beside the repository.
+SHARED_DATA = Path(os.environ.get("COPYLOOM_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
 
 
 def _real_products() -> dict[str, tuple[str, Decimal]]:

@@ -84,6 +84,7 @@ def en_facts() -> list[Fact]:
         _offer("WINTER20", "20", DEC31, eligible_categories=("Jackets", "Socks")),
         _offer("GOLD25", "25", datetime(2025, 12, 21, 23, 59, tzinfo=UTC), eligibility={"tier": ("gold",)}),
         fact("knowledge:warranty", FactKind.KNOWLEDGE, "Policy - Warranty: jackets carry a 2-year warranty.", None),
+        fact("knowledge:clinic", FactKind.KNOWLEDGE, "Event - Trail clinic: every Friday at 10:00 in Portland.", None),
     ]
 
 
@@ -98,6 +99,7 @@ def zh_facts() -> list[Fact]:
             "c2",
             product_name="PEG40",
             sku="PEG40",
+            category="running",
             price=Decimal("899.00"),
             currency="CNY",
             date=datetime(2025, 11, 18, tzinfo=UTC),
@@ -173,6 +175,23 @@ GOOD += [
 ]
 GOOD += [
     ("limited_time_zh", "zh", push("外套限时8折", "输入DONG20，峰顶羽绒服享8折，12月31日截止。")),
+]
+GOOD += [
+    # a weekday the brand's facts name (a recurring event) is not an offer's end, whatever code the draft uses
+    (
+        "recurring_weekday",
+        "en",
+        push("Trail clinic", "Our clinic runs every Friday at 10:00. 20% off jackets with WINTER20."),
+    ),
+    ("category_label_zh", "zh", push("您的Pegasus 40 [running]合脚吗？", "冬季跑步记得做好热身。")),
+]
+GOOD += [
+    ("friend_is_no_end", "en", push("Bring a friend", "Come along and bring a friend. Friday clinic at our store.")),
+    (
+        "latin_names_in_zh",
+        "zh",
+        sms("【Northwind】好久不见。Pegasus 40 售价 899元，冬季跑步好搭档。回T退订"),
+    ),
 ]
 BAD: list[tuple[str, str, dict[str, str], str]] = [
     ("remaining_zh", "zh", sms("【Northwind】仅剩最后2小时！外套8折，输入DONG20。回T退订"), "time_claim_unsupported"),

@@ -44,11 +44,6 @@ def generate_all(server: ModelServer, cases: list[Case]) -> list[GenerationResul
     return with_generator(server.base_url, work)
 
 
-@pytest.mark.xfail(
-    reason="known open guardrail false positives after the claims rewrite (issue 12): correct weekdays read as "
-    "weekday_mismatch, Latin words in zh copy as foreign_script; see the session note",
-    strict=False,
-)
 def test_copy_is_valid_first_time_and_passes_every_guardrail(
     server: ModelServer, session_factory: sessionmaker[Session], demo_workspace: str, tmp_path: Path
 ) -> None:

@@ -120,13 +120,13 @@ WEEKDAY_CLAIM = re.compile(
 )
 # Words that make a date or weekday the end of something ("ends Friday", "12月31日截止"), or its start.
 END_BEFORE = re.compile(
-    r"(?:ends?|ending|until|till|til|through|thru|to|by|before|expires?|expiring|runs? (?:through|until|to)|valid (?:until|through|to)"
+    r"(?<![A-Za-z])(?:ends?|ending|until|till|til|through|thru|to|by|before|expires?|expiring|runs? (?:through|until|to)|valid (?:until|through|to)"
     r"|last day(?: is)?|deadline|截止(?:到|至|日期)?|至|到|截至)\W{0,3}(?:on\s+|this\s+|next\s+|本|下)?\s*$",
     _I,
 )
 END_AFTER = re.compile(r"^\s*(?:前|之前|截止|为止|结束|到期|止|last day)", _I)
 START_BEFORE = re.compile(
-    r"(?:starts?|starting|from|begins?|beginning|opens?|起|从|自)\W{0,3}(?:on\s+|this\s+)?\s*$", _I
+    r"(?<![A-Za-z])(?:starts?|starting|from|begins?|beginning|opens?|起|从|自)\W{0,3}(?:on\s+|this\s+)?\s*$", _I
 )
 
 # Chinese discount words: 八五折 = 85% of the price (15% off), 五折 / 对折 / 半价 = half price.

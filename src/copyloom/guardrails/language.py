@@ -193,11 +193,15 @@ def script_flags(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> l
     brand = ctx.bundle.brand
     own = (brand.name, brand.sender_identity or "", ctx.bundle.customer.first_name or "")
     brand_words = {w.lower() for n in own for w in re.findall(r"\w+", n)}
+    # a catalogue category as the facts write it ("[tents]") is the catalogue's label, like a sku
+    categories = {
+        w for refs in idx.products.values() for r in refs for w in re.findall(r"[a-z]+", (r.category or "").lower())
+    }
     out: list[Evidence] = []
     if zh:
         for m in _LATIN_WORD.finditer(text):
             word = m.group(0).lower()
-            if word in ZH_LATIN_OK or word in brand_words or m.group(0).upper() in idx.codes:
+            if word in ZH_LATIN_OK or word in brand_words or m.group(0).upper() in idx.codes or word in categories:
                 continue  # an offer's code ("输入BAOYOU") or a sku is written as the brand wrote it
             if _covered(m.start(), m.end(), keep):
                 continue

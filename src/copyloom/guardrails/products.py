@@ -335,6 +335,11 @@ def _cjk_insertion(text: str, start: int, compact: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=65536)
+def _name_tokens(name: str) -> tuple[str, ...]:
+    return tuple(t.lower() for t in _TOKEN.findall(name))
+
+
 def _latin_insertions(
     layers: list[_Layer],
     text: str,
@@ -348,7 +353,7 @@ def _latin_insertions(
     for i, (token, _, _) in enumerate(tokens):
         candidates = sorted({e for layer in layers for e in layer.by_first_token.get(token, ())}, key=lambda e: e.rank)
         for e in candidates:
-            want = tuple(t.lower() for t in _TOKEN.findall(e.name))
+            want = _name_tokens(e.name)
             k = len(want)
             window = tokens[i : i + k + 1]
             if k < 2 or len(window) < k + 1 or window[-1][0] != want[-1]:

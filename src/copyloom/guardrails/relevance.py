@@ -9,6 +9,7 @@ from copyloom.contracts.text import cjk_ratio, copy_fields, is_chinese_locale
 from copyloom.contracts.variants import Variant
 from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
+from copyloom.guardrails.extract import find_urls
 from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.language import other_latin_language, script_flags, traditional_spans
 from copyloom.guardrails.names import wrong_names
@@ -46,7 +47,7 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
     text = "\n".join(fields.values())
     idx = facts_index(ctx.bundle)
     parts: list[CheckResult] = []
-    ratio = cjk_ratio(text)
+    ratio = cjk_ratio(_prose(ctx, text))
     locale = ctx.bundle.customer.locale or ctx.bundle.locale
     if (is_chinese_locale(locale) and ratio < ZH_MIN_RATIO) or (not is_chinese_locale(locale) and ratio > EN_MAX_RATIO):
         parts.append(
@@ -106,6 +107,23 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
             )
         )
     return worst(NAME, parts) if parts else passed(NAME, "Serves the brief in the customer's language.")
+
+
+def _prose(ctx: CheckContext, text: str) -> str:
+    """The text without what keeps its own script whatever the language: product names, codes, prices, links, the
+    brand's name ("The 户外保温茶杯 is $29.00" is English; "Featherlite Sleeping Pad 使用优惠码 TRAIL20" is Chinese)."""
+    spans = [
+        (m.start, m.end) for m in product_mentions(text, ctx.catalogue, tuple(facts_index(ctx.bundle).product_names))
+    ]
+    spans += [(c.start, c.end) for c in extract_claims(text) if c.kind in ("code", "price")]
+    spans += [(u.start, u.end) for u in find_urls(text)]
+    for name in (ctx.bundle.brand.name, ctx.bundle.brand.sender_identity or ""):
+        spans += [m.span() for m in re.finditer(re.escape(name), text)] if name.strip() else []
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    prose = "".join(chars)
+    return prose if prose.strip() else text
 
 
 def _script(ctx: CheckContext, fields: dict[str, str], locale: str) -> list[CheckResult]:

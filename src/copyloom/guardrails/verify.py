@@ -395,10 +395,14 @@ def _benefit(idx: FactsIndex, field: str, text: str, claim: Claim) -> list[Evide
     return []
 
 
-def _tier(idx: FactsIndex, field: str, claim: Claim) -> list[Evidence]:
+def _tier(idx: FactsIndex, field: str, text: str, claim: Claim) -> list[Evidence]:
     have = {k for k, _ in idx.tiers}
     if claim.label in have:
         return []
+    lo, hi = sentence_of(text, claim.start)
+    said = " ".join(text[lo:hi].split()).lower()
+    if len(said) >= 15 and said in idx.brand_text:
+        return []  # the brand's own words about its programme ("Gold tier starts at 1,000 points a year")
     if have:
         return [
             _ev(field, claim, "tier_mismatch", f"the customer's tier is {', '.join(sorted(have))}", idx.tiers[0][1])
@@ -484,7 +488,11 @@ def _weekday(
                 f"no purchase or event of the customer's on a {_WEEKDAY_NAMES[day]} in the past two weeks",
             )
         ]
-    bound = _bound_offers(text, claim, claims, idx, variant_offers)
+    if claim.qualifier == "" and (
+        _WEEKDAY_NAMES[day].lower() in idx.brand_text or claim.text.lower() in idx.brand_text
+    ):
+        return []  # a day the brand's facts name ("every Saturday at 10:00", "每周六")
+    bound = _bound_offers(text, claim, claims, idx, variant_offers if claim.qualifier == "end" else ())
     if bound and claim.qualifier in ("end", ""):
         ends = _offer_ends(idx, bound)
         horizon = {send_day + timedelta(days=n) for n in range(_WEEKDAY_HORIZON)}
@@ -681,7 +689,7 @@ def verify_claims(
         elif claim.kind == "benefit":
             out += _benefit(idx, field, text, claim)
         elif claim.kind == "tier":
-            out += _tier(idx, field, claim)
+            out += _tier(idx, field, text, claim)
         elif claim.kind == "weekday":
             out += _weekday(idx, ctx, field, text, claim, claims, variant_offers)
         elif claim.kind == "end_date":
