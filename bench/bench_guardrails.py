@@ -28,11 +28,11 @@ from evals.run_guardrails import load_cases
 
 from copyloom.contracts.facts import Fact, FactKind, FactSource, FactValues
 from copyloom.contracts.variants import Variant
+from copyloom.contracts.words import sentences, words
 from copyloom.guardrails import CHECKS, CheckContext, Verdict, run_checks
 from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.gate import GateInput, evaluate_gate
 from copyloom.guardrails.products import _close, product_mentions
-from copyloom.guardrails.segment import sentences, words
 
 BUDGET_MS = 3.0
 ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail" / "online_retail.csv.gz"

@@ -129,13 +129,17 @@ def eval_drafts(repeats: int = 20, name: str = "drafts.jsonl") -> dict[str, Any]
 
 
 CLAIMS_BUNDLES, CLAIMS_SET = "claims_bundles.json", "claims_set.jsonl"
+# Claims sets by name: (drafts, bundles). ``claims2`` is a second brand (a tea house, GBP and CNY, structured offer
+# scopes and eligibility), written from its facts alone before the checks were changed for it.
+CLAIMS_SETS = {"claims": (CLAIMS_SET, CLAIMS_BUNDLES), "claims2": ("claims2_set.jsonl", "claims2_bundles.json")}
 
 
-def load_claims() -> tuple[list[dict[str, Any]], dict[str, FactsBundle], dict[str, Any]]:
-    """The independent claims set (written from the facts alone, before the checks were rewritten): its rows,
+def load_claims(name: str = "claims") -> tuple[list[dict[str, Any]], dict[str, FactsBundle], dict[str, Any]]:
+    """An independent claims set (written from the facts alone, before the checks were rewritten): its rows,
     its bundles by name and its context."""
-    context, bundles = _load_bundles(CLAIMS_BUNDLES)
-    text = (HERE / CLAIMS_SET).read_text(encoding="utf-8")
+    drafts, bundles_file = CLAIMS_SETS[name]
+    context, bundles = _load_bundles(bundles_file)
+    text = (HERE / drafts).read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()], bundles, context
 
 
@@ -152,8 +156,8 @@ class ClaimsRun:
     evidence: str
 
 
-def eval_claims() -> list[ClaimsRun]:
-    rows, bundles, context = load_claims()
+def eval_claims(name: str = "claims") -> list[ClaimsRun]:
+    rows, bundles, context = load_claims(name)
     runs = []
     for row in rows:
         bundle = bundles[row["bundle"]]
@@ -299,14 +303,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="claims set: one line per draft with the evidence")
     parser.add_argument(
         "--set",
-        choices=("default", "claims"),
+        choices=("default", *CLAIMS_SETS),
         default="default",
-        help="claims: only the independent claims set (claims_set.jsonl), per class",
+        help="claims / claims2: only that independent claims set (claims_set.jsonl, claims2_set.jsonl), per class",
     )
     args = parser.parse_args(argv)
-    if args.set == "claims":
-        runs = eval_claims()
-        _say(f"claims set: {len(runs)} drafts, per class (blocked / flagged only / passed by the whole suite)")
+    if args.set in CLAIMS_SETS:
+        runs = eval_claims(args.set)
+        _say(f"{args.set} set: {len(runs)} drafts, per class (blocked / flagged only / passed by the whole suite)")
         _claims_report(runs, args.verbose)
         return 0
     d = eval_drafts(args.repeats)

@@ -250,36 +250,51 @@ def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
 
 
 def test_pause_resume_and_cancel(
-    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+    client: TestClient,
+    keys: dict[Role, str],
+    llm: ModelServer,
+    session_factory: sessionmaker[Session],
+    content_engine: ContentEngine,
 ) -> None:
+    """Each step waits for the state it needs instead of racing the worker: the cancel comes while the campaign is
+    paused, so exactly the customers still pending are cancelled however fast the worker was."""
     llm.configure(latency_ms=300)
-    # More customers than the two runner threads can lease (a chunk each) before the pause and again between
-    # resume and cancel: some are still pending when the cancel comes.
+    # Four model requests in flight: a worker holds a few customers at a time, most stay pending for a while.
+    content_engine.settings = content_engine.settings.model_copy(update={"model_concurrency": 4})
     _seed(session_factory, 120, "P")
     key = keys[Role.MARKETER]
     campaign_id = _campaign(client, key, "P")
-    r = client.post(f"/v1/campaigns/{campaign_id}/pause", headers=auth(key))
-    assert r.status_code == 200 and r.json()["status"] == "paused"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # customers already being drafted finish; nothing new starts
-        progress = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
-        if progress["leased"] == 0:
-            break
-        time.sleep(0.2)
-    paused = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
-    assert paused["leased"] == 0 and paused["pending"] > 0, paused
+
+    def progress() -> dict[str, Any]:
+        return dict(client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"])
+
+    def pause() -> dict[str, Any]:
+        r = client.post(f"/v1/campaigns/{campaign_id}/pause", headers=auth(key))
+        assert r.status_code == 200 and r.json()["status"] == "paused", r.text
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # customers already being drafted finish; nothing new starts
+            now = progress()
+            if now["leased"] == 0:
+                return now
+            time.sleep(0.2)
+        raise AssertionError(f"leases still held after the pause: {progress()}")
+
+    paused = pause()
+    assert paused["pending"] > 0, paused
     time.sleep(1.0)
-    assert client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]["done"] == paused["done"]
+    assert progress()["done"] == paused["done"]
 
     assert client.post(f"/v1/campaigns/{campaign_id}/resume", headers=auth(key)).json()["status"] == "running"
+    deadline = time.monotonic() + 120
+    while progress()["done"] == paused["done"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert progress()["done"] > paused["done"], "nothing was drafted after the resume"
+
+    paused = pause()
+    assert paused["pending"] > 0, paused
     r = client.post(f"/v1/campaigns/{campaign_id}/cancel", headers=auth(key))
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
-    body = _wait(client, key, campaign_id)
-    progress = body["progress"]
-    assert progress["cancelled"] > 0 and progress["pending"] == 0
-    deadline = time.monotonic() + 60
-    while progress["leased"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-        progress = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"]
-    assert progress["leased"] == 0 and progress["done"] + progress["cancelled"] == 240, progress
+    final = _wait(client, key, campaign_id)["progress"]
+    assert final["cancelled"] == paused["pending"] and final["pending"] == 0 and final["leased"] == 0, final
+    assert final["done"] == paused["done"] and final["done"] + final["cancelled"] == 240, final
     assert client.post(f"/v1/campaigns/{campaign_id}/resume", headers=auth(key)).status_code == 409

@@ -9,7 +9,9 @@ import pytest
 from copyloom.config import Settings
 from copyloom.contracts.brand import BrandKitSpec
 from copyloom.contracts.enums import Channel, Goal
+from copyloom.contracts.facts import FactsBundle
 from copyloom.domain.brief import Brief
+from copyloom.errors import InvalidInput
 from copyloom.genai import OfflineGenerator, build_generator
 from copyloom.genai.types import GenerationRequest, GenerationResult, RefineOperation, RefineRequest
 from tests.genai.bundles import make_bundle, make_facts, make_request
@@ -96,14 +98,17 @@ def test_exclamation_and_emoji_policy() -> None:
     assert not any("👋" in v.content.text_fields()["title"] for v in feedback)
 
 
-def test_shorten_feedback_makes_the_message_shorter() -> None:
-    plain = generate(make_request(Channel.SMS, 1)).variants[0].content.text_fields()["text"]
-    short = (
-        generate(make_request(Channel.SMS, 1, feedback=["SMS is 2 segments: too long, shorten it"]))
-        .variants[0]
-        .content.text_fields()["text"]
-    )
-    assert len(short) < len(plain)
+def test_shorten_feedback_makes_the_message_shorter_but_never_empty_of_facts() -> None:
+    bundle = _gsm_bundle()  # two segments hold more than the shortest message with a fact
+    feedback = ["SMS is 2 segments: too long, shorten it"]
+    plain = generate(make_request(Channel.SMS, 1, bundle=bundle)).variants[0]
+    short = generate(make_request(Channel.SMS, 1, bundle=bundle, feedback=feedback)).variants[0]
+    assert len(short.content.text_fields()["text"]) < len(plain.content.text_fields()["text"])
+    assert short.fact_ids
+    # already the shortest message that quotes a fact (UCS-2, one fact): shortening keeps the fact
+    minimal = generate(make_request(Channel.SMS, 1)).variants[0]
+    again = generate(make_request(Channel.SMS, 1, feedback=feedback)).variants[0]
+    assert again.fact_ids == minimal.fact_ids != []
 
 
 def test_feedback_naming_a_fact_leaves_it_out_and_quoted_phrases_are_avoided() -> None:
@@ -121,21 +126,37 @@ def test_banned_phrases_of_the_brand_are_never_written() -> None:
         assert "we miss you" not in title and "ready for the next trip" not in title
 
 
-def _parent(channel: Channel = Channel.EMAIL) -> RefineRequest:
-    parent = generate(make_request(channel, 1)).variants[0]
+def _gsm_bundle() -> FactsBundle:
+    """The usual facts less the one with "°", which makes any SMS that quotes it UCS-2 (70 characters a segment)."""
+    return make_bundle(facts=[f for f in make_facts() if "°" not in f.text + (f.values.product_name or "")])
+
+
+def _parent(channel: Channel = Channel.EMAIL, bundle: FactsBundle | None = None) -> RefineRequest:
+    bundle = bundle or make_bundle()
+    parent = generate(make_request(channel, 1, bundle=bundle)).variants[0]
     return RefineRequest(
-        bundle=make_bundle(), brief=Brief(goal=Goal.WIN_BACK), parent=parent, operation=RefineOperation.SHORTEN
+        bundle=bundle, brief=Brief(goal=Goal.WIN_BACK), parent=parent, operation=RefineOperation.SHORTEN
     )
 
 
 @pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.SMS, Channel.PUSH])
 def test_refine_shorten_is_shorter_and_keeps_only_parent_facts(channel: Channel) -> None:
-    req = _parent(channel)
+    req = _parent(channel, _gsm_bundle())
     out = asyncio.run(gen.refine(req)).variants[0]
     size = lambda v: sum(len(t) for t in v.content.text_fields().values())  # noqa: E731
     assert size(out) < size(req.parent)
-    assert set(out.fact_ids) <= set(req.parent.fact_ids)
+    assert out.fact_ids and set(out.fact_ids) <= set(req.parent.fact_ids)
     assert problems(out, req.bundle, channel, "en") == []
+
+
+def test_refine_shorten_of_a_one_sentence_sms_is_refused_not_emptied() -> None:
+    """Shorter than its one fact sentence (an offer on a product) is a message without it: 422, not "We miss you.
+    Reply STOP to opt out"."""
+    req = _parent(Channel.SMS)
+    assert req.parent.content.text_fields()["text"].count(". ") == 1
+    with pytest.raises(InvalidInput) as err:
+        asyncio.run(gen.refine(req))
+    assert err.value.code == "not_supported_offline"
 
 
 def test_refine_rephrase_writes_another_angle() -> None:

@@ -131,3 +131,16 @@ def test_claims_runner_reports_every_draft_and_class(capsys: pytest.CaptureFixtu
     assert all(f"\n{cls} " in out for cls in {r["class"] for r in rows})
     for scope in ("all", "en", "zh"):
         assert any(line.startswith(f"totals {scope}: bad blocked ") for line in out.splitlines()), scope
+
+
+def test_second_claims_set_rows_validate_and_cover_every_class() -> None:
+    rows, bundles, _ = load_claims("claims2")
+    assert len({r["id"] for r in rows}) == len(rows) >= 80
+    for row in rows:
+        bundle = bundles[row["bundle"]]
+        Variant.model_validate({"angle": row["id"], "fact_ids": row["fact_ids"], "content": row["content"]})
+        assert set(row["fact_ids"]) <= bundle.ids(), (row["id"], set(row["fact_ids"]) - bundle.ids())
+        assert (row["expect"] is None) == (row["label"] == "good"), row["id"]
+    assert {r["class"] for r in rows if r["label"] == "bad"} >= _BAD_CLASSES
+    assert sum(bundles[r["bundle"]].locale.startswith("zh") for r in rows) >= 0.4 * len(rows)
+    assert [r.id for r in eval_claims("claims2")] == [r["id"] for r in rows]

@@ -70,6 +70,38 @@ def reference_find_products(text: str, names: tuple[str, ...], extra: tuple[str,
                     found.append((hit.start(), hit.start() + length, cand, name, False))
                     covered.append((hit.start(), hit.start() + length))
                     break
+            else:  # one to four Chinese characters inserted into a Chinese name
+                a = hit.start()
+                for end in range(a + len(compact) + 1, a + len(compact) + 5):
+                    piece = text[a:end]
+                    ins = [
+                        piece[p : len(piece) - len(compact) + p]
+                        for p in range(2, len(compact) - 1)
+                        if piece[:p] == compact[:p] and piece[len(piece) - len(compact) + p :] == compact[p:]
+                    ]
+                    ok = [x for x in ins if all(CJK_RE.match(c) and c not in "的和与及或、，," for c in x)]
+                    if len(compact) >= 4 and all(CJK_RE.match(c) for c in compact) and ok and len(piece) == end - a:
+                        if free(a, end):
+                            found.append((a, end, piece, name, False))
+                            covered.append((a, end))
+                        break
+    # one word inserted into a Latin name, its other words as written
+    for i in range(len(tokens)):
+        for name in ordered:
+            want = tuple(t.lower() for t in _TOKEN.findall(name))
+            k = len(want)
+            if CJK_RE.search(name) or not want or k < 2 or tokens[i][0] != want[0] or i + k + 1 > len(tokens):
+                continue
+            window = tokens[i : i + k + 1]
+            gaps_ok = all(re.fullmatch(r"[\s-]*", text[window[j][2] : window[j + 1][1]]) for j in range(k))
+            for skip in range(1, k):
+                rest = [w[0] for j, w in enumerate(window) if j != skip]
+                if gaps_ok and window[skip][0].isalpha() and tuple(rest) == want:
+                    start, end = window[0][1], window[-1][2]
+                    if free(start, end):
+                        found.append((start, end, text[start:end], name, False))
+                        covered.append((start, end))
+                    break
     return found
 
 

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from copyloom.retrieval import store as store_module
 from copyloom.retrieval.store import VectorStore
 
 
@@ -56,10 +55,10 @@ def test_reindexing_or_deleting_in_this_process_drops_the_kept_vector(vector_sto
     assert set(got) == {"a"} and np.allclose(got["a"], [0, 0, 1.0])
 
 
-def test_kept_vectors_expire(vector_store: VectorStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kept_vectors_expire(vector_store: VectorStore) -> None:
     vector_store.upsert("acme", ["a"], [[1.0, 0, 0]], ["doc a"], [{"kind": "knowledge"}])
     vector_store.get_embeddings("acme", ["a"])
     calls = _counting(vector_store, "acme")
-    monkeypatch.setattr(store_module, "VECTOR_TTL_S", 0.0)  # another process may have re-indexed it meanwhile
+    vector_store._vectors.ttl_s = 0.0  # another process may have re-indexed it meanwhile
     vector_store.get_embeddings("acme", ["a"])
     assert calls == [["a"]]

@@ -4,11 +4,8 @@ customers' identifiers)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
 from copyloom.contracts.brand import BrandKitSpec
+from copyloom.contracts.cache import TTLCache
 from copyloom.contracts.tokens import TokenCounter
 from copyloom.domain.brand import load_brand_spec
 from copyloom.domain.campaigns import CampaignTerms, load_campaign_terms
@@ -25,8 +23,6 @@ from copyloom.guardrails.identifiers import IdentifierIndex
 from copyloom.models import Customer, Product
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.store import VectorStore
-
-V = TypeVar("V")
 
 LOOKUP_TTL_S = 60.0
 CACHE_MAX_KEYS = 4096
@@ -52,34 +48,16 @@ class ContentEngine:
     embedder: Embedder
     generator: Generator
     token_counter: TokenCounter
-    _lookups: dict[str, tuple[float, WorkspaceLookups]] = field(default_factory=dict)
-    _brands: dict[str, tuple[float, BrandKitSpec]] = field(default_factory=dict)
-    _campaigns: dict[str, tuple[float, CampaignTerms]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _cached(self, cache: dict[str, tuple[float, V]], key: str, build: Callable[[], V | None]) -> V | None:
-        """``build()`` at most once per LOOKUP_TTL_S per key; a None (not found) is not remembered."""
-        now = time.monotonic()
-        with self._lock:
-            hit = cache.get(key)
-            if hit is not None and now - hit[0] < LOOKUP_TTL_S:
-                return hit[1]
-        value = build()
-        if value is None:
-            return None
-        with self._lock:
-            if len(cache) >= CACHE_MAX_KEYS:  # a long-running process meets many campaigns: keep the live ones
-                for stale in [k for k, (at, _) in cache.items() if now - at >= LOOKUP_TTL_S]:
-                    del cache[stale]
-            cache[key] = (now, value)
-        return value
+    _lookups: TTLCache[str, WorkspaceLookups] = field(default_factory=lambda: TTLCache(LOOKUP_TTL_S, CACHE_MAX_KEYS))
+    _brands: TTLCache[str, BrandKitSpec] = field(default_factory=lambda: TTLCache(LOOKUP_TTL_S, CACHE_MAX_KEYS))
+    # A long-running process meets many campaigns: the cache keeps the live ones.
+    _campaigns: TTLCache[str, CampaignTerms] = field(default_factory=lambda: TTLCache(LOOKUP_TTL_S, CACHE_MAX_KEYS))
 
     def invalidate(self, workspace_id: str) -> None:
         """Forget the cached brand kit and lookups (after a write in this process; other processes catch up
         within LOOKUP_TTL_S)."""
-        with self._lock:
-            self._brands.pop(workspace_id, None)
-            self._lookups.pop(workspace_id, None)
+        self._brands.invalidate(workspace_id)
+        self._lookups.invalidate(workspace_id)
 
     def brand(self, db: Session | Connection, workspace_id: str) -> BrandKitSpec:
         """The brand kit, at most a minute old: one row, read on every draft and decision."""
@@ -90,7 +68,7 @@ class ContentEngine:
             with Session(bind=db) as session:
                 return load_brand_spec(session, workspace_id)
 
-        brand = self._cached(self._brands, workspace_id, load)
+        brand = self._brands.get_or_build(workspace_id, load)
         assert brand is not None  # load_brand_spec always answers (a bare kit when none was uploaded)
         return brand
 
@@ -98,12 +76,12 @@ class ContentEngine:
         """A campaign's fixed terms, read once per minute at most: every decision names its campaign. An unknown
         id is not remembered (the campaign may be created a moment later)."""
 
-        return self._cached(self._campaigns, campaign_id, lambda: load_campaign_terms(conn, campaign_id))
+        return self._campaigns.get_or_build(campaign_id, lambda: load_campaign_terms(conn, campaign_id))
 
     def lookups(self, session: Session, workspace_id: str) -> WorkspaceLookups:
         """Catalogue names and every customer's identifiers, at most a minute old: what the checks of a draft need
         (decisions do not, so they never pay for building this)."""
-        lookups = self._cached(self._lookups, workspace_id, lambda: _build_lookups(session, workspace_id))
+        lookups = self._lookups.get_or_build(workspace_id, lambda: _build_lookups(session, workspace_id))
         assert lookups is not None
         return lookups
 

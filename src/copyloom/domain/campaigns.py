@@ -5,8 +5,6 @@ by their results), so it sits below all of them."""
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.cache import TTLCache
 from copyloom.models import Campaign, ContactRecord, Draft, Outcome
 
 
@@ -49,24 +48,16 @@ def load_campaign_terms(conn: Connection, campaign_id: str) -> CampaignTerms | N
     )
 
 
-_CACHE: dict[tuple[str, str], tuple[float, dict[int, tuple[int, int]]]] = {}
-_CACHE_LOCK = threading.Lock()
 CACHE_TTL_S = 5.0
+_STATS: TTLCache[tuple[str, str], dict[int, tuple[int, int]]] = TTLCache(CACHE_TTL_S)
 
 
 def cached_variant_stats(db: Session | Connection, campaign_id: str, channel: str) -> dict[int, tuple[int, int]]:
     """``variant_stats`` at most a few seconds old: Thompson sampling needs trends, not the last send, and the
     decision hot path cannot afford two aggregate queries per call."""
-    key = (campaign_id, channel)
-    now = time.monotonic()
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None and now - hit[0] < CACHE_TTL_S:
-            return hit[1]
-    value = variant_stats(db, campaign_id, channel)
-    with _CACHE_LOCK:
-        _CACHE[key] = (now, value)
-    return value
+    stats = _STATS.get_or_build((campaign_id, channel), lambda: variant_stats(db, campaign_id, channel))
+    assert stats is not None  # variant_stats always answers (empty when nothing was sent)
+    return stats
 
 
 def variant_stats(

@@ -49,9 +49,13 @@ def _limits(session: Session, workspace_id: str, settings: Settings) -> tuple[in
     return tokens, (Decimal(str(cost)) if cost is not None else None)
 
 
-def budget_status(session: Session, workspace_id: str, settings: Settings, now: datetime) -> BudgetStatus:
+def _day_start(now: datetime) -> datetime:
     now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def budget_status(session: Session, workspace_id: str, settings: Settings, now: datetime) -> BudgetStatus:
+    day_start = _day_start(now)
     tokens, cost = session.execute(
         select(
             func.coalesce(func.sum(UsageRecord.total_tokens), 0),
@@ -67,7 +71,13 @@ def budget_status(session: Session, workspace_id: str, settings: Settings, now: 
 
 
 def check_budget(session: Session, workspace_id: str, settings: Settings, now: datetime) -> BudgetStatus:
-    """Raise ``RateLimited(code="budget_exhausted")`` when today's budget is spent; else the status."""
+    """Raise ``RateLimited(code="budget_exhausted")`` when today's budget is spent; else the status.
+
+    With no limit at all (the default) the ledger is not summed (the status then says 0 used): the sum grows with
+    the day's usage rows and ran once per drafted customer of a campaign."""
+    token_limit, cost_limit = _limits(session, workspace_id, settings)
+    if token_limit is None and cost_limit is None:
+        return BudgetStatus(_day_start(now), 0, Decimal("0"), None, None)
     status = budget_status(session, workspace_id, settings, now)
     if status.exhausted:
         raise RateLimited(
@@ -93,8 +103,10 @@ def record_usage(
     channel: str | None = None,
     draft_id: str | None = None,
     now: datetime | None = None,
+    flush: bool = True,
 ) -> UsageRecord:
-    """Add one ledger row for ``result`` (flushed, not committed: the caller owns the transaction)."""
+    """Add one ledger row for ``result`` (flushed unless ``flush=False``, for a caller that flushes many rows at
+    once; never committed: the caller owns the transaction)."""
     record = UsageRecord(
         workspace_id=workspace_id,
         operation=operation,
@@ -114,5 +126,6 @@ def record_usage(
     if now is not None:
         record.created_at = now
     session.add(record)
-    session.flush()
+    if flush:
+        session.flush()
     return record

@@ -23,6 +23,7 @@ from copyloom.contracts.enums import Channel
 from copyloom.contracts.facts import FactsBundle
 from copyloom.errors import ModelError, ModelTimeout
 from copyloom.genai.chat import bare_model_name, price_for, priced_usage
+from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.messages import render_generation_prompt, render_refine_prompt
 from copyloom.genai.structured import check_variants, describe_parse_error, to_variants, variants_model
 from copyloom.genai.throttle import ModelThrottle
@@ -32,6 +33,8 @@ from copyloom.prompts import RenderedPrompt
 __all__ = ["LlmGenerator"]
 
 log = logging.getLogger(__name__)
+# A LangChain chat model, or the direct client that the factory uses (same answers, less CPU: genai/direct.py).
+ChatModel = BaseChatModel | DirectChatModel
 _MAX_ECHO = 4000  # characters of a bad answer echoed back in a re-ask and kept in error details
 _BACKOFF_BASE_S = 0.5
 _BACKOFF_CAP_S = 20.0
@@ -122,7 +125,7 @@ class LlmGenerator:
 
     def __init__(
         self,
-        chat_model: BaseChatModel | Callable[[], BaseChatModel],
+        chat_model: ChatModel | Callable[[], ChatModel],
         *,
         model_name: str,
         settings: Settings,
@@ -136,10 +139,10 @@ class LlmGenerator:
         self.throttle = throttle or ModelThrottle(settings.model_concurrency)
         # (chat model, tool schema) -> its structured-output runnable: building one turns the schema into an
         # OpenAI tool (pydantic JSON schema generation, ~1.5 ms) and is the same for every call on that loop.
-        self._runnables: dict[tuple[int, type[BaseModel]], tuple[BaseChatModel, Any]] = {}
+        self._runnables: dict[tuple[int, type[BaseModel]], tuple[ChatModel, Any]] = {}
 
-    def _chat_model(self) -> BaseChatModel:
-        return self._chat if isinstance(self._chat, BaseChatModel) else self._chat()
+    def _chat_model(self) -> ChatModel:
+        return self._chat if isinstance(self._chat, BaseChatModel | DirectChatModel) else self._chat()
 
     @property
     def kind(self) -> Literal["offline", "llm"]:
@@ -167,7 +170,7 @@ class LlmGenerator:
             whatsapp_template_only=request.whatsapp_template_only,
         )
 
-    def _structured(self, chat: BaseChatModel, schema: type[BaseModel]) -> Any:
+    def _structured(self, chat: ChatModel, schema: type[BaseModel]) -> Any:
         """``chat`` bound to call the schema's tool, built once per (model, schema).
 
         This is what ``with_structured_output(method="function_calling")`` binds, without its tracing metadata

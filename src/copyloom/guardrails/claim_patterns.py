@@ -13,7 +13,7 @@ _NUM_WORD = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|thirty|six
 # must be granted too: "lifetime warranty" is not granted by a 2-year warranty.
 BENEFITS: dict[str, re.Pattern[str]] = {
     "free_shipping": re.compile(
-        r"free (?:standard |express |next[- ]day |two[- ]day |2-day |uk |us )?(?:shipping|delivery|postage)"
+        r"free (?:standard |(?P<q>express|next[- ]day|same[- ]day|two[- ]day|2-day|overnight) |uk |us )?(?:shipping|delivery|postage)"
         r"|ships? (?:for )?free|(?:shipping|delivery|postage) (?:is |are |will be |'s )?(?:free|on us)"
         r"|no (?:shipping|delivery) (?:fees?|costs?|charges?)|zero shipping"
         r"|免运费|包邮|免邮|免费(?:配送|送货|快递|邮寄|发货)|运费全免|零运费|不收运费",
@@ -29,9 +29,22 @@ BENEFITS: dict[str, re.Pattern[str]] = {
         r"|(?P<qz>终身|\d+年)?(?:保修|质保|保用)",
         _I,
     ),
+    "bogo": re.compile(
+        r"\bbogo(?:f)?\b"
+        r"|\bbuy (?:one|1|a|an|two|2|any)\b[^.!?\n]{0,40}?\bget (?:one|1|another|a second|the second|a 2nd|two|2)\b"
+        r"[^.!?\n]{0,30}?(?:\bfree\b|\bhalf[- ](?:price|off)\b|\d+\s?% off)"
+        r"|\bbuy (?:one|1),? get (?:one|1)\b"
+        r"|(?<![\w.$£€¥])(?:two|2|three|3) for (?:one|1|two|2)(?![\w.%])"
+        r"|\b(?:second|2nd) (?:one|pair|item|tin|unit|bottle|box|pack|jar)?\s?(?:is |at )?(?:free|half[- ](?:price|off))\b"
+        r"|买(?:一|1|二|2|两|三|3)(?:件|双|个|盒|罐|瓶|只|套|包|份)?(?:送|赠)(?:一|1|二|2|两)"
+        r"|第(?:二|2|三|3)(?:件|双|个|盒|罐|瓶|只|套|包|份|杯)(?:半价|免费|\d(?:\.\d)?折|[一二三四五六七八九]折|0元)"
+        r"|买(?:一|1)得(?:二|2)",
+        _I,
+    ),
     "gift": re.compile(
         r"free gifts?|gifts? with (?:every |your |any )?(?:purchase|order)|complimentary \w+|bonus gifts?"
-        r"|赠品|赠送|免费送|好礼相送|随单送|加赠",
+        r"|\bget (?:a|an|the|your)\b[^.!?\n]{1,40}?\b(?:free|for free|on us|thrown in)\b"
+        r"|赠品|赠送|好礼相送|加赠|(?:再|加|另|还|即|就|并|免费|随单|下单)送(?!货|达|到|给|您|你)",
         _I,
     ),
     "points": re.compile(
@@ -42,12 +55,6 @@ BENEFITS: dict[str, re.Pattern[str]] = {
     "price_match": re.compile(
         r"price[- ]match(?:ing)?|price (?:protection|guarantee)|lowest[- ]price guarantee"
         r"|match (?:any|a) (?:lower |competitor'?s? )?price|价格保护|保价|差价补偿|退差价|补差价",
-        _I,
-    ),
-    "bogo": re.compile(
-        r"\bbogo(?:f)?\b|buy (?:one|1|two|2),? get (?:one|1|another)(?: free| half off)?"
-        r"|(?<![\w.$£€¥])(?:two|2) for (?:one|1)(?![\w.%])"
-        r"|买(?:一|1|二|2|两)(?:送|赠)(?:一|1)|第二件(?:半价|免费|\d折)|买(?:一|1)得(?:二|2)",
         _I,
     ),
     "free_item": re.compile(
@@ -133,8 +140,10 @@ HISTORY = re.compile(
     r"|\byou (?:recently |last |already )?(?:bought|ordered|purchased|picked up|attended|visited|tried|browsed|viewed|loved)\b"
     r"|\byour (?:last|recent|previous|latest|past) (?:order|purchase|visit|booking)s?\b|\blast time you\b"
     r"|\bin your (?:cart|basket|bag)\b|\byou left\b"
-    r"|(?:您|你)(?:上次|之前|此前|最近|曾经?)?(?:购买|买|入手|选购|下单|参加|参与|浏览|收藏|看过|加购)(?:了|过|的)"
-    r"|(?:您|你)上次|购物车里",
+    r"|\bthanks? (?:you )?for (?:attending|joining|coming|visiting|stopping by)\b|\bgreat to (?:see|chat with|meet) you\b"
+    r"|感谢(?:您|你)?\S{0,4}?(?:参加|参与|光临|莅临|到店|来店)"
+    r"|(?:您|你)(?:上次|之前|此前|最近|曾经?|已经|都)?(?:在\S{1,6})?(?:购买|买|入手|选购|下单|参加|参与|浏览|收藏|看过|加购|试穿|试用|试过|光顾)(?:了|过|的)"
+    r"|(?:您|你)上次|上次在?\S{0,6}?(?:购买|买|试穿|试用|看)(?:了|过|的)|购物车里",
     _I,
 )
 # "your <product>" / "您的<product>": a possessive right before a product mention.

@@ -50,13 +50,23 @@ CODE_TOKEN_RE = re.compile(
     r"(?<![A-Za-z0-9-])(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,19}(?![A-Za-z0-9])"
 )
 CODE_TRIGGER_RE = re.compile(
-    r"(?:\b(?:promo\s*code|discount\s*code|coupon(?:\s*code)?|voucher(?:\s*code)?|code)\b|使用优惠码|优惠码|折扣码|券码|兑换码)"
+    r"(?:\b(?:promo\s*code|discount\s*code|coupon(?:\s*code)?|voucher(?:\s*code)?|code|enter)\b|使用优惠码|优惠码|折扣码|券码|兑换码|输入|填写)"
     r"[\s:：\"'“”「」『』]*(?P<code>[A-Za-z0-9][A-Za-z0-9-]{2,19})",
     re.IGNORECASE,
 )
 _TIME_TOKEN_RE = re.compile(r"\d{1,2}(?:AM|PM|H|HR|HRS|MIN|K|G|GB|TB|MM|CM|KG|ML)", re.IGNORECASE)
+# Links with a scheme or www., host/path without one, and a bare host on a common top-level domain
+# ("order at northwind.example.deals-today.com"): each is checked as a link.
+_URL_CHAR = r"[A-Za-z0-9\-._~:/?#@!$&*+,;=%]"  # ASCII only: a link glued to Chinese text ends where the Chinese begins
+_TLDS = (
+    r"com|net|org|io|co|cn|uk|us|de|fr|jp|hk|tw|sg|au|ca|eu|me|ly|gl|gg|to|cc|tv|ai|shop|store|app|info|biz|xyz"
+    r"|online|site|top|vip|club|link|click|deals|sale|example"
+)
 URL_RE = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'）)】」]+|(?<![@\w.])(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s<>\"'）)】」]*", re.IGNORECASE
+    rf"(?:https?://|www\.){_URL_CHAR}+"
+    rf"|(?<![@A-Za-z0-9_.])(?:[a-z0-9-]+\.)+[a-z]{{2,}}/{_URL_CHAR}*"
+    rf"|(?<![@A-Za-z0-9_.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![A-Za-z0-9_-])",
+    re.IGNORECASE,
 )
 _MONTHS = {
     "jan": 1,
@@ -114,7 +124,7 @@ REMAINING_CLAIMS = (
         re.IGNORECASE,
     ),
     re.compile(
-        r"(?:仅剩|只剩|还剩|剩余|倒计时)\s?(?P<n>\d{1,3}|[一两二三四五六七八九十])\s?(?:个)?(?P<unit>分钟|小时|天)"
+        r"(?:仅剩|只剩|还剩|剩余|倒计时)\s?(?:最后|不到)?\s?(?P<n>\d{1,3}|[一两二三四五六七八九十])\s?(?:个)?(?P<unit>分钟|小时|天)"
     ),
 )
 

@@ -6,6 +6,7 @@ Built once per bundle (cached by identity) because every check of one draft read
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -54,8 +55,13 @@ def stem(word: str) -> str:
     return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
 def content_words(text: str) -> frozenset[str]:
-    return frozenset(stem(w) for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SCOPE_STOP and len(w) > 2)
+    """Comparable words of a name, category or scope: Latin words stemmed, Chinese runs whole ("外套", "茶具")."""
+    latin = (stem(w) for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SCOPE_STOP and len(w) > 2)
+    return frozenset(latin) | frozenset(_CJK_RUN.findall(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,9 @@ class FactsIndex:
     tier_fact: str | None = None
     history_fact_ids: tuple[str, ...] = ()  # purchases and events
     event_skus: frozenset[str] = frozenset()  # products the customer viewed, carted, wished for
+    # skus the customer bought: an order line may carry only its sku, and the draft names the product as the
+    # catalogue does ("your Alpine Trekking Poles" for a purchase of TRP-01)
+    purchase_skus: frozenset[str] = frozenset()
     brand_text: str = ""  # every brand-owned fact's text, lower case (knowledge, offers, products)
 
     def local_date(self, when: datetime) -> date:
@@ -214,7 +223,7 @@ def _build(bundle: FactsBundle) -> FactsIndex:
             for c in find_codes(fact.text):
                 codes.setdefault(c.text.upper(), fact.id)
             for kind, pattern in BENEFITS.items():
-                if pattern.search(fact.text) or (kind in ("free_item", "gift") and _FREE.search(fact.text)):
+                if pattern.search(fact.text) or (kind in ("free_item", "gift") and _FREE.search(_unshipped(fact.text))):
                     benefits.setdefault(kind, []).append((fact.id, fact.text))
             if v.discount_type == "free_shipping":
                 benefits.setdefault("free_shipping", []).append((fact.id, fact.text))
@@ -246,11 +255,17 @@ def _build(bundle: FactsBundle) -> FactsIndex:
                 if any(w in low for w in words):
                     tiers.append((key, fact.id))
     # A sale price derived from a listed price and an offer's percentage is the same fact, computed.
+    # So is the saving ("save $31.99"), and a price less an offer's amount ("到手349元" with 50元 off).
     live_pcts = [pct for pct in percents if 0 < pct < 100]
+    amounts = [(o.amount, o.fact_id) for o in offers if o.amount is not None]
     for amount, cur, fid in list(prices):
+        if not fid.startswith(("product:", "purchase:")):
+            continue  # thresholds and offer amounts are no price to take a discount off
         for pct in live_pcts:
             sale = (amount * (100 - pct) / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
             prices.append((sale, cur, fid))
+            prices.append(((amount * pct / 100).quantize(_CENT, rounding=ROUND_HALF_UP), cur, fid))
+        prices += [(amount - off, cur, fid) for off, _ in amounts if off < amount]
     for token in re.findall(r"[A-Za-z0-9-]+", bundle.brand.name):
         codes.setdefault(token.upper(), "brand")
     return FactsIndex(
@@ -273,8 +288,18 @@ def _build(bundle: FactsBundle) -> FactsIndex:
         event_skus=frozenset(
             f.values.sku.upper() for f in bundle.facts if f.kind is FactKind.EVENT and f.values.sku is not None
         ),
+        purchase_skus=frozenset(
+            f.values.sku.upper() for f in bundle.facts if f.kind is FactKind.PURCHASE and f.values.sku is not None
+        ),
         brand_text="\n".join(brand_texts),
     )
+
+
+def _unshipped(text: str) -> str:
+    """A fact's text without its free shipping and free returns: "free delivery" grants no free gift."""
+    for kind in ("free_shipping", "free_returns"):
+        text = BENEFITS[kind].sub(" ", text)
+    return text
 
 
 def _bracket_category(text: str) -> str | None:
@@ -291,17 +316,21 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 _CACHE: OrderedDict[int, tuple[FactsBundle, FactsIndex]] = OrderedDict()
 _CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()  # checks run in worker threads: an OrderedDict's reorder and evict are not atomic
 
 
 def facts_index(bundle: FactsBundle) -> FactsIndex:
     """The index of ``bundle``; the cache holds the bundle itself so an id is never reused while cached."""
     key = id(bundle)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is bundle:
-        _CACHE.move_to_end(key)
-        return hit[1]
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is bundle:
+            _CACHE.move_to_end(key)
+            return hit[1]
     index = _build(bundle)
-    _CACHE[key] = (bundle, index)
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = (bundle, index)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return index

@@ -9,6 +9,7 @@ import math
 from datetime import date, timedelta
 from functools import lru_cache
 
+from copyloom.contracts.facts import FactKind
 from copyloom.contracts.text import copy_fields
 from copyloom.contracts.variants import Variant
 from copyloom.guardrails.claims import extract_claims
@@ -27,7 +28,7 @@ from copyloom.guardrails.facts_index import FactsIndex, facts_index, stem
 from copyloom.guardrails.products import Mention, product_mentions
 from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
-from copyloom.guardrails.verify import extended_names, unknown_names, verify_claims
+from copyloom.guardrails.verify import extended_names, named_offers, unknown_names, verify_claims
 
 NAME = "grounding"
 FLAG_ONLY = frozenset({"unknown_name"})  # evidence that asks a reviewer to look, without blocking
@@ -153,7 +154,7 @@ def _links_and_products(
     # sell; a reviewer looks (a flag, not a block: it may be an event's or a season's name).
     known = (
         idx.brand_text + " " + ctx.bundle.brand.name.lower() + " " + (ctx.bundle.brand.sender_identity or "").lower()
-    )
+    ) + _event_text(ctx)  # the customer's own events name workshops and stores ("Winter Layering Workshop")
     out += [
         _ev(field, u.start, u.end, u.text, "unknown_name", "a name the facts write")
         for u in unknown_names(text, mentions, None)
@@ -169,6 +170,10 @@ def _links_and_products(
         elif not mention.exact:
             out.append(_ev(field, mention.start, mention.end, mention.text, "product_near_miss", mention.name, fact_id))
     return out, mentions
+
+
+def _event_text(ctx: CheckContext) -> str:
+    return " ".join(f.text.lower() for f in ctx.bundle.facts if f.kind in (FactKind.EVENT, FactKind.PURCHASE))
 
 
 @lru_cache(maxsize=64)
@@ -191,12 +196,14 @@ def check_grounding(variant: Variant, ctx: CheckContext) -> CheckResult:
         for fid in variant.fact_ids
         if fid not in known
     )
-    for field, text in copy_fields(variant).items():
+    fields = copy_fields(variant)
+    offers = named_offers(idx, list(fields.values()))
+    for field, text in fields.items():
         found, mentions = _links_and_products(idx, ctx, field, text)
         evidence.extend(_money(idx, field, text, [(m.start, m.end) for m in mentions if m.exact]))
         evidence.extend(_dates(idx, ctx, field, text))
         evidence.extend(found)
-        evidence.extend(verify_claims(idx, ctx, field, text, mentions))
+        evidence.extend(verify_claims(idx, ctx, field, text, mentions, offers))
     if not evidence:
         return passed(NAME, "Every price, code, date, product and link matches the bundle.")
     blocks = [e for e in evidence if e.reason_code not in FLAG_ONLY]

@@ -24,6 +24,161 @@ ZH_LATIN_OK = frozenset(
 )
 
 
+# Characters written only in Traditional Chinese (their Simplified forms differ): copy for zh-CN, zh-SG or zh-Hans
+# in these is in the wrong script.
+TRADITIONAL_ONLY = frozenset(
+    "會員滿減結時輸價錢貨運費單條碼優專屬門頭與為這們來說請問題發現見體愛樂國際園電話點開關東車書買賣讀寫聽親對應經濟產業務處機構網絡頁廣場館區動態過還進選擇變換轉讓認證記錄後續將從檢驗"
+    "號線導購顧無間長復興韓歡禮贈紅綠藍銀鐵鋼錶鏡戰麵飯湯雞魚鳥龍風雲腦視頻聲響顯標準備註冊帳戶隱約歲數藥醫療診斷壓層疊護膚質襪褲裝帶鍊燈節慶週訂遞達圍內預團隊組織職學習師範擊連鏈贏獎勵"
+    "積級鑽鉑寶貝鬆彈輕舊維飾綁絲綢緞纖設計劃賺據稅額詳細複雜簡陽陰雙個隻張嗎麼裡給該幾臺灣傳統紀氣溫熱涼歷農曆葉壺盃閱議論語識試詢談謝評實萬億僅搶總沒錯啟陸獨鮮驚"
+)
+_SIMPLIFIED_LOCALES = ("zh", "zh-cn", "zh-sg", "zh-hans", "zh-hans-cn", "zh-my")
+# Function words and common shop words of other Latin-script languages, none of them an English word: copy for an
+# English locale with several of them and fewer English function words is in another language.
+_OTHER_LATIN: dict[str, frozenset[str]] = {
+    "fr": frozenset(
+        [
+            "le",
+            "les",
+            "des",
+            "du",
+            "et",
+            "est",
+            "pour",
+            "avec",
+            "sur",
+            "nos",
+            "vos",
+            "votre",
+            "notre",
+            "vous",
+            "nous",
+            "dans",
+            "pas",
+            "jusqu'au",
+            "jusqu'à",
+            "au",
+            "aux",
+            "cette",
+            "ces",
+            "qui",
+            "très",
+            "tous",
+            "toutes",
+            "réduction",
+            "livraison",
+            "gratuite",
+            "offre",
+            "profitez",
+            "découvrez",
+            "désabonner",
+            "répondez",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "los",
+            "las",
+            "del",
+            "y",
+            "es",
+            "para",
+            "con",
+            "por",
+            "nuestro",
+            "nuestra",
+            "sus",
+            "una",
+            "hasta",
+            "más",
+            "envío",
+            "gratis",
+            "oferta",
+            "descuento",
+            "aprovecha",
+            "compra",
+            "responde",
+        ]
+    ),
+    "de": frozenset(
+        [
+            "der",
+            "das",
+            "und",
+            "ist",
+            "mit",
+            "für",
+            "auf",
+            "dem",
+            "ein",
+            "eine",
+            "nicht",
+            "sie",
+            "wir",
+            "bis",
+            "zum",
+            "zur",
+            "jetzt",
+            "rabatt",
+            "versandkostenfrei",
+            "unsere",
+            "ihre",
+        ]
+    ),
+    "it": frozenset(
+        ["il", "gli", "della", "di", "è", "fino", "sconto", "spedizione", "gratuita", "nostri", "approfitta"]
+    ),
+    "pt": frozenset(["os", "não", "você", "seu", "sua", "frete", "grátis", "desconto", "até", "nossa", "aproveite"]),
+}
+_ENGLISH = frozenset(
+    [
+        "the",
+        "and",
+        "is",
+        "are",
+        "for",
+        "with",
+        "on",
+        "your",
+        "our",
+        "you",
+        "to",
+        "of",
+        "off",
+        "until",
+        "get",
+        "now",
+        "this",
+        "that",
+        "in",
+        "at",
+        "by",
+        "from",
+        "it",
+        "we",
+        "all",
+        "more",
+    ]
+)
+_WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’][A-Za-zÀ-ÿ]+)?")
+
+
+def traditional_spans(text: str, locale: str, keep: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Traditional-only characters in copy for a Simplified Chinese locale, outside ``keep`` (product names)."""
+    if locale.lower().replace("_", "-") not in _SIMPLIFIED_LOCALES:
+        return []
+    return [(i, i + 1) for i, ch in enumerate(text) if ch in TRADITIONAL_ONLY and not _covered(i, i + 1, keep)]
+
+
+def other_latin_language(text: str) -> str | None:
+    """The other Latin-script language ``text`` is written in (fr, es, de, it, pt), or None for English."""
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    english = sum(w in _ENGLISH for w in words)
+    counts = {lang: sum(w in vocab for w in words) for lang, vocab in _OTHER_LATIN.items()}
+    lang, n = max(counts.items(), key=lambda kv: kv[1])
+    return lang if n >= 3 and n > english else None
+
+
 def _covered(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(a <= start and end <= b for a, b in spans)
 
@@ -42,7 +197,9 @@ def script_flags(idx: FactsIndex, ctx: CheckContext, field: str, text: str) -> l
     if zh:
         for m in _LATIN_WORD.finditer(text):
             word = m.group(0).lower()
-            if word in ZH_LATIN_OK or word in brand_words or _covered(m.start(), m.end(), keep):
+            if word in ZH_LATIN_OK or word in brand_words or m.group(0).upper() in idx.codes:
+                continue  # an offer's code ("输入BAOYOU") or a sku is written as the brand wrote it
+            if _covered(m.start(), m.end(), keep):
                 continue
             out.append(
                 Evidence(

@@ -95,6 +95,18 @@ def sensitive_terms() -> Lexicon:
 
 
 @cache
+def sensitive_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Constructions that infer a special category ("money tight", "recovering from", "as you get older"), by
+    category: what a word list cannot hold."""
+    data: dict[str, Any] = json.loads(_read("sensitive_patterns.json"))
+    return tuple(
+        (category, re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE))
+        for category, patterns in data.items()
+        if not category.startswith("_")
+    )
+
+
+@cache
 def phrases(terms: tuple[str, ...]) -> Lexicon:
     """A lexicon of brand-supplied phrases (banned phrases, competitor names), labelled by themselves."""
     return Lexicon(((t, t, "") for t in terms), acronyms=False)

@@ -14,7 +14,7 @@ from copyloom.contracts.text import copy_fields, phrase_pattern
 from copyloom.contracts.variants import Variant
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
-from copyloom.guardrails.lexicon import sensitive_terms
+from copyloom.guardrails.lexicon import sensitive_patterns, sensitive_terms
 from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
 
@@ -132,6 +132,19 @@ def check_pii(variant: Variant, ctx: CheckContext) -> CheckResult:
                 field=field, start=h.start, end=h.end, text=h.text, reason_code="sensitive_inference", expected=h.label
             )
             for h in sensitive_terms().finditer(text)
+        ]
+        evidence += [
+            Evidence(
+                field=field,
+                start=m.start(),
+                end=m.end(),
+                text=m.group(0),
+                reason_code="sensitive_inference",
+                expected=category,
+            )
+            for category, pattern in sensitive_patterns()
+            for m in pattern.finditer(text)
+            if not any(e.start is not None and e.start <= m.start() < (e.end or 0) for e in evidence)
         ]
     if not evidence:
         return passed(NAME, "No personal data or sensitive inference.")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from copyloom.contracts.text import CJK_RE, levenshtein
-from copyloom.guardrails.segment import is_boundary
+from copyloom.contracts.words import is_boundary
 
 _TOKEN = re.compile(r"[A-Za-z]+|\d+|[\u3400-\u9fff]+")
 _GAP = re.compile(r"[\s-]*")  # what may separate the words of a near miss
@@ -305,7 +306,64 @@ def find_products(text: str, names: tuple[str, ...], extra: tuple[str, ...] = ()
                     found.append(Mention(hit.start(), hit.start() + length, cand, name, False))
                     covered.append((hit.start(), hit.start() + length))
                     break
+            else:
+                stop = _cjk_insertion(text, hit.start(), compact)
+                if stop is not None and free(hit.start(), stop):
+                    found.append(Mention(hit.start(), stop, text[hit.start() : stop], name, False))
+                    covered.append((hit.start(), stop))
+    found += _latin_insertions(layers, text, tokens, free, covered)
     return found
+
+
+_INSERTED_NOT = frozenset("的和与及或、，,")
+
+
+def _cjk_insertion(text: str, start: int, compact: str) -> int | None:
+    """End of a name written with one to four Chinese characters inserted ("阿尔卑斯碳纤维登山杖" for
+    "阿尔卑斯登山杖"): another product, a near miss."""
+    if len(compact) < 4 or not all(CJK_RE.match(c) for c in compact):
+        return None
+    for p in range(2, len(compact) - 1):
+        if not text.startswith(compact[:p], start):
+            continue
+        for extra in range(1, 5):
+            inserted = text[start + p : start + p + extra]
+            if len(inserted) < extra or not all(CJK_RE.match(c) and c not in _INSERTED_NOT for c in inserted):
+                break
+            if text.startswith(compact[p:], start + p + extra):
+                return start + p + extra + len(compact) - p
+    return None
+
+
+def _latin_insertions(
+    layers: list[_Layer],
+    text: str,
+    tokens: list[tuple[str, int, int]],
+    free: Callable[[int, int], bool],
+    covered: list[tuple[int, int]],
+) -> list[Mention]:
+    """Names written with one word inserted ("Alpine Carbon Trekking Poles" for "Alpine Trekking Poles"): another
+    product, a near miss. The name's words must be there as written, the inserted one a word (not a number)."""
+    out: list[Mention] = []
+    for i, (token, _, _) in enumerate(tokens):
+        candidates = sorted({e for layer in layers for e in layer.by_first_token.get(token, ())}, key=lambda e: e.rank)
+        for e in candidates:
+            want = tuple(t.lower() for t in _TOKEN.findall(e.name))
+            k = len(want)
+            window = tokens[i : i + k + 1]
+            if k < 2 or len(window) < k + 1 or window[-1][0] != want[-1]:
+                continue
+            if not all(_GAP.fullmatch(text, window[j][2], window[j + 1][1]) for j in range(k)):
+                continue
+            for skip in range(1, k):
+                rest = window[:skip] + window[skip + 1 :]
+                if window[skip][0].isalpha() and all(r[0] == w for r, w in zip(rest, want, strict=True)):
+                    start, end = window[0][1], window[-1][2]
+                    if free(start, end):
+                        out.append(Mention(start, end, text[start:end], e.name, False))
+                        covered.append((start, end))
+                    break
+    return out
 
 
 @lru_cache(maxsize=2048)

@@ -10,7 +10,8 @@ from copyloom.contracts.variants import Variant
 from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.facts_index import facts_index
-from copyloom.guardrails.language import script_flags
+from copyloom.guardrails.language import other_latin_language, script_flags, traditional_spans
+from copyloom.guardrails.names import wrong_names
 from copyloom.guardrails.products import product_mentions
 from copyloom.guardrails.results import passed, result, worst
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
@@ -58,6 +59,7 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
                 repairable=True,
             )
         )
+    parts += _script(ctx, fields, locale)
     first = (ctx.bundle.customer.first_name or "").strip()
     name_used = bool(first) and re.search(rf"(?<!\w){re.escape(first)}(?!\w)", text) is not None
     customer_facts = [fid for fid in variant.fact_ids if fid in idx.customer_fact_ids]
@@ -76,6 +78,19 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
                 evidence,
             )
         )
+    wrong = [e for field, value in fields.items() for e in wrong_names(ctx, field, value)]
+    if wrong:
+        listing = ", ".join(f"'{e.text}'" for e in wrong[:3])
+        parts.append(
+            result(
+                NAME,
+                Verdict.BLOCK,
+                "wrong_customer_name",
+                f"The draft greets {listing}, not the customer ({wrong[0].expected}).",
+                wrong,
+                repairable=True,
+            )
+        )
     parts += _brief(variant, ctx, text)
     script = [e for field, value in fields.items() for e in script_flags(idx, ctx, field, value)]
     if script:
@@ -91,6 +106,38 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
             )
         )
     return worst(NAME, parts) if parts else passed(NAME, "Serves the brief in the customer's language.")
+
+
+def _script(ctx: CheckContext, fields: dict[str, str], locale: str) -> list[CheckResult]:
+    """Traditional characters in Simplified Chinese copy; French, Spanish, German … in English copy."""
+    evidence: list[Evidence] = []
+    names = tuple(facts_index(ctx.bundle).product_names)
+    for field, value in fields.items():
+        if is_chinese_locale(locale):
+            keep = [(m.start, m.end) for m in product_mentions(value, ctx.catalogue, names)]
+            evidence += [
+                Evidence(field=field, start=a, end=b, text=value[a:b], reason_code="language_mismatch", expected=locale)
+                for a, b in traditional_spans(value, locale, keep)
+            ]
+        elif locale.lower().startswith("en") and (lang := other_latin_language(value)) is not None:
+            evidence.append(
+                Evidence(
+                    field=field, text=value[:60], reason_code="language_mismatch", expected=f"{locale}, not {lang}"
+                )
+            )
+    if len(evidence) < 2 and not any(e.start is None for e in evidence):
+        return []  # one traditional character may be a name's
+    shown = "".join(e.text or "" for e in evidence[:8])
+    return [
+        result(
+            NAME,
+            Verdict.BLOCK,
+            "language_mismatch",
+            f"Customer locale is {locale!r} but the draft is written in another language or script: {shown!r}.",
+            evidence,
+            repairable=True,
+        )
+    ]
 
 
 def _engages_facts(variant: Variant, ctx: CheckContext, text: str) -> bool:

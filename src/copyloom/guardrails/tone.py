@@ -45,12 +45,22 @@ def _subject_rules(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
     m = _FAKE_REPLY.match(text)
     if m:
         out.append(_ev(field, m.start(), m.end(), m.group(0), "deceptive_subject", "no fake RE:/FWD: prefix"))
-    if not _urgency_supported(ctx):
-        out.extend(
-            _ev(field, h.start, h.end, h.text, "unsupported_urgency", "an offer ending within 7 days of sending")
-            for h in urgency().finditer(text)
-        )
+    soon, ends = _urgency_supported(ctx), _offer_ends_at_all(ctx)
+    for h in urgency().finditer(text):
+        # "limited time" / "限时" says only that the offer ends: true of any offer with an end date.
+        if soon or (h.label.lower() in _LIMITED and ends):
+            continue
+        expected = "a live offer with an end date" if h.label.lower() in _LIMITED else "an offer ending within 7 days"
+        out.append(_ev(field, h.start, h.end, h.text, "unsupported_urgency", expected))
     return out
+
+
+_LIMITED = frozenset({"limited time", "限时", "限时优惠", "限时特惠"})
+
+
+def _offer_ends_at_all(ctx: CheckContext) -> bool:
+    idx = facts_index(ctx.bundle)
+    return any(w.end is not None and w.end >= ctx.send_at for w in idx.windows)
 
 
 def _shouting(ctx: CheckContext, field: str, text: str, codes: set[str]) -> list[Evidence]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +20,7 @@ import numpy.typing as npt
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
 from copyloom.config import Settings
+from copyloom.contracts.cache import TTLCache
 from copyloom.retrieval.embeddings import Embedder
 
 __all__ = ["CopyloomEmbeddingFunction", "Hit", "VectorStore", "collection_name", "make_chroma_client"]
@@ -112,16 +111,14 @@ class VectorStore:
         self.embedder = embedder
         self._function = CopyloomEmbeddingFunction(embedder)
         self._collections: dict[str, Any] = {}
-        self._vectors: dict[tuple[str, str], tuple[float, npt.NDArray[np.float32]]] = {}
-        self._vectors_lock = threading.Lock()
+        self._vectors: TTLCache[tuple[str, str], npt.NDArray[np.float32]] = TTLCache(VECTOR_TTL_S, VECTOR_CACHE_MAX)
 
     def _forget(self, workspace_id: str, ids: Sequence[str] | None = None) -> None:
-        with self._vectors_lock:
-            if ids is None:
-                self._vectors = {k: v for k, v in self._vectors.items() if k[0] != workspace_id}
-            else:
-                for i in ids:
-                    self._vectors.pop((workspace_id, i), None)
+        if ids is None:
+            self._vectors.invalidate_where(lambda key: key[0] == workspace_id)
+        else:
+            for i in ids:
+                self._vectors.invalidate((workspace_id, i))
 
     def collection(self, workspace_id: str) -> Any:
         col = self._collections.get(workspace_id)
@@ -174,13 +171,7 @@ class VectorStore:
         knowledge items and popular products. Documents another process re-indexes are seen within the TTL."""
         if not ids:
             return {}
-        now = time.monotonic()
-        out: dict[str, npt.NDArray[np.float32]] = {}
-        with self._vectors_lock:
-            for i in ids:
-                hit = self._vectors.get((workspace_id, i))
-                if hit is not None and now - hit[0] < VECTOR_TTL_S:
-                    out[i] = hit[1]
+        out = {i: v for (_, i), v in self._vectors.get_many((workspace_id, i) for i in ids).items()}
         missing = [i for i in dict.fromkeys(ids) if i not in out]
         if not missing:
             return out
@@ -191,13 +182,7 @@ class VectorStore:
         fetched = {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors, strict=True)}
         for v in fetched.values():
             v.setflags(write=False)  # shared by every caller from now on
-        with self._vectors_lock:
-            if len(self._vectors) + len(fetched) > VECTOR_CACHE_MAX:
-                self._vectors = {k: v for k, v in self._vectors.items() if now - v[0] < VECTOR_TTL_S}
-                if len(self._vectors) + len(fetched) > VECTOR_CACHE_MAX:
-                    self._vectors.clear()
-            for i, v in fetched.items():
-                self._vectors[(workspace_id, i)] = (now, v)
+        self._vectors.put_many({(workspace_id, i): v for i, v in fetched.items()})
         return out | fetched
 
     def query(self, workspace_id: str, embedding: Sequence[float], n_results: int) -> list[Hit]:

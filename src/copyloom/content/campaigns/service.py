@@ -15,6 +15,7 @@ One failed target never fails the campaign.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -409,8 +410,21 @@ class ChunkReport:
     released: int = 0
 
 
+def customers_in_flight(model_concurrency: int, channels: int) -> int:
+    """Customers a worker drafts at once: enough that ``model_concurrency`` requests stay in flight while some of
+    them are in their database work (gate and facts before the model, storing after it)."""
+    return max(1, math.ceil(1.5 * model_concurrency / max(1, channels)))
+
+
 class _ChunkRun:
-    """One leased chunk, drafted concurrently on the background loop."""
+    """A worker's leased customers, drafted concurrently on the background loop.
+
+    ``pipeline`` keeps leasing: at most ``window`` customers are being drafted at once (gate, facts bundle, model
+    calls, store), and the next chunk is leased while fewer than half a chunk of leased customers wait for a place,
+    so the model never waits for a chunk's slowest customer and a worker holds at most ``window`` plus one and a
+    half chunks of customers (memory and leases bounded). ``run`` drafts one chunk already leased."""
+
+    status_ttl_s = 0.25  # how stale the campaign's status (pause, cancel) may be when a customer starts
 
     def __init__(
         self,
@@ -430,9 +444,14 @@ class _ChunkRun:
         self.approval = Approval.model_validate(campaign.approval)
         self.brief = Brief.model_validate(campaign.brief)
         self.report = ChunkReport()
+        self.window = customers_in_flight(engine.settings.model_concurrency, len(campaign.channels))
         self._status = ("running", 0.0)
+        self._status_lock = asyncio.Lock()
         self._pace_lock = asyncio.Lock()
         self._next_start = 0.0
+        self._places = asyncio.Semaphore(self.window)
+        self._held = 0  # customers leased here and not yet stored or released
+        self._finished = asyncio.Event()  # set whenever one of them is
 
     async def _db(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(_DB_POOL, fn)
@@ -440,12 +459,16 @@ class _ChunkRun:
     async def _still_running(self) -> bool:
         if self.stop is not None and self.stop.is_set():
             return False
-        status, at = self._status
-        if time.monotonic() - at > 1.0:
-            with read_scope(self.factory) as session:
-                status = session.scalar(select(Campaign.status).where(Campaign.id == self.campaign.id)) or "missing"
-            self._status = (status, time.monotonic())
-        return status == "running"
+        if time.monotonic() - self._status[1] >= self.status_ttl_s:
+            async with self._status_lock:  # one read per TTL, however many customers ask
+                if time.monotonic() - self._status[1] >= self.status_ttl_s:
+                    status = await self._db(self._read_status)
+                    self._status = (status, time.monotonic())
+        return self._status[0] == "running"
+
+    def _read_status(self) -> str:
+        with read_scope(self.factory) as session:
+            return session.scalar(select(Campaign.status).where(Campaign.id == self.campaign.id)) or "missing"
 
     async def _pace(self) -> None:
         rate = self.engine.settings.campaign_max_targets_per_s
@@ -460,19 +483,93 @@ class _ChunkRun:
 
     async def run(self, customers: list[LeasedCustomer]) -> ChunkReport:
         heartbeat = _Heartbeat(self.factory, self.campaign.id, self.worker_id, self.engine.settings.campaign_lease_s)
+        self._held += len(customers)
         try:
-            await asyncio.gather(*(self._customer(c) for c in customers))
+            await self._chunk(customers, self.report)
         finally:
             heartbeat.stop()
         return self.report
 
-    async def _customer(self, leased: LeasedCustomer) -> None:
+    async def pipeline(self, max_chunks: int | None, on_chunk: Callable[[ChunkReport], None] | None) -> int:
+        """Lease and draft chunks until none is left to lease (at most ``max_chunks``), the campaign stops running
+        or ``stop`` is set, and every customer leased here is stored or released; returns the chunks leased."""
+        settings = self.engine.settings
+        size = settings.campaign_chunk_size
+        refill = self.window + max(1, size // 2)
+        heartbeat = _Heartbeat(self.factory, self.campaign.id, self.worker_id, settings.campaign_lease_s)
+        chunks: set[asyncio.Task[None]] = set()  # the chunks still being drafted
+        leased = 0
+        leasing = True
+        try:
+            while True:
+                self._finished.clear()
+                if leasing and max_chunks is not None and leased >= max_chunks:
+                    leasing = False
+                if leasing and self._held < refill:
+                    if not await self._still_running():
+                        leasing = False  # the customers already leased release themselves
+                        continue
+                    customers = await self._db(
+                        lambda: lease_chunk(
+                            self.factory, self.campaign, self.worker_id, size, settings.campaign_lease_s
+                        )
+                    )
+                    if not customers:
+                        leasing = False  # nothing pending: finish what is held, then the caller looks again
+                        continue
+                    self._held += len(customers)
+                    leased += 1
+                    chunk = asyncio.create_task(self._chunk(customers, ChunkReport(), on_chunk))
+                    chunks.add(chunk)
+                    chunk.add_done_callback(chunks.discard)
+                    continue
+                if self._held == 0:
+                    break
+                # a customer finished, or look at stop and the campaign's status again
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._finished.wait(), timeout=0.5)
+            await asyncio.gather(*chunks)
+        finally:
+            heartbeat.stop()
+            for task in list(chunks):
+                task.cancel()
+        return leased
+
+    async def _chunk(
+        self,
+        customers: list[LeasedCustomer],
+        report: ChunkReport,
+        on_chunk: Callable[[ChunkReport], None] | None = None,
+    ) -> None:
+        await asyncio.gather(*(self._customer(c, report) for c in customers))
+        log.info(
+            "campaigns.chunk_done",
+            extra={
+                "campaign_id": self.campaign.id,
+                "worker": self.worker_id,
+                "customers": report.customers,
+                "stored": dict(report.stored),
+                "lost": report.lost,
+            },
+        )
+        if on_chunk is not None:
+            on_chunk(report)
+
+    async def _customer(self, leased: LeasedCustomer, report: ChunkReport) -> None:
+        try:
+            async with self._places:
+                await self._one(leased, report)
+        finally:
+            self._held -= 1
+            self._finished.set()
+
+    async def _one(self, leased: LeasedCustomer, report: ChunkReport) -> None:
         await self._pace()
         if not await self._still_running():
             status = "cancelled" if self._status[0] == "cancelled" else "pending"
             ids = list(leased.targets.values())
             await self._db(lambda: _release(self.factory, ids, self.worker_id, status))
-            self.report.released += 1
+            report.released += 1
             return
         try:
             outcome = await self._draft(leased)
@@ -481,12 +578,12 @@ class _ChunkRun:
             error = f"{type(exc).__name__}: {exc}"[:500]
             finals = {ch: _Final("failed", "internal_error", error) for ch in leased.targets}
             outcome = await self._db(lambda: self._store(leased, finals, None, [], utcnow()))
-        self.report.customers += 1
+        report.customers += 1
         if outcome is None:
-            self.report.lost += 1
+            report.lost += 1
         else:
             for status in outcome:
-                self.report.stored[status] += 1
+                report.stored[status] += 1
 
     async def _draft(self, leased: LeasedCustomer) -> list[str] | None:
         now = utcnow()
@@ -595,18 +692,7 @@ def run_chunk(
     if not customers:
         return None
     chunk = _ChunkRun(engine, factory, campaign, worker_id, rng, stop)
-    report = background_loop().run(chunk.run(customers))
-    log.info(
-        "campaigns.chunk_done",
-        extra={
-            "campaign_id": campaign_id,
-            "worker": worker_id,
-            "customers": report.customers,
-            "stored": dict(report.stored),
-            "lost": report.lost,
-        },
-    )
-    return report
+    return background_loop().run(chunk.run(customers))
 
 
 def _remaining(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, int, datetime | None]:
@@ -655,19 +741,23 @@ def drain(
     max_chunks: int | None = None,
     on_chunk: Callable[[ChunkReport], None] | None = None,
 ) -> None:
-    """Lease and draft chunks until none is left (at most ``max_chunks``); then wait for the chunks other workers
-    hold to finish, or to expire and be taken here, and mark the campaign completed."""
+    """Lease and draft chunks until none is left (at most ``max_chunks``), leasing the next while the last are
+    still being drafted (``_ChunkRun.pipeline``); then wait for the chunks other workers hold to finish, or to
+    expire and be taken here, and mark the campaign completed."""
+    worker_id = worker_id or new_worker_id()
     done = 0
     while not (stop and stop.is_set()):
         if max_chunks is not None and done >= max_chunks:
             return
-        report = run_chunk(engine, factory, campaign_id, worker_id=worker_id, rng=rng, stop=stop)
-        if report is not None:
-            done += 1
-            if on_chunk is not None:
-                on_chunk(report)
-            continue
-        if _load_campaign(factory, campaign_id).status != "running":
+        campaign = _load_campaign(factory, campaign_id)
+        if campaign.status == "running":
+            run = _ChunkRun(engine, factory, campaign, worker_id, rng, stop)
+            chunks = background_loop().run(run.pipeline(None if max_chunks is None else max_chunks - done, on_chunk))
+            if chunks:
+                done += chunks
+                continue
+            campaign = _load_campaign(factory, campaign_id)
+        if campaign.status != "running":
             _finish_if_done(factory, campaign_id)
             return
         pending, leased, earliest = _remaining(factory, campaign_id)

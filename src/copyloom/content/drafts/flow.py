@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.content import metrics
 from copyloom.content.drafts.audit import record_event
 from copyloom.content.drafts.judging import judge_drafts
-from copyloom.content.drafts.routing import route
+from copyloom.content.drafts.routing import Routing, route
 from copyloom.content.drafts.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.brand import ReviewPolicy
@@ -212,8 +212,12 @@ def persist_generated(
         usage = result.usage.model_dump(mode="json") | {"attempts": result.attempts, "shared_by_variants": n}
         for index, (variant, report) in enumerate(zip(result.variants, outcome.reports, strict=True)):
             routing = route(report, policy, generator_kind=result.generator.kind, campaign_mode=campaign_mode, rng=rng)
-            draft = Draft(
-                id=new_id(),
+            draft = add_draft(
+                session,
+                variant=variant,
+                report=report,
+                routing=routing,
+                actor=actor,
                 workspace_id=workspace_id,
                 customer_id=prepared.customer_pk,
                 campaign_id=campaign_id,
@@ -221,30 +225,20 @@ def persist_generated(
                 channel=plan.channel.value,
                 locale=plan.bundle.locale,
                 variant_index=index,
-                angle=variant.angle,
                 goal=req.brief.goal.value,
                 brief=brief,
-                content=variant.content.model_dump(mode="json"),
-                status=routing.status,
-                verdict=report.verdict.value,
-                guardrail_report=report.model_dump(mode="json"),
-                cited_fact_ids=list(variant.fact_ids),
                 bundle=bundle,
                 generator=draft_generator(result, variant),
                 usage=usage,
                 latency_ms=result.latency_ms,
-                review_reason=routing.reason,
-                review_priority=routing.priority,
                 send_at=req.send_at,
             )
-            session.add(draft)
             metrics.DRAFTS.labels(draft.channel, draft.verdict).inc()
             for r in report.results:
                 if r.verdict.value != "pass":
                     metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
-            audit_new_draft(session, draft, actor, report, routing.status, routing.reason)
             drafts.append(draft)
-        record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value)
+        record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
     session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
 
@@ -256,19 +250,51 @@ def draft_generator(result: GenerationResult, variant: Variant) -> dict[str, Any
     return info | {"notes": [*info.get("notes", []), *variant.notes]}
 
 
-def audit_new_draft(
-    session: Session, draft: Draft, actor: str, report: GuardrailReport, status: str, reason: str | None
-) -> None:
-    """The audit trail's first entries for a new draft: generated, checked, and queued / approved / blocked."""
-    ws = draft.workspace_id
-    record_event(
-        session,
-        workspace_id=ws,
-        draft_id=draft.id,
-        kind="generated",
-        actor=actor,
-        data={"generator": draft.generator, "angle": draft.angle},
+def add_draft(
+    session: Session,
+    *,
+    variant: Variant,
+    report: GuardrailReport,
+    routing: Routing,
+    actor: str,
+    created: tuple[str, dict[str, Any]] | None = None,
+    **columns: Any,
+) -> Draft:
+    """The one way a draft row is built: its copy and citations from ``variant``, its verdict from ``report``, its
+    status and queue place from ``routing``, plus its audit trail (``created``, by default "generated"; checked; routed). ``columns`` are
+    where it came from (workspace, customer, campaign, channel, provenance). Adds, never flushes or commits."""
+    draft = Draft(
+        id=new_id(),
+        angle=variant.angle,
+        content=variant.content.model_dump(mode="json"),
+        cited_fact_ids=list(variant.fact_ids),
+        status=routing.status,
+        verdict=report.verdict.value,
+        guardrail_report=report.model_dump(mode="json"),
+        review_reason=routing.reason,
+        review_priority=routing.priority,
+        **columns,
     )
+    session.add(draft)
+    audit_new_draft(session, draft, actor, report, routing.status, routing.reason, created=created)
+    return draft
+
+
+def audit_new_draft(
+    session: Session,
+    draft: Draft,
+    actor: str,
+    report: GuardrailReport,
+    status: str,
+    reason: str | None,
+    *,
+    created: tuple[str, dict[str, Any]] | None = None,
+) -> None:
+    """The audit trail's first entries for a new draft: generated (or ``created``), checked, and queued /
+    approved / blocked."""
+    ws = draft.workspace_id
+    kind, data = created or ("generated", {"generator": draft.generator, "angle": draft.angle})
+    record_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor=actor, data=data)
     record_event(
         session,
         workspace_id=ws,

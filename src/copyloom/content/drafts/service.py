@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.drafts.audit import record_event
 from copyloom.content.drafts.flow import (
     Failed,
     Generated,
+    add_draft,
     channel_errors,
     draft_generator,
     generate_all,
@@ -162,8 +162,16 @@ async def refine_draft(
     def _store(session: Session) -> DraftOut:
         policy = engine.brand(session, workspace_id).policies.review
         routing = route(report, policy, generator_kind=result.generator.kind)
-        child = Draft(
-            id=new_id(),
+        child = add_draft(
+            session,
+            variant=variant,
+            report=report,
+            routing=routing,
+            actor=actor,
+            created=(
+                "refined",
+                {"parent_id": parent.id, "operation": body.operation.value, "target_locale": body.target_locale},
+            ),
             workspace_id=workspace_id,
             customer_id=parent.customer_id,
             campaign_id=parent.campaign_id,
@@ -172,50 +180,16 @@ async def refine_draft(
             channel=parent.channel,
             locale=body.target_locale or parent.locale,
             variant_index=parent.variant_index,
-            angle=variant.angle,
             goal=parent.goal,
             brief=parent.brief,
             is_control=parent.is_control,
-            content=variant.content.model_dump(mode="json"),
-            status=routing.status,
-            verdict=report.verdict.value,
-            guardrail_report=report.model_dump(mode="json"),
-            cited_fact_ids=list(variant.fact_ids),
             bundle=parent.bundle,
             generator=draft_generator(result, variant),
             usage=result.usage.model_dump(mode="json") | {"attempts": result.attempts},
             latency_ms=result.latency_ms,
-            review_reason=routing.reason,
-            review_priority=routing.priority,
             send_at=parent.send_at,
         )
-        session.add(child)
         session.flush()
-        record_event(
-            session,
-            workspace_id=workspace_id,
-            draft_id=child.id,
-            kind="refined",
-            actor=actor,
-            data={"parent_id": parent.id, "operation": body.operation.value, "target_locale": body.target_locale},
-        )
-        record_event(
-            session,
-            workspace_id=workspace_id,
-            draft_id=child.id,
-            kind="checked",
-            actor="system",
-            data={"verdict": report.verdict.value},
-        )
-        kind = {"approved": "auto_approved", "blocked": "blocked"}.get(routing.status, "queued")
-        record_event(
-            session,
-            workspace_id=workspace_id,
-            draft_id=child.id,
-            kind=kind,
-            actor="system",
-            data={"reason": routing.reason},
-        )
         record_usage(session, workspace_id, result, operation="refine", channel=parent.channel, draft_id=child.id)
         return draft_out(child, customer_external_id(session, child))
 

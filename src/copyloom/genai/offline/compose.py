@@ -40,10 +40,12 @@ _EMOJI = {
 
 @dataclass(frozen=True)
 class Copy:
-    """One angle's rendered copy blocks (slot → text); ``facts`` are the fact sentences in focus order."""
+    """One angle's rendered copy blocks (slot → text); ``facts`` are the fact sentences in focus order, ``must``
+    those of them the brief asked to feature."""
 
     slots: dict[str, str]
     facts: list[str]
+    must: list[str] = field(default_factory=list)
 
     def get(self, slot: str) -> str:
         return self.slots.get(slot, "")
@@ -76,7 +78,8 @@ def parse_copy(rendered: str, lead: tuple[str, ...] = ()) -> Copy | None:
         return None
     focus = slots.get("focus", "").split()
     focus = [k for k in focus if k in lead] + [k for k in focus if k not in lead]
-    return Copy(slots=slots, facts=[slots[k] for k in focus if slots.get(k)])
+    facts = [slots[k] for k in focus if slots.get(k)]
+    return Copy(slots=slots, facts=facts, must=[slots[k] for k in focus if k in lead and slots.get(k)])
 
 
 def _join(parts: list[str], zh: bool) -> str:
@@ -106,12 +109,31 @@ def _banned(text: str, style: Style) -> bool:
     return any(b and b.lower() in low for b in style.banned)
 
 
-def _choose(options: list[str], fits: Callable[[str], bool], style: Style) -> str:
-    """The richest option that fits and is not banned; ``shorten`` steps to strictly shorter fitting ones."""
+def _keeps(copy: Copy) -> tuple[Callable[[str], bool], ...]:
+    """What a message body keeps, most wanted first: every fact the brief named, else one fact at least. Without
+    them a short body is only the angle's line, which says nothing (or promises what it does not show)."""
+    named = tuple(copy.must)
+    one = tuple(copy.facts)
+    return (
+        *((lambda s: all(m in s for m in named)),) * bool(named),
+        *((lambda s: any(f in s for f in one)),) * bool(one),
+    )
+
+
+def _choose(
+    options: list[str], fits: Callable[[str], bool], style: Style, keeps: tuple[Callable[[str], bool], ...] = ()
+) -> str:
+    """The richest option that fits and is not banned; ``shorten`` steps to strictly shorter fitting ones, never
+    to one that loses what ``keeps`` asks for (the first of them that any fitting option satisfies)."""
     options = [o for o in dict.fromkeys(options) if o]
     if not options:
         return ""
     fitting = [o for o in options if fits(o) and not _banned(o, style)]
+    for keep in keeps:
+        kept = [o for o in fitting if keep(o)]
+        if kept:
+            fitting = kept
+            break
     if not fitting:  # nothing fits: the last (shortest) option that is not banned; the guardrail reports it
         allowed = [o for o in options if not _banned(o, style)]
         return (allowed or options)[-1]
@@ -151,7 +173,7 @@ def _sms(copy: Copy, style: Style) -> SmsContent:
         _join([short], style.zh),
     ]
     texts = [f"{prefix}{b}{'' if style.zh else ' '}{tail}" for b in bodies if b]
-    text = _choose(texts, lambda s: sms_segments(s).segments <= style.max_sms_segments, style)
+    text = _choose(texts, lambda s: sms_segments(s).segments <= style.max_sms_segments, style, _keeps(copy))
     return SmsContent(text=text)
 
 
@@ -194,7 +216,7 @@ def compose(channel: Channel, copy: Copy, style: Style, *, whatsapp_template_onl
             [copy.get("greeting"), _join([copy.get("line"), *copy.facts[:1]], zh), copy.get("signoff")],
         ]
         bodies = ["\n\n".join(p for p in ps if p) for ps in paragraphs]
-        body = _choose(bodies, _fit_len(lim["body"]), style)
+        body = _choose(bodies, _fit_len(lim["body"]), style, _keeps(copy))
         cta = _choose([copy.get("cta")], _fit_width(lim["cta_text"]), style)
         return EmailContent(subject=ex(subject), preheader=ex(preheader), body=ex(body), cta_text=ex(cta))
     if channel is Channel.PUSH:
@@ -202,13 +224,13 @@ def compose(channel: Channel, copy: Copy, style: Style, *, whatsapp_template_onl
         emoji = _EMOJI.get(style.goal)
         if style.emoji and emoji and display_width(title) + 2 <= lim["title"]:
             title = f"{title} {emoji}"
-        body = _choose(_short_bodies(copy, zh), _fit_width(lim["body"]), style)
+        body = _choose(_short_bodies(copy, zh), _fit_width(lim["body"]), style, _keeps(copy))
         return PushContent(title=ex(title), body=ex(body))
     if channel in (Channel.IN_APP, Channel.WEB):
         title_limit = lim["title"] if channel is Channel.IN_APP else lim["headline"]
         body_limit = lim["body"] if channel is Channel.IN_APP else lim["subhead"]
         title = _choose(_titles(copy), _fit_width(title_limit), style)
-        body = _choose(_short_bodies(copy, zh), _fit_width(body_limit), style)
+        body = _choose(_short_bodies(copy, zh), _fit_width(body_limit), style, _keeps(copy))
         cta = _choose([copy.get("cta")], _fit_width(lim["cta_text"]), style)
         if channel is Channel.IN_APP:
             return InAppContent(title=ex(title), body=ex(body), cta_text=ex(cta))
@@ -223,7 +245,7 @@ def _whatsapp(copy: Copy, style: Style, ex: Callable[[str], str], template_only:
         name = f"{style.goal}_{style.locale.lower().replace('-', '_')}"
         variables = {
             "headline": _choose(_titles(copy), _fit_len(var_limit), style),
-            "details": _choose([*copy.facts, copy.get("line")], _fit_len(var_limit), style),
+            "details": _choose([*copy.facts, copy.get("line")], _fit_len(var_limit), style, _keeps(copy)),
         }
         return WhatsAppContent(template_name=name, template_variables={k: ex(v) for k, v in variables.items() if v})
     brand_line = f"{style.brand}" if zh else f"— {style.brand}"
@@ -232,5 +254,5 @@ def _whatsapp(copy: Copy, style: Style, ex: Callable[[str], str], template_only:
         [copy.get("greeting"), _join([copy.get("line"), *copy.facts[:1]], zh), brand_line],
     ]
     texts = ["\n\n".join(p for p in b if p) + "\n\n" + opt_out_text(style.locale) for b in bodies]
-    text = _choose(texts, _fit_len(FIELD_LIMITS[Channel.WHATSAPP]["text"]), style)
+    text = _choose(texts, _fit_len(FIELD_LIMITS[Channel.WHATSAPP]["text"]), style, _keeps(copy))
     return WhatsAppContent(text=ex(re.sub(r"\n{3,}", "\n\n", text)))

@@ -183,7 +183,7 @@ def pick_facts(
         if goal == "cross_sell" and purchase is not None and product is not None:
             purchase = None  # no reason to pair them: the cross-sell shows the product on its own
 
-    offer = _pick_offer(pools["offer"], index, product, purchase, pairing is not None)
+    offer = _pick_offer(pools["offer"], index, product, purchase, pairing is not None, d.named)
     if offer is not None and restricted(offer):
         must = offer.required or offer.id in d.named
         if purchase is not None and not covers(offer, purchase) and goal == "replenish" and not must:
@@ -208,14 +208,20 @@ def pick_facts(
 
 
 def _pick_offer(
-    offers: list[Fact], index: int, product: Fact | None, purchase: Fact | None, paired: bool
+    offers: list[Fact],
+    index: int,
+    product: Fact | None,
+    purchase: Fact | None,
+    paired: bool,
+    named: frozenset[str] = frozenset(),
 ) -> Fact | None:
-    """The variant's offer: the nth, unless another offer covers everything the variant shows and it does not."""
+    """The variant's offer: the nth, unless another offer covers everything the variant shows and it does not.
+    An offer the request requires or the brief names is kept: the products it does not cover give way."""
     if not offers:
         return None
     chosen = offers[index % len(offers)]
     shown = [f for f in (product, purchase if paired else None) if f is not None]
-    if all(covers(chosen, f) for f in shown) or chosen.required:
+    if all(covers(chosen, f) for f in shown) or chosen.required or chosen.id in named:
         return chosen
     fitting = [o for o in offers if all(covers(o, f) for f in shown)]
     return fitting[index % len(fitting)] if fitting else None  # the variant's products stay, without an offer

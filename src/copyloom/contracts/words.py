@@ -57,6 +57,11 @@ def _cjk_words(run: str) -> tuple[tuple[str, int, int], ...]:
     return tuple((w, a, b) for w, a, b in _tokenizer().tokenize(run, HMM=False))
 
 
+def word_frequency(word: str) -> int:
+    """How often jieba's dictionary has seen ``word`` (0 for a word it does not know, such as most names)."""
+    return int(_tokenizer().FREQ.get(word) or 0)
+
+
 @lru_cache(maxsize=4096)
 def words(text: str) -> tuple[Word, ...]:
     """Every word and symbol of ``text`` with its offsets (spaces dropped)."""

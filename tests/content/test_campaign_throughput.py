@@ -1,0 +1,311 @@
+"""A worker's drain keeps leasing while it drafts (no stall at a chunk's end), stores every target once, bounds
+the customers it drafts and holds, and still honours pause, cancel and stop in the middle of a chunk.
+
+The generator here is the offline one behind a wrapper that counts calls in flight and lets a test act at a given
+call (pause the campaign, hold one customer back): every assertion is on the database or on those counts, none on
+time."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copyloom.content.campaigns.schemas import CampaignCreate
+from copyloom.content.campaigns.service import (
+    _ChunkRun,
+    cancel_campaign,
+    create_campaign,
+    customers_in_flight,
+    pause_campaign,
+    resume_campaign,
+    run_campaign,
+)
+from copyloom.content.engine import ContentEngine
+from copyloom.db import read_scope, session_scope
+from copyloom.genai.types import GenerationRequest, GenerationResult, Generator, RefineRequest
+from copyloom.models import CampaignTarget, Consent, Customer, Draft
+
+CHANNELS = ["email", "sms"]
+
+
+class CountingGenerator:
+    """The offline generator, with its calls in flight counted and a hook run (on the loop thread) at each call."""
+
+    def __init__(self, inner: Generator, hook: Callable[[int, GenerationRequest], Any] | None = None) -> None:
+        self.inner = inner
+        self.hook = hook
+        self.calls = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.customers: list[str] = []
+
+    @property
+    def kind(self) -> str:
+        return self.inner.kind
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        self.calls += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self.customers.append(request.bundle.customer.external_id)
+        try:
+            if self.hook is not None:
+                waited = self.hook(self.calls, request)
+                if asyncio.iscoroutine(waited):
+                    await waited
+            await asyncio.sleep(0.005)  # a model takes time: let the other customers' calls overlap
+            return await self.inner.generate(request)
+        finally:
+            self.in_flight -= 1
+
+    async def refine(self, request: RefineRequest) -> GenerationResult:
+        return await self.inner.refine(request)
+
+
+def _seed(factory: sessionmaker[Session], n: int) -> None:
+    with session_scope(factory) as s:
+        for i in range(n):
+            c = Customer(
+                workspace_id="acme",
+                external_id=f"T{i:04d}",
+                name=f"Robin Lee{i}",
+                locale="en",
+                time_zone="UTC",
+                country="US",
+                attributes={"wave": "throughput"},
+            )
+            s.add(c)
+            s.flush()
+            for purpose in ("marketing", "personalization"):
+                for channel in CHANNELS:
+                    s.add(
+                        Consent(
+                            workspace_id="acme",
+                            customer_id=c.id,
+                            purpose=purpose,
+                            channel=channel,
+                            status="granted",
+                            recorded_at=c.created_at,
+                            source="test",
+                        )
+                    )
+
+
+def _campaign(factory: sessionmaker[Session], engine: ContentEngine) -> str:
+    body = CampaignCreate.model_validate(
+        {
+            "name": "throughput",
+            "brief": {"goal": "cross_sell", "instructions": "spring hiking"},
+            "channels": CHANNELS,
+            "variants": 1,
+            "audience": {"filter": {"attributes": {"wave": "throughput"}}},
+            "approval": {"mode": "all"},
+        }
+    )
+    with session_scope(factory) as s:
+        return create_campaign(s, engine, "acme", body).id
+
+
+def _by_status(factory: sessionmaker[Session], campaign_id: str) -> dict[str, int]:
+    with read_scope(factory) as s:
+        rows = s.execute(
+            select(CampaignTarget.status, func.count())
+            .where(CampaignTarget.campaign_id == campaign_id)
+            .group_by(CampaignTarget.status)
+        )
+        return {str(k): int(v) for k, v in rows.tuples().all()}
+
+
+def _drafts_per_target(factory: sessionmaker[Session], campaign_id: str) -> dict[tuple[int, str], int]:
+    with read_scope(factory) as s:
+        rows = s.execute(
+            select(Draft.customer_id, Draft.channel, func.count())
+            .where(Draft.campaign_id == campaign_id, Draft.is_control.is_(False))
+            .group_by(Draft.customer_id, Draft.channel)
+        )
+        return {(int(c), str(ch)): int(n) for c, ch, n in rows.tuples().all()}
+
+
+def _done_targets(factory: sessionmaker[Session], campaign_id: str) -> set[tuple[int, str]]:
+    with read_scope(factory) as s:
+        rows = s.execute(
+            select(CampaignTarget.customer_id, CampaignTarget.channel).where(
+                CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "done"
+            )
+        )
+        return {(int(c), str(ch)) for c, ch in rows.tuples().all()}
+
+
+def _leased(factory: sessionmaker[Session], campaign_id: str) -> int:
+    with read_scope(factory) as s:
+        return int(
+            s.scalar(
+                select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "leased")
+            )
+            or 0
+        )
+
+
+def _configure(engine: ContentEngine, generator: CountingGenerator, *, chunk: int, concurrency: int) -> None:
+    engine.settings = engine.settings.model_copy(
+        update={"campaign_chunk_size": chunk, "model_concurrency": concurrency}
+    )
+    engine.generator = generator
+
+
+def test_every_target_is_stored_once_and_the_drafting_is_bounded(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session]
+) -> None:
+    chunk, concurrency, customers = 5, 4, 40
+    window = customers_in_flight(concurrency, len(CHANNELS))
+    peak_leased = 0
+    campaign_id = ""
+
+    def watch(call: int, request: GenerationRequest) -> None:
+        nonlocal peak_leased
+        if call % 3 == 0:
+            peak_leased = max(peak_leased, _leased(session_factory, campaign_id))
+
+    generator = CountingGenerator(content_engine.generator, watch)
+    _configure(content_engine, generator, chunk=chunk, concurrency=concurrency)
+    _seed(session_factory, customers)
+    campaign_id = _campaign(session_factory, content_engine)
+
+    run_campaign(content_engine, session_factory, campaign_id)
+
+    assert _by_status(session_factory, campaign_id) == {"done": customers * len(CHANNELS)}
+    drafts = _drafts_per_target(session_factory, campaign_id)
+    assert set(drafts) == _done_targets(session_factory, campaign_id)
+    assert set(drafts.values()) == {1}  # one variant per target, never a second copy
+    assert generator.calls >= customers * len(CHANNELS)
+    # At most `window` customers are drafted at once, each with its channels' calls ...
+    assert 1 < generator.max_in_flight <= window * len(CHANNELS)
+    # ... and a worker holds at most the window plus one and a half chunks of customers.
+    assert 0 < peak_leased <= (window + chunk + chunk // 2) * len(CHANNELS)
+    with read_scope(session_factory) as s:
+        from copyloom.models import Campaign
+
+        assert s.get(Campaign, campaign_id).status == "completed"  # type: ignore[union-attr]
+
+
+def test_the_next_chunk_is_drafted_while_a_slow_customer_of_the_last_one_is_still_out(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session]
+) -> None:
+    """One customer of the first chunk takes until customers of three later chunks have been drafted. A drain that
+    waits for a chunk's slowest customer before leasing the next never gets there (the hold gives up after 30 s and
+    the test fails)."""
+    chunk, customers = 4, 24
+    released = asyncio.Event()
+    held: list[str] = []
+    later: set[str] = set()
+
+    async def hold_first(call: int, request: GenerationRequest) -> None:
+        who = request.bundle.customer.external_id
+        if call == 1:  # whichever customer's call comes first is the slow one
+            held.append(who)
+            try:
+                await asyncio.wait_for(released.wait(), timeout=30)
+            except TimeoutError:
+                held.append("gave up")
+            return
+        # Customers are leased in order: three chunks past the held one were leased after its chunk.
+        if int(who[1:]) >= int(held[0][1:]) + 3 * chunk:
+            later.add(who)
+            if len(later) >= chunk:
+                released.set()
+
+    generator = CountingGenerator(content_engine.generator, hold_first)
+    _configure(content_engine, generator, chunk=chunk, concurrency=8)
+    _seed(session_factory, customers)
+    campaign_id = _campaign(session_factory, content_engine)
+
+    run_campaign(content_engine, session_factory, campaign_id)
+
+    assert len(held) == 1  # released by later customers, not by giving up
+    assert _by_status(session_factory, campaign_id) == {"done": customers * len(CHANNELS)}
+    assert set(_drafts_per_target(session_factory, campaign_id).values()) == {1}
+
+
+@pytest.mark.parametrize("action", ["pause", "cancel"])
+def test_pause_and_cancel_in_the_middle_of_a_drain(
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    action: str,
+) -> None:
+    monkeypatch.setattr(_ChunkRun, "status_ttl_s", 0.0)  # each customer reads the status as it starts
+    chunk, concurrency, customers = 6, 4, 60
+    window = customers_in_flight(concurrency, len(CHANNELS))
+    campaign_id = ""
+    acted_at_call = 0
+
+    def act(call: int, request: GenerationRequest) -> None:
+        nonlocal acted_at_call
+        if call == 20:
+            with session_scope(session_factory) as s:
+                (pause_campaign if action == "pause" else cancel_campaign)(s, "acme", campaign_id)
+            acted_at_call = call
+
+    generator = CountingGenerator(content_engine.generator, act)
+    _configure(content_engine, generator, chunk=chunk, concurrency=concurrency)
+    _seed(session_factory, customers)
+    campaign_id = _campaign(session_factory, content_engine)
+
+    run_campaign(content_engine, session_factory, campaign_id)
+
+    assert acted_at_call == 20
+    statuses = _by_status(session_factory, campaign_id)
+    assert "leased" not in statuses, statuses  # nothing is left held by the worker that stopped
+    done = statuses.get("done", 0)
+    # Customers being drafted when the campaign stopped finish; no other starts (each waiting one sees the status
+    # when it gets a place, and gives its rows back).
+    assert 0 < done < customers * len(CHANNELS) // 2
+    started_after = set(generator.customers[acted_at_call:]) - set(generator.customers[:acted_at_call])
+    assert len(started_after) <= window
+    drafts = _drafts_per_target(session_factory, campaign_id)
+    assert set(drafts) == _done_targets(session_factory, campaign_id)
+    assert set(drafts.values()) == {1}
+    if action == "cancel":
+        assert statuses.get("pending", 0) == 0
+        assert done + statuses.get("cancelled", 0) == customers * len(CHANNELS)
+        return
+    assert statuses.get("pending", 0) + done == customers * len(CHANNELS)
+    with session_scope(session_factory) as s:
+        assert resume_campaign(s, "acme", campaign_id)
+    run_campaign(content_engine, session_factory, campaign_id)
+    assert _by_status(session_factory, campaign_id) == {"done": customers * len(CHANNELS)}
+    drafts = _drafts_per_target(session_factory, campaign_id)
+    assert len(drafts) == customers * len(CHANNELS) and set(drafts.values()) == {1}
+
+
+def test_stop_gives_the_leased_customers_back(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session]
+) -> None:
+    """Ctrl-C of ``copyloom campaigns run`` (``stop``): customers being drafted are stored, the others it leased
+    go back to pending at once (not after their lease expires), and another run finishes the campaign."""
+    stop = threading.Event()
+    campaign_id = ""
+
+    def interrupt(call: int, request: GenerationRequest) -> None:
+        if call == 10:
+            stop.set()
+
+    generator = CountingGenerator(content_engine.generator, interrupt)
+    _configure(content_engine, generator, chunk=8, concurrency=4)
+    _seed(session_factory, 40)
+    campaign_id = _campaign(session_factory, content_engine)
+
+    run_campaign(content_engine, session_factory, campaign_id, stop=stop)
+
+    statuses = _by_status(session_factory, campaign_id)
+    assert "leased" not in statuses and statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0, statuses
+    generator.hook = None
+    run_campaign(content_engine, session_factory, campaign_id)
+    assert _by_status(session_factory, campaign_id) == {"done": 80}
+    assert set(_drafts_per_target(session_factory, campaign_id).values()) == {1}

@@ -1,0 +1,37 @@
+"""ARCHITECTURE.md matches the tree: every module or folder it names exists, and it names every subpackage."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import copyloom
+
+ROOT = Path(copyloom.__file__).parent
+DOC = (Path(__file__).parents[1] / "ARCHITECTURE.md").read_text(encoding="utf-8")
+# `content/drafts/flow.py`, `contracts/cache.py::TTLCache`, `domain/`: relative to src/copyloom
+PATHS = sorted({m for m in re.findall(r"`([a-z_]+/[a-z_/]*(?:\.py)?)(?:::\w+)?`", DOC) if not m.startswith("src/")})
+
+
+# `facts.py` in the list of what contracts/ holds: a module of that name somewhere in the tree
+NAMES = sorted(set(re.findall(r"`([a-z_]+\.py)`", DOC)))
+
+
+def test_the_doc_names_paths() -> None:
+    assert len(PATHS) > 20 and len(NAMES) > 5
+
+
+def test_every_module_name_the_doc_gives_is_a_module_of_the_tree() -> None:
+    missing = [n for n in NAMES if not any(ROOT.rglob(n))]
+    assert not missing, f"ARCHITECTURE.md names modules that do not exist: {missing}"
+
+
+def test_every_path_the_doc_names_exists() -> None:
+    missing = [p for p in PATHS if not (ROOT / p).exists()]
+    assert not missing, f"ARCHITECTURE.md names what is not in src/copyloom: {missing}"
+
+
+def test_the_doc_names_every_subpackage() -> None:
+    packages = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name != "migrations")
+    unnamed = [p for p in packages if not re.search(rf"\b{p}\b", DOC)]
+    assert not unnamed, f"ARCHITECTURE.md does not place {unnamed}"
