@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -190,7 +191,11 @@ def _worker_of(cluster: Cluster, pid: int) -> Worker:
     return cluster.owner(pid, ppid)
 
 
-def test_a_worker_killed_mid_campaign_loses_and_duplicates_nothing(deployment: Deployment) -> None:
+@pytest.mark.parametrize("victim_kind", ["worker", "pool_process"])
+def test_a_worker_killed_mid_campaign_loses_and_duplicates_nothing(deployment: Deployment, victim_kind: str) -> None:
+    """``worker``: the whole worker (its process group), as a lost machine; its task comes back after the
+    visibility timeout. ``pool_process``: only the pool process drafting, as the OOM killer would; the worker
+    gives the task back at once (``task_reject_on_worker_lost``) and starts another pool process."""
     seed_customers(deployment.factory, deployment.workspace, 200, "K")
     started = time.monotonic()
     campaign_id = post_campaign(deployment.client, deployment.key, "K")
@@ -217,7 +222,11 @@ def test_a_worker_killed_mid_campaign_loses_and_duplicates_nothing(deployment: D
         return None
 
     victim, pids = deployment.cluster.poll(victim_busy, timeout=600, what="a worker drafting its customers")
-    victim.kill()
+    if victim_kind == "worker":
+        victim.kill()
+    else:
+        for pid in pids - {victim.pid}:
+            os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic() - started
     # What the dead worker held stays leased to it until the lease expires (seconds from now).
     held = [(name, channel) for pid, name, channel in _leases(deployment, campaign_id) if pid in pids]
@@ -231,7 +240,9 @@ def test_a_worker_killed_mid_campaign_loses_and_duplicates_nothing(deployment: D
     wasted = check_model_requests(stats, check, lost=held)
     assert 0 < wasted <= 3 * len(held)  # the dead worker's calls (with re-asks) for what it held, nothing else
     assert out["progress"]["model_calls"] == check.model_calls
-    _report("sigkill", seconds, check, stats, killed_at_s=round(killed_at, 1), held=len(held), wasted=wasted)
+    _report(
+        f"sigkill-{victim_kind}", seconds, check, stats, killed_at_s=round(killed_at, 1), held=len(held), wasted=wasted
+    )
 
 
 def test_a_429_storm_slows_the_workers_down_but_loses_nothing(deployment: Deployment) -> None:
