@@ -165,7 +165,7 @@ def _retail_file(tmp: Path) -> tuple[Path, bool]:
 
 def _load_retail(path: Path, env: dict[str, str]) -> None:
     """The README "Using it" steps, then the extra channels' grant."""
-    _cli(["workspaces", "create", "acme", "--name", "Acme Outdoor"], env)
+    _cli(["workspaces", "create", "acme", "--name", "Acme Gifts"], env)
     _cli(["import", "online-retail", str(path), "--workspace", "acme"], env)
     grants = ["--grant", "marketing:email", "--grant", "personalization:email"]
     _cli(
