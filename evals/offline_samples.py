@@ -66,7 +66,8 @@ RETAIL_INVITES = (("acme", Ask("12347", "event_invite", None, "invitation, no ev
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYLOOM_")}
-    return env | {"COPYLOOM_DATA_DIR": str(data_dir), "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    paths = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    return env | {"COPYLOOM_DATA_DIR": str(data_dir), "PYTHONPATH": paths, "COLUMNS": "1000"}  # one-line errors
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -89,7 +90,8 @@ def _drafts(
         args += ["--instructions", ask.instructions]
     result = _run(args, env)
     if result.returncode == 2:  # the whole request refused (every channel failed alike): one line, code: message
-        code, _, message = " ".join(result.stderr.split()).removeprefix("error ").partition(": ")
+        last = [line for line in result.stderr.splitlines() if line.startswith("error ")][-1:] or [result.stderr]
+        code, _, message = last[0].removeprefix("error ").partition(": ")
         errors = [{"channel": ", ".join(channels), "code": code, "message": message}]
         return {"drafts": [], "suppressed": [], "errors": errors}
     if result.returncode != 0:
@@ -163,7 +165,7 @@ def _retail_file(tmp: Path) -> tuple[Path, bool]:
 
 def _load_retail(path: Path, env: dict[str, str]) -> None:
     """The README "Using it" steps, then the extra channels' grant."""
-    _cli(["workspaces", "create", "acme", "--name", "Acme Outdoor"], env)
+    _cli(["workspaces", "create", "acme", "--name", "Acme Gifts"], env)
     _cli(["import", "online-retail", str(path), "--workspace", "acme"], env)
     grants = ["--grant", "marketing:email", "--grant", "personalization:email"]
     _cli(

@@ -330,3 +330,25 @@ def test_product_sentences_do_not_guess_singular_or_plural() -> None:
         for goal in (Goal.CROSS_SELL, Goal.OFFER_ANNOUNCEMENT):
             for v in generate(make_request(Channel.EMAIL, 5, goal, _gift_bundle(facts))).variants:  # type: ignore[arg-type]
                 assert not re.search(r"Boots (is|was|has)\b", _text(v)), _text(v)
+
+
+def test_english_copy_names_no_product_in_chinese_when_it_has_others() -> None:
+    """The demo's SPRING20 covers tents: an English customer got the Chinese-named tent (flagged by relevance)."""
+    zh_tent = _product("NW-ZH-TENT", "双人露营帐篷", "299.00", "tents")
+    en_tent = _product("NW-TENT-2P", "Ridgeline 2P Tent", "329.00", "tents")
+    tents = _offer("TRAIL20", "20", categories=("tents",))
+    brief = Brief(goal=Goal.WIN_BACK, instructions="Feature the TRAIL20 offer.")
+    for facts in ([zh_tent, en_tent, MUG, tents], [en_tent, zh_tent, MUG, tents]):
+        for goal_brief in (brief, Brief(goal=Goal.CROSS_SELL)):
+            for channel in (Channel.EMAIL, Channel.WEB):
+                request = GenerationRequest(bundle=_gift_bundle(facts), brief=goal_brief, channel=channel, n_variants=5)
+                for v in generate(request).variants:
+                    assert zh_tent.id not in v.fact_ids and "帐篷" not in _text(v), _text(v)
+    only_zh = _gift_bundle([zh_tent, tents])  # nothing else the offer covers: the Chinese name will do
+    v = generate(GenerationRequest(bundle=only_zh, brief=brief, channel=Channel.EMAIL, n_variants=1)).variants[0]
+    assert "TRAIL20" in _text(v) and "双人露营帐篷" in _text(v)
+    named = Brief(goal=Goal.WIN_BACK, instructions="Feature the 双人露营帐篷.")  # the brief's choice stands
+    v = generate(
+        GenerationRequest(bundle=_gift_bundle([zh_tent, en_tent]), brief=named, channel=Channel.EMAIL)
+    ).variants[0]
+    assert zh_tent.id in v.fact_ids

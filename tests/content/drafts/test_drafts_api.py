@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.services import Services
@@ -21,7 +22,7 @@ from copyloom.errors import ModelError
 from copyloom.genai.chat import build_chat_model
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.types import GenerationRequest, GenerationResult, Generator, RefineRequest
-from copyloom.models import Draft
+from copyloom.models import Draft, KnowledgeItem
 from tests.conftest import auth, make_keys
 from tests.fakes import openai_stub
 
@@ -70,6 +71,25 @@ def test_create_read_list_and_refine_drafts(
     assert first["generator"]["notes"][0] == "offline template, no model"
     after = client.get("/v1/drafts", params={"customer_id": "C1001", "limit": 50}, headers=auth(key)).json()
     assert len(after["items"]) == 5  # the four drafts and the shortened child
+
+
+def test_an_invitation_without_an_event_is_422_not_supported_offline(
+    client: TestClient,
+    keys: dict[Role, str],
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The offline generator writes an invitation only to an event fact; without one the request is refused as
+    such (422 not_supported_offline), not reported as a failed model (502 model_error), and nothing is stored."""
+    with session_scope(session_factory) as s:
+        s.execute(delete(KnowledgeItem).where(KnowledgeItem.kind == "event"))
+    r = _draft(client, keys[Role.MARKETER], channels=["email", "push"], brief={"goal": "event_invite"})
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert (error["code"], error["field"]) == ("not_supported_offline", "brief.goal")
+    assert "event" in error["message"] and "COPYLOOM_LLM_MODEL" in error["message"]
+    with session_scope(session_factory) as s:
+        assert s.scalar(select(func.count()).select_from(Draft)) == 0
 
 
 def test_bad_draft_requests_answer_4xx_with_field(

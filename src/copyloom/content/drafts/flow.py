@@ -30,7 +30,7 @@ from copyloom.contracts.facts import FactsBundle
 from copyloom.contracts.variants import Variant
 from copyloom.db import read_scope, session_scope
 from copyloom.domain.customers import get_customer
-from copyloom.errors import CopyloomError, ModelError, ModelTimeout
+from copyloom.errors import CopyloomError, InvalidInput, ModelError, ModelTimeout
 from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.types import GenerationRequest, GenerationResult
 from copyloom.guardrails.context import CheckContext
@@ -175,6 +175,8 @@ async def generate_channel(engine: ContentEngine, plan: ChannelPlan, req: DraftR
             reports = _check_all(result, plan)
     except (ModelError, ModelTimeout) as exc:
         metrics.MODEL_ERRORS.labels(exc.code).inc()
+        return Failed(plan.channel, exc)
+    except InvalidInput as exc:  # the generator refuses the brief (offline: an invitation without an event): 422
         return Failed(plan.channel, exc)
     except Exception as exc:  # whatever a model answer breaks must not cost the other channels (or be a 500)
         log.exception("content.generate_channel.unexpected", extra={"channel": plan.channel.value})

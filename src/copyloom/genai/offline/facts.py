@@ -153,11 +153,18 @@ def pick_facts(
     pools = candidates(bundle, excluded, locale)
     if only is not None:
         pools = {k: [f for f in v if f.id in only] for k, v in pools.items()}
+    zh = (locale or bundle.locale).lower().startswith("zh")
     # Offers and products the brief names are the point of the message: every variant features one of them.
     for key in ("offer", "product"):
         required = [f for f in pools[key] if f.required or f.id in d.named]
         if required:
             pools[key] = required
+    # English copy names no product in Chinese when there are others (the relevance check flags it; Latin names in
+    # Chinese copy are common and pass), after the brief's own choice; a purchase keeps its name: it was bought.
+    if not zh:
+        pools["product"] = [f for f in pools["product"] if not _CJK.search(f.values.product_name or "")] or pools[
+            "product"
+        ]
     if d.no_offers:
         pools["offer"] = [f for f in pools["offer"] if f.required or f.id in d.named]
     products = {f.values.sku: f for f in pools["product"] if f.values.sku}
@@ -168,7 +175,6 @@ def pick_facts(
     pairs = [p for p in pools["pairing"] if p.values.related_sku in purchases and p.values.sku in products]
     if named_products:
         pairs = [p for p in pairs if p.values.sku in {f.values.sku for f in pools["product"]}]
-    zh = (locale or bundle.locale).lower().startswith("zh")
     pairs.sort(key=lambda p: bool(_CJK.search(products[p.values.sku or ""].values.product_name or "")) != zh)
     pairing = _nth(pairs, index) if goal != "replenish" else None
     if pairing is not None:
