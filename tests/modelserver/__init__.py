@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
+import selectors
 import signal
 import subprocess
 import sys
@@ -134,14 +134,16 @@ def _ready_line(process: subprocess.Popen[bytes], timeout_s: float) -> str:
     deadline = time.monotonic() + timeout_s
     buffer = b""
     fd = process.stdout.fileno()
-    while b"\n" not in buffer:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise ModelServerError(f"no ready line within {timeout_s}s")
-        readable, _, _ = select.select([fd], [], [], min(left, 0.5))
-        if readable:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                raise ModelServerError(f"the process exited with {process.wait()}")
-            buffer += chunk
+    # A selector, not select.select: late in a long suite the pipe's descriptor can be above FD_SETSIZE (1024).
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while b"\n" not in buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ModelServerError(f"no ready line within {timeout_s}s")
+            if selector.select(min(left, 0.5)):
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    raise ModelServerError(f"the process exited with {process.wait()}")
+                buffer += chunk
     return buffer.split(b"\n", 1)[0].decode()
