@@ -20,7 +20,7 @@ from copyloom.db import session_scope
 from copyloom.genai.factory import build_generator
 from copyloom.models import CampaignTarget, Draft
 from tests.conftest import auth
-from tests.model_path import check_campaign, check_model_requests, seed_customers
+from tests.model_path import check_campaign, check_model_requests, post_campaign, seed_customers, wait_campaign
 from tests.modelserver import ModelServer, start_model_server
 
 MALFORMED = ["empty_choices", "no_choices", "null_message", "html", "not_json", "bad_arguments", "schema_violation"]
@@ -56,35 +56,6 @@ def llm(
     return model_server
 
 
-def _seed(factory: sessionmaker[Session], n: int, tag: str) -> list[str]:
-    """``n`` customers with marketing and personalization consent on email and SMS, each first name its own."""
-    return seed_customers(factory, "acme", n, tag)
-
-
-def _campaign(client: TestClient, key: str, tag: str, **body: Any) -> str:
-    payload = {
-        "name": f"spring {tag}",
-        "brief": {"goal": "cross_sell", "instructions": "spring hiking"},
-        "channels": ["email", "sms"],
-        "variants": 1,
-        "audience": {"filter": {"attributes": {"wave": tag}}},
-        "approval": {"mode": "all"},
-    } | body
-    r = client.post("/v1/campaigns", json=payload, headers=auth(key))
-    assert r.status_code == 202, r.text
-    return str(r.json()["id"])
-
-
-def _wait(client: TestClient, key: str, campaign_id: str, timeout_s: float = 300) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()
-        if body["status"] in ("completed", "failed", "cancelled"):
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"campaign not finished in {timeout_s} s: {body}")
-
-
 def _no_duplicates(factory: sessionmaker[Session], campaign_id: str) -> int:
     with session_scope(factory) as s:
         dupes = s.execute(
@@ -103,10 +74,10 @@ def test_campaign_completes_concurrently_over_kept_alive_connections(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
 ) -> None:
     llm.configure(latency_ms=200, latency_jitter=0.3)
-    _seed(session_factory, 200, "W")
+    seed_customers(session_factory, "acme", 200, "W")
     key = keys[Role.MARKETER]
-    campaign_id = _campaign(client, key, "W")
-    body = _wait(client, key, campaign_id)
+    campaign_id = post_campaign(client, key, "W")
+    body = wait_campaign(client, key, campaign_id)
     progress = body["progress"]
     assert body["status"] == "completed", body
     assert progress["done"] == 400 and progress["failed"] == 0 and progress["suppressed"] == 0, progress
@@ -132,7 +103,7 @@ def test_campaign_completes_concurrently_over_kept_alive_connections(
 def test_drafts_and_refine_reuse_the_same_client_across_requests(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
 ) -> None:
-    ids = _seed(session_factory, 3, "R")
+    ids = seed_customers(session_factory, "acme", 3, "R")
     key = keys[Role.MARKETER]
     for customer in ids:  # several requests: the client's pool stays on the server's loop, no "loop is closed"
         r = client.post(
@@ -153,7 +124,7 @@ def test_drafts_and_refine_reuse_the_same_client_across_requests(
 def test_a_malformed_answer_is_a_per_channel_502_and_the_other_channel_is_kept(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session], fault: str
 ) -> None:
-    (customer,) = _seed(session_factory, 1, "M")
+    (customer,) = seed_customers(session_factory, "acme", 1, "M")
     llm.configure(faults=[{"match": "SubmitSmsVariants", "fault": fault}])
     r = client.post(
         "/v1/drafts",
@@ -183,7 +154,7 @@ def test_server_errors_and_hangs_are_per_channel_errors_after_retries(
 ) -> None:
     content_engine.settings = content_engine.settings.model_copy(update={"llm_timeout_s": 1.0})
     content_engine.generator = build_generator(content_engine.settings)
-    (customer,) = _seed(session_factory, 1, "F")
+    (customer,) = seed_customers(session_factory, "acme", 1, "F")
     llm.configure(faults=[{"match": "SubmitSmsVariants", "fault": fault}])
     r = client.post(
         "/v1/drafts",
@@ -200,7 +171,7 @@ def test_server_errors_and_hangs_are_per_channel_errors_after_retries(
 def test_every_channel_failing_is_an_error_envelope_not_a_500(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
 ) -> None:
-    (customer,) = _seed(session_factory, 1, "E")
+    (customer,) = seed_customers(session_factory, "acme", 1, "E")
     llm.configure(faults=[{"fault": "null_message"}])
     r = client.post(
         "/v1/drafts",
@@ -214,10 +185,10 @@ def test_a_429_storm_slows_a_campaign_down_but_loses_nothing(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
 ) -> None:
     llm.configure(latency_ms=50, max_concurrency=3, retry_after_s=0.2, storm_s=4.0)
-    _seed(session_factory, 30, "S")
+    seed_customers(session_factory, "acme", 30, "S")
     key = keys[Role.MARKETER]
-    campaign_id = _campaign(client, key, "S")
-    body = _wait(client, key, campaign_id)
+    campaign_id = post_campaign(client, key, "S")
+    body = wait_campaign(client, key, campaign_id)
     progress = body["progress"]
     assert body["status"] == "completed" and progress["done"] == 60 and progress["failed"] == 0, progress
     stats = llm.stats()
@@ -231,11 +202,11 @@ def test_a_429_storm_slows_a_campaign_down_but_loses_nothing(
 def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
     client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
 ) -> None:
-    _seed(session_factory, 6, "T")
+    seed_customers(session_factory, "acme", 6, "T")
     llm.configure(faults=[{"match": ["Alex", "SubmitEmailVariants"], "fault": "502"}])
     key = keys[Role.MARKETER]
-    campaign_id = _campaign(client, key, "T")
-    body = _wait(client, key, campaign_id)
+    campaign_id = post_campaign(client, key, "T")
+    body = wait_campaign(client, key, campaign_id)
     progress = body["progress"]
     assert body["status"] == "completed"
     assert (progress["done"], progress["failed"]) == (11, 1), progress
@@ -244,7 +215,7 @@ def test_one_failing_customer_never_fails_the_campaign_and_can_be_retried(
     llm.configure(faults=[])
     r = client.post(f"/v1/campaigns/{campaign_id}/retry-failed", headers=auth(key))
     assert r.status_code == 200, r.text
-    body = _wait(client, key, campaign_id)
+    body = wait_campaign(client, key, campaign_id)
     assert body["progress"]["done"] == 12 and body["progress"]["failed"] == 0
     assert _no_duplicates(session_factory, campaign_id) == 12
 
@@ -261,9 +232,9 @@ def test_pause_resume_and_cancel(
     llm.configure(latency_ms=300)
     # Four model requests in flight: a worker holds a few customers at a time, most stay pending for a while.
     content_engine.settings = content_engine.settings.model_copy(update={"model_concurrency": 4})
-    _seed(session_factory, 120, "P")
+    seed_customers(session_factory, "acme", 120, "P")
     key = keys[Role.MARKETER]
-    campaign_id = _campaign(client, key, "P")
+    campaign_id = post_campaign(client, key, "P")
 
     def progress() -> dict[str, Any]:
         return dict(client.get(f"/v1/campaigns/{campaign_id}", headers=auth(key)).json()["progress"])
@@ -294,7 +265,7 @@ def test_pause_resume_and_cancel(
     assert paused["pending"] > 0, paused
     r = client.post(f"/v1/campaigns/{campaign_id}/cancel", headers=auth(key))
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
-    final = _wait(client, key, campaign_id)["progress"]
+    final = wait_campaign(client, key, campaign_id)["progress"]
     assert final["cancelled"] == paused["pending"] and final["pending"] == 0 and final["leased"] == 0, final
     assert final["done"] == paused["done"] and final["done"] + final["cancelled"] == 240, final
     assert client.post(f"/v1/campaigns/{campaign_id}/resume", headers=auth(key)).status_code == 409
