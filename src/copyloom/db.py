@@ -1,7 +1,7 @@
 """Engine, sessions and migrations.
 
 SQLite (the default) runs in WAL mode with foreign keys on; PostgreSQL works through ``postgresql+psycopg://``.
-Services never commit: the caller owns the transaction through :func:`session_scope`.
+Services never commit: the caller owns the transaction through the unit of work, :func:`write` or :func:`read`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -151,8 +151,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any exception (nothing half-written)."""
+def write(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """The unit of work that writes: one transaction, committed when the block ends, rolled back on any exception
+    (nothing half-written). What was registered with :func:`after_commit` runs once the commit succeeded."""
     session = factory()
     try:
         yield session
@@ -161,49 +162,41 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        callbacks: list[Callable[[], object]] = session.info.pop(_AFTER_COMMIT, [])
         session.close()
+    for callback in callbacks:  # reached only when the commit succeeded
+        callback()
 
 
 @contextmanager
-def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A read-only transaction. On SQLite it is a deferred transaction (a WAL snapshot) that waits for no writer
-    and blocks none; whatever it might have changed is rolled back."""
+def read(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """The unit of work that only reads: never commits. On SQLite it is a deferred transaction (a WAL snapshot)
+    that waits for no writer and blocks none; whatever it might have changed is rolled back. Core statements run
+    on ``session.connection()`` (cheaper than the ORM on a hot path) inside the same transaction."""
     session = factory()
     try:
         session.connection(execution_options={READ_ONLY: True})
         yield session
     finally:
+        session.info.pop(_AFTER_COMMIT, None)  # a read never commits: nothing registered runs
         session.expunge_all()  # what was read stays readable after the rollback (which would expire it)
         session.rollback()
         session.close()
 
 
-def bound_engine(factory: sessionmaker[Session]) -> Engine:
-    """The engine a session factory was made for."""
-    engine = factory.kw.get("bind")
-    if not isinstance(engine, Engine):
-        raise TypeError("the session factory is not bound to an engine")
-    return engine
+_AFTER_COMMIT = "copyloom_after_commit"
 
 
-@contextmanager
-def read_connection(engine: Engine) -> Iterator[Connection]:
-    """``read_scope`` for Core statements: a read-only transaction on a plain connection, without the ORM's
-    session (which costs more than the indexed look-ups of a hot path)."""
-    with engine.connect() as conn:
-        conn.execution_options(**{READ_ONLY: True})
-        transaction = conn.begin()
-        try:
-            yield conn
-        finally:
-            transaction.rollback()
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the :func:`write` unit of work of ``session`` has committed (never if it rolls back):
+    background work is enqueued after the commit it depends on, so a worker never looks for rows not yet there."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-@contextmanager
-def write_connection(engine: Engine) -> Iterator[Connection]:
-    """``session_scope`` for Core statements: one transaction, committed on success, rolled back on any error."""
-    with engine.begin() as conn:
-        yield conn
+# Deprecated names, kept for call sites outside the unit-of-work change (content/campaigns/, content/indexing.py,
+# tests): each is the new unit of work under its old name.
+session_scope = write
+read_scope = read
 
 
 def upgrade(engine: Engine) -> None:

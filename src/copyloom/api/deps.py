@@ -13,7 +13,7 @@ from copyloom.api.services import Services
 from copyloom.content.engine import ContentEngine
 from copyloom.content.indexing import INDEX_TASK
 from copyloom.contracts.enums import Role
-from copyloom.db import read_scope, session_scope
+from copyloom.db import after_commit, read, write
 from copyloom.domain.workspaces import Principal, authenticate_cached, cached_principal
 from copyloom.errors import Forbidden, Unauthenticated
 
@@ -34,12 +34,13 @@ Content = Annotated[ContentEngine, Depends(get_content_engine)]
 
 
 def get_db(request: Request, services: AppServices) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on any error.
+    """The request's unit of work: committed when the route returns, rolled back on any error. Routes never
+    commit; work that needs the commit (a task for the workers) is registered with :func:`after_commit`.
 
     GET and HEAD only read (HTTP says they are safe): a read-only transaction, which on SQLite waits for no
     writer and blocks none."""
-    scope = read_scope if request.method in ("GET", "HEAD") else session_scope
-    with scope(services.session_factory) as session:
+    unit = read if request.method in ("GET", "HEAD") else write
+    with unit(services.session_factory) as session:
         yield session
 
 
@@ -91,6 +92,11 @@ AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 MarketerPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MARKETER))]
 JourneyPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.JOURNEY))]
 ReviewerPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.REVIEWER))]
+
+
+def submit_after_commit(db: Session, services: Services, task: str, payload: dict[str, Any]) -> None:
+    """Enqueue a background task once the request's unit of work has committed (so the worker finds its rows)."""
+    after_commit(db, lambda: services.task_runner().submit(task, payload))
 
 
 def schedule_reindex(background: BackgroundTasks, services: Services, workspace_id: str) -> None:

@@ -8,7 +8,7 @@ import typer
 
 from copyloom.cli._common import handle_errors, open_db, print_json
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_key, create_workspace, list_keys, list_workspaces, revoke_key
 
 workspaces_app = typer.Typer(help="Create and list workspaces (one per brand).", no_args_is_help=True)
@@ -23,7 +23,7 @@ def workspaces_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     _, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         ws = create_workspace(session, workspace, name)
         result = {"workspace": ws.id, "name": ws.name}
     print_json(result) if as_json else typer.echo(f"created workspace {result['workspace']}")
@@ -33,7 +33,7 @@ def workspaces_create(
 @handle_errors
 def workspaces_list() -> None:
     _, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         for ws in list_workspaces(session):
             typer.echo(f"{ws.id}\t{ws.name}")
 
@@ -53,7 +53,7 @@ def keys_create(
     as_json: Annotated[bool, typer.Option("--json", help='Print {"key": …} only.')] = False,
 ) -> None:
     _, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         issued = create_key(session, workspace, role, label)
     if as_json:
         print_json({"key": issued.key, "key_id": issued.key_id, "workspace": workspace, "role": role.value})
@@ -66,7 +66,7 @@ def keys_create(
 @handle_errors
 def keys_list(workspace: Annotated[str, typer.Option(help="The workspace.")]) -> None:
     _, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         for k in list_keys(session, workspace):
             state = "revoked" if k.revoked_at else "active"
             typer.echo(f"{k.id}\t{k.prefix}…\t{k.role}\t{state}\t{k.label or ''}")
@@ -78,6 +78,6 @@ def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="Key id or the key's first 10 characters.")],
 ) -> None:
     _, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         row = revoke_key(session, key_id)
         typer.echo(f"revoked {row.id}")

@@ -24,7 +24,7 @@ def put(
 ) -> None:
     """Replace the brand kit with FILE: the same JSON as ``PUT /v1/brand`` (see examples/brand.json)."""
     from copyloom.contracts.brand import BrandKitSpec
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.brand import save_brand_kit
     from copyloom.domain.imports import validate
     from copyloom.errors import InvalidInput
@@ -35,7 +35,7 @@ def put(
         raise InvalidInput(f"{file.name} is not JSON: {exc}", code="invalid_json", field="file") from exc
     spec = validate(BrandKitSpec, payload)
     _, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         resolve_workspace(session, workspace)
         outcome = save_brand_kit(session, workspace, spec)
     typer.echo(f"brand kit {spec.name!r}: {outcome}")
@@ -45,10 +45,10 @@ def put(
 @handle_errors
 def show(workspace: WorkspaceOpt) -> None:
     """Print the brand kit as JSON."""
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.brand import get_brand_kit
 
     _, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         resolve_workspace(session, workspace)
         print_json(get_brand_kit(session, workspace).model_dump(mode="json"))

@@ -30,19 +30,19 @@ def run(
 
     from copyloom.content.campaigns.service import campaign_out, run_campaign
     from copyloom.content.engine import build_content_engine
-    from copyloom.db import read_scope
+    from copyloom.db import read
     from copyloom.models import Campaign
 
     settings, factory = open_db()
     engine = build_content_engine(settings)
-    with read_scope(factory) as session:
+    with read(factory) as session:
         campaign = session.get(Campaign, campaign_id)
         workspace = campaign.workspace_id if campaign is not None else ""
     stop = threading.Event()
     finished = threading.Event()
 
     def progress_now() -> CampaignProgress:
-        with read_scope(factory) as session:
+        with read(factory) as session:
             return campaign_out(session, workspace, campaign_id).progress
 
     def watch(bar: Progress, task_id: TaskID) -> None:
@@ -95,8 +95,8 @@ def status(
     workspace: Annotated[str, typer.Option(help="The campaign's workspace.")],
 ) -> None:
     from copyloom.content.campaigns.service import campaign_out
-    from copyloom.db import session_scope
+    from copyloom.db import write
 
     _, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         typer.echo(json.dumps(campaign_out(session, workspace, campaign_id).model_dump(mode="json"), indent=2))

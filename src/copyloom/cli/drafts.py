@@ -28,12 +28,12 @@ def create(
     from copyloom.content.drafts.schemas import DraftRequest
     from copyloom.content.drafts.service import create_drafts
     from copyloom.content.engine import build_content_engine
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.brief import Brief
     from copyloom.domain.imports import validate
 
     settings, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         resolve_workspace(session, workspace)
     request = validate(
         DraftRequest,

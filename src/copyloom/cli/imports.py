@@ -35,12 +35,12 @@ IndexOpt = Annotated[
 
 
 def _run(importer: Importer, path: Path, workspace: str, as_json: bool) -> None:
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.tabular import read_rows
 
     _, factory = open_db()
     started = time.perf_counter()
-    with session_scope(factory) as session, Phases() as phases:
+    with write(factory) as session, Phases() as phases:
         resolve_workspace(session, workspace)
         rows = phases.counting("import", f"import {path.name}", read_rows(path))
         report = importer(session, workspace, rows)
@@ -161,14 +161,14 @@ def consents(
 def _grant(
     workspace: str, grant: list[str], customers_file: Path | None, source: str, version: str | None, as_json: bool
 ) -> None:
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.consents import grant_consents, parse_grant, workspace_customer_ids
     from copyloom.domain.tabular import read_ids
 
     pairs = [parse_grant(g) for g in grant]
     _, factory = open_db()
     started = time.perf_counter()
-    with session_scope(factory) as session, Phases() as phases:
+    with write(factory) as session, Phases() as phases:
         resolve_workspace(session, workspace)
         ids = read_ids(customers_file) if customers_file else workspace_customer_ids(session, workspace)
         label = "grant " + " ".join(grant)
@@ -220,11 +220,11 @@ def online_retail(file: FileArg, workspace: WorkspaceOpt, as_json: JsonOpt = Fal
     CustomerID, Country), plain or .gz: cancellations become cancelled orders, rows without CustomerID only
     teach the catalogue, fee codes (POST, M, BANK CHARGES, …) are not products, prices are GBP.
     """
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.online_retail_store import import_online_retail
 
     _, factory = open_db()
-    with session_scope(factory) as session, Phases() as phases:
+    with write(factory) as session, Phases() as phases:
         resolve_workspace(session, workspace)
 
         def update(phase: str, done: int, total: int | None) -> None:

@@ -18,7 +18,7 @@ def index(
     """Embed new or changed products, knowledge and notes; remove what was deleted."""
     from sqlalchemy import select
 
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.models import Workspace
     from copyloom.retrieval.indexer import index_workspace
     from copyloom.retrieval.services import build_retrieval
@@ -26,10 +26,10 @@ def index(
     settings, factory = open_db()
     retrieval = build_retrieval(settings)
     try:
-        with session_scope(factory) as s:
+        with write(factory) as s:
             ids = [resolve_workspace(s, workspace).id] if workspace else list(s.scalars(select(Workspace.id)))
         for ws in ids:
-            with Phases() as phases, session_scope(factory) as s:
+            with Phases() as phases, write(factory) as s:
 
                 def progress(done: int, total: int, ws: str = ws, bar: Phases = phases) -> None:
                     bar.update("embed", f"embed {ws} ({total:,} docs)", done, total, unit="docs/s")
@@ -55,7 +55,7 @@ def facts(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole bundle as JSON.")] = False,
 ) -> None:
     """Show the facts a draft for this customer would be grounded in, with their sources."""
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.brief import Brief
     from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET
     from copyloom.retrieval.bundle import build_bundle
@@ -63,7 +63,7 @@ def facts(
 
     settings, factory = open_db()
     retrieval = build_retrieval(settings)
-    with session_scope(factory) as s:
+    with write(factory) as s:
         resolve_workspace(s, workspace)
         bundle = build_bundle(
             s,

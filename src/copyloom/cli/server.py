@@ -54,13 +54,13 @@ def demo(
 ) -> None:
     """Create a demo workspace (Northwind Outfitters, English and Chinese customers), print its keys, serve."""
     from copyloom.cli._common import open_db
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.demo import load_demo
     from copyloom.domain.workspaces import create_key, create_workspace
     from copyloom.models import Workspace
 
     settings, factory = open_db()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         if session.get(Workspace, workspace) is None:
             create_workspace(session, workspace, "Northwind Outfitters")
             summary = load_demo(session, workspace)
@@ -76,7 +76,7 @@ def demo(
     from copyloom.retrieval.indexer import index_workspace
 
     engine = build_content_engine(settings)
-    with session_scope(factory) as session:
+    with write(factory) as session:
         report = index_workspace(session, engine.store, engine.embedder, workspace)
     typer.echo(f"indexed {report.embedded} new documents ({report.unchanged} unchanged) in {report.seconds:.1f} s")
     typer.echo(

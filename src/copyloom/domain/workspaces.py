@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import read_scope
+from copyloom.db import read
 from copyloom.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from copyloom.models import ApiKey, Workspace, utcnow
 
@@ -119,7 +119,7 @@ def authenticate_cached(factory: sessionmaker[Session], key: str) -> Principal:
     principal = cached_principal(key)
     if principal is not None:
         return principal
-    with read_scope(factory) as session:
+    with read(factory) as session:
         principal = authenticate(session, key)
     with _AUTH_LOCK:
         if len(_AUTH_CACHE) > 10_000:

@@ -26,7 +26,7 @@ from copyloom.content.drafts.service import load_draft
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Channel
 from copyloom.contracts.variants import CONTENT_MODELS
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.errors import Conflict, InvalidInput
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.guardrails.types import GuardrailReport, Verdict
@@ -41,7 +41,7 @@ EDIT_FLAG_PRIORITY = 3
 
 
 def _in_session(factory: sessionmaker[Session], fn: Callable[[Session], T]) -> T:
-    with session_scope(factory) as session:
+    with write(factory) as session:
         return fn(session)
 
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 
 from copyloom.api.deps import ROLE_GATES, AppServices, DbSession
 from copyloom.contracts.enums import Role
+from copyloom.db import read
 from copyloom.domain import safe_json
 from copyloom.domain.segment import SegmentReport, ingest_segment_batch
 from copyloom.domain.workspaces import Principal, authenticate
@@ -43,7 +44,7 @@ def _write_key(request: Request) -> str:
 
 def segment_principal(request: Request, services: AppServices) -> Principal:
     key = _write_key(request)
-    with services.session_factory() as session:
+    with read(services.session_factory) as session:
         principal = authenticate(session, key)
     if principal.role not in WRITE_ROLES:
         raise Forbidden(f"a Segment write key must have role admin; yours is {principal.role.value}")

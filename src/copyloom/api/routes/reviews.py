@@ -12,6 +12,7 @@ from copyloom.content.drafts.schemas import DraftOut
 from copyloom.content.drafts.service import customer_external_id, load_draft
 from copyloom.content.drafts.views import draft_out
 from copyloom.contracts.enums import Channel, Role
+from copyloom.db import read
 from copyloom.domain.fields import UtcDateTime
 from copyloom.domain.workspaces import Principal
 from copyloom.review import decisions
@@ -41,7 +42,7 @@ def _actor(principal: Principal) -> str:
 
 
 def _out(services: AppServices, workspace_id: str, draft_id: str) -> DraftOut:
-    with services.session_factory() as session:
+    with read(services.session_factory) as session:
         draft = load_draft(session, workspace_id, draft_id)
         return draft_out(draft, customer_external_id(session, draft))
 

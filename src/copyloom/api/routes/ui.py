@@ -31,6 +31,7 @@ from copyloom.api.routes.ui_session import (
     sign_in,
     sign_out,
 )
+from copyloom.db import read
 from copyloom.errors import CopyloomError, NotFound, Unauthenticated
 from copyloom.review.queue import (
     QueueFilter,
@@ -146,7 +147,7 @@ def queue_page(
     filters = clean_filters(status, channel, campaign_id)
     flt = QueueFilter(filters["status"], filters.get("campaign_id"), filters.get("channel"))
     ws = ui.principal.workspace_id
-    with services.session_factory() as session:
+    with read(services.session_factory) as session:
         try:
             drafts, next_cursor = list_queue(session, ws, flt, limit=PAGE_SIZE, cursor=cursor)
         except CopyloomError:
@@ -224,6 +225,6 @@ def reports_page(request: Request, services: AppServices, channel: str | None = 
     if ui is None:
         return to_signin(request)
     chosen = channel if channel in CHANNELS else None
-    with services.session_factory() as session:
+    with read(services.session_factory) as session:
         report = review_report(session, ui.principal.workspace_id, channel=chosen)
     return page(request, "reports.html", ui, report=report, channels=CHANNELS, chosen=chosen)

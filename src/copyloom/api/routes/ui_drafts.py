@@ -14,6 +14,7 @@ from copyloom.api.routes.ui_session import UiSession, check_csrf, current_sessio
 from copyloom.api.services import Services
 from copyloom.content.drafts.audit import history
 from copyloom.content.drafts.service import load_draft
+from copyloom.db import read
 from copyloom.errors import CopyloomError, NotFound
 from copyloom.models import Customer, Draft
 from copyloom.review import decisions
@@ -39,7 +40,7 @@ def render_draft(
 ) -> Response:
     ws = ui.principal.workspace_id
     flt = QueueFilter("pending", filters.get("campaign_id"), filters.get("channel"))
-    with services.session_factory() as session:
+    with read(services.session_factory) as session:
         try:
             draft = load_draft(session, ws, draft_id)
         except NotFound:
@@ -84,7 +85,7 @@ def confirmation(
     if verb is None or not decided:
         return None
     ws = ui.principal.workspace_id
-    with services.session_factory() as session:
+    with read(services.session_factory) as session:
         try:
             draft = load_draft(session, ws, decided)
         except NotFound:
@@ -146,7 +147,7 @@ def _decide(request: Request, services: Services, draft_id: str, action: str, fo
             rbody = RejectBody(reason_code=RejectReason(reason), comment=comment, expected_version=version)
             draft = decisions.reject(services.session_factory, ws, draft_id, rbody, actor=actor)
         else:
-            with services.session_factory() as session:
+            with read(services.session_factory) as session:
                 current = load_draft(session, ws, draft_id)
             content, attempted = _edited_content(form, current)
             ebody = EditBody(content=content, comment=comment, expected_version=version)
@@ -174,7 +175,7 @@ def _decide(request: Request, services: Services, draft_id: str, action: str, fo
     if draft.status == "pending_review":  # an edit that a check still flags: stay on the draft
         return redirect(f"/ui/drafts/{draft_id}?{query(filters, done='flagged')}")
     flt = QueueFilter("pending", filters.get("campaign_id"), filters.get("channel"))
-    with services.session_factory() as session:
+    with read(services.session_factory) as session:
         _, next_id = neighbours(session, draft, flt)
     done = {"approve": "approved", "reject": "rejected", "edit": "approved"}[action]
     if next_id:

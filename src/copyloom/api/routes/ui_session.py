@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from copyloom.api.services import Services
 from copyloom.contracts.enums import Role
-from copyloom.db import read_scope, session_scope
+from copyloom.db import read, write
 from copyloom.domain.workspaces import Principal, authenticate, hash_key
 from copyloom.errors import Forbidden
 from copyloom.models import ApiKey, ReviewerSession, utcnow
@@ -59,7 +59,7 @@ def current_session(request: Request, services: Services) -> UiSession | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    with read_scope(services.session_factory) as session:
+    with read(services.session_factory) as session:
         row = session.execute(
             select(
                 ApiKey.id,
@@ -86,7 +86,7 @@ def sign_in(services: Services, key: str) -> str:
     """Check a reviewer's key and open a session; returns the session token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    with session_scope(services.session_factory) as session:
+    with write(services.session_factory) as session:
         principal = authenticate(session, key.strip())
         if principal.role not in UI_ROLES:
             raise Forbidden("the review pages need a reviewer (or admin) key")
@@ -106,7 +106,7 @@ def sign_out(request: Request, services: Services) -> None:
     """End the session of this request's cookie (if any): the token is worthless from now on."""
     token = request.cookies.get(COOKIE)
     if token:
-        with session_scope(services.session_factory) as session:
+        with write(services.session_factory) as session:
             session.execute(delete(ReviewerSession).where(ReviewerSession.token_hash == hash_key(token)))
 
 

@@ -28,7 +28,7 @@ from copyloom.contracts.brand import ReviewPolicy
 from copyloom.contracts.enums import Channel, Purpose
 from copyloom.contracts.facts import FactsBundle
 from copyloom.contracts.variants import Variant
-from copyloom.db import read_scope, session_scope
+from copyloom.db import read, write
 from copyloom.domain.customers import get_customer
 from copyloom.errors import CopyloomError, InvalidInput, ModelError, ModelTimeout
 from copyloom.genai.budget import check_budget, record_usage
@@ -322,7 +322,7 @@ async def run_in_session(factory: sessionmaker[Session], fn: Callable[[Session],
     """Run ``fn(session)`` in a worker thread inside one transaction."""
 
     def _work() -> T:
-        with session_scope(factory) as session:
+        with write(factory) as session:
             return fn(session)
 
     return await anyio.to_thread.run_sync(_work)
@@ -332,7 +332,7 @@ async def run_read(factory: sessionmaker[Session], fn: Callable[[Session], T]) -
     """Run ``fn(session)`` in a worker thread in a read-only transaction (no write lock taken on SQLite)."""
 
     def _work() -> T:
-        with read_scope(factory) as session:
+        with read(factory) as session:
             return fn(session)
 
     return await anyio.to_thread.run_sync(_work)

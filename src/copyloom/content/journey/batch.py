@@ -26,7 +26,7 @@ from copyloom.content.journey.schemas import DecisionOut, DecisionRequest
 from copyloom.content.journey.sends import lock_customers
 from copyloom.content.journey.service import Answer, Ask, answer_for, decide, plan_locked, store_answers, thompson_pick
 from copyloom.contracts.brand import BrandPolicies
-from copyloom.db import bound_engine, read_scope, write_connection
+from copyloom.db import read, write
 from copyloom.domain.campaigns import Approval
 from copyloom.errors import CopyloomError, NotFound
 from copyloom.models import Campaign, Customer, Decision, Draft
@@ -156,11 +156,11 @@ async def decide_batch(
     results: list[DecisionOut | CopyloomError | None] = [None] * len(items)
 
     def _bulk() -> list[int]:
-        with read_scope(factory) as session:
+        with read(factory) as session:
             asks, leftover, policies = _read(session, engine, workspace_id, items, results)
         try:
-            with write_connection(bound_engine(factory)) as conn:
-                decided, later = _decide_locked(conn, workspace_id, asks, policies, rng)
+            with write(factory) as session:
+                decided, later = _decide_locked(session.connection(), workspace_id, asks, policies, rng)
         except IntegrityError:  # a concurrent request used one of these keys: decide them one by one
             return sorted(leftover + [i for i, _ in asks])
         for i, out in decided:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, union_all
+from sqlalchemy import Connection, Row, Table, bindparam, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,7 +51,7 @@ from copyloom.content.journey.policy import (
 from copyloom.content.journey.schemas import DecisionOut, DecisionRequest
 from copyloom.content.journey.sends import Locked, PlannedSend, lock_customers, record_sends
 from copyloom.contracts.brand import BrandPolicies
-from copyloom.db import bound_engine, read_connection, write_connection
+from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import CampaignTerms, cached_variant_stats
 from copyloom.domain.customers import find_customer_pk
@@ -310,19 +310,19 @@ async def _decide(
     now: datetime | None = None,
 ) -> DecisionOut:
     """A batch of one: the same reads, policy and writer, with generation within the deadline when the policy
-    asks for it. Core statements on plain connections: this runs on every call of a journey engine, and the
-    ORM's session and identity map cost more than the indexed look-ups themselves."""
+    asks for it. Core statements on the unit of work's connection: this runs on every call of a journey engine,
+    and the ORM's identity map would cost more than the indexed look-ups themselves."""
     started = time.perf_counter()
     fixed_now = now  # tests pin the clock; otherwise every write uses the time its lock was granted
     picker = rng or random.Random()
     deadline_s = (req.deadline_ms or engine.settings.decision_deadline_ms) / 1000
-    sql = bound_engine(factory)
     pool = _pool(engine.settings.effective_decision_db_threads)
 
     def _first() -> DecisionOut | tuple[Ask, BrandPolicies, CampaignTerms, GateDecision, Generate]:
-        with read_connection(sql) as conn:
-            ask, policies, campaign = _read(conn, engine, workspace_id, req)
-        with write_connection(sql) as conn:
+        with read(factory) as session:
+            ask, policies, campaign = _read(session.connection(), engine, workspace_id, req)
+        with write(factory) as session:
+            conn = session.connection()
             locked = lock_customers(conn, [ask.customer_pk], policies, fixed_now)
             gate, plan = plan_locked(locked, ask, lambda ds: thompson_pick(conn, ds, picker))
             if isinstance(plan, Generate):
@@ -332,7 +332,8 @@ async def _decide(
             return store_answers(conn, workspace_id, [answer_for(req, ask.customer_pk, plan)], locked)[0]
 
     def _after_generation(ask: Ask, policies: BrandPolicies, final: Send | Suppress) -> DecisionOut:
-        with write_connection(sql) as conn:
+        with write(factory) as session:
+            conn = session.connection()
             locked = lock_customers(conn, [ask.customer_pk], policies, fixed_now)
             return store_answers(conn, workspace_id, [answer_for(req, ask.customer_pk, final)], locked)[0]
 
@@ -346,7 +347,7 @@ async def _decide(
         final = Send(generated, "generated", gate.send_after) if generated is not None else plan.fallback
         return await _in_pool(pool, lambda: _after_generation(ask, policies, final))
     except IntegrityError:  # a concurrent call with the same key won the insert: answer what it answered
-        return await _stored(pool, sql, workspace_id, req)
+        return await _stored(pool, factory, workspace_id, req)
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
@@ -369,12 +370,14 @@ async def _in_pool(pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
     return await asyncio.get_running_loop().run_in_executor(pool, contextvars.copy_context().run, fn)
 
 
-async def _stored(pool: ThreadPoolExecutor, sql: Engine, workspace_id: str, req: DecisionRequest) -> DecisionOut:
+async def _stored(
+    pool: ThreadPoolExecutor, factory: sessionmaker[Session], workspace_id: str, req: DecisionRequest
+) -> DecisionOut:
     """The decision a concurrent call with the same key stored first."""
 
     def _read() -> DecisionOut:
-        with read_connection(sql) as conn:
-            stored = replay(conn, workspace_id, req)
+        with read(factory) as session:
+            stored = replay(session.connection(), workspace_id, req)
         assert stored is not None
         return stored
 
