@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
+from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal, submit_after_commit
 from copyloom.content.campaigns.schemas import CampaignCreate, CampaignOut, CampaignStats
 from copyloom.content.campaigns.service import (
     campaign_out,
@@ -34,8 +34,7 @@ def post_campaign(
     body: CampaignCreate, principal: MarketerPrincipal, db: DbSession, services: AppServices, content: Content
 ) -> CampaignOut:
     campaign = create_campaign(db, content, principal.workspace_id, body)
-    db.commit()
-    services.task_runner().submit("campaign.run", {"campaign_id": campaign.id})
+    submit_after_commit(db, services, "campaign.run", {"campaign_id": campaign.id})
     return campaign_out(db, principal.workspace_id, campaign.id)
 
 
@@ -62,15 +61,13 @@ _STATE: dict[int | str, dict[str, Any]] = {
 )
 def post_pause(campaign_id: str, principal: MarketerPrincipal, db: DbSession) -> CampaignOut:
     pause_campaign(db, principal.workspace_id, campaign_id)
-    db.commit()
     return campaign_out(db, principal.workspace_id, campaign_id)
 
 
 @router.post("/{campaign_id}/resume", summary="Resume a paused campaign", responses=_STATE)
 def post_resume(campaign_id: str, principal: MarketerPrincipal, db: DbSession, services: AppServices) -> CampaignOut:
     if resume_campaign(db, principal.workspace_id, campaign_id):
-        db.commit()
-        services.task_runner().submit("campaign.run", {"campaign_id": campaign_id})
+        submit_after_commit(db, services, "campaign.run", {"campaign_id": campaign_id})
     return campaign_out(db, principal.workspace_id, campaign_id)
 
 
@@ -81,7 +78,6 @@ def post_resume(campaign_id: str, principal: MarketerPrincipal, db: DbSession, s
 )
 def post_cancel(campaign_id: str, principal: MarketerPrincipal, db: DbSession) -> CampaignOut:
     cancel_campaign(db, principal.workspace_id, campaign_id)
-    db.commit()
     return campaign_out(db, principal.workspace_id, campaign_id)
 
 
@@ -94,8 +90,7 @@ def post_retry_failed(
     campaign_id: str, principal: MarketerPrincipal, db: DbSession, services: AppServices
 ) -> CampaignOut:
     if retry_failed(db, principal.workspace_id, campaign_id):
-        db.commit()
-        services.task_runner().submit("campaign.run", {"campaign_id": campaign_id})
+        submit_after_commit(db, services, "campaign.run", {"campaign_id": campaign_id})
     return campaign_out(db, principal.workspace_id, campaign_id)
 
 
