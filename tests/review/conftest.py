@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.drafts.audit import record_event
 from copyloom.content.drafts.recheck import stored_check_context, stored_variant
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Role
 from copyloom.db import session_scope
+from copyloom.domain.drafts import record_draft_event
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Draft, new_id, utcnow
 from tests.conftest import auth
@@ -106,7 +106,9 @@ def stage(session_factory: sessionmaker[Session], review_engine: ContentEngine) 
             )
             session.add(draft)
             session.flush()
-            record_event(session, workspace_id=draft.workspace_id, draft_id=draft.id, kind="generated", actor="test")
+            record_draft_event(
+                session, workspace_id=draft.workspace_id, draft_id=draft.id, kind="generated", actor="test"
+            )
             return draft.id
 
     return _stage

@@ -106,8 +106,9 @@ def test_a_decision_based_on_a_stale_read_writes_nothing(
     workspace: str,
 ) -> None:
     """The compare-and-set itself (not the early status check) refuses the slower of two decisions."""
+    from copyloom.domain.drafts import compare_and_set
     from copyloom.errors import Conflict
-    from copyloom.review.decisions import _compare_and_set, _read
+    from copyloom.review.decisions import _read
 
     draft_id = generate()[0]["id"]
     seen = _read(session_factory, workspace, draft_id)  # the slower reviewer's read, before the other decides
@@ -118,7 +119,7 @@ def test_a_decision_based_on_a_stale_read_writes_nothing(
     )
     assert resp.status_code == 200
     with pytest.raises(Conflict) as caught, session_scope(session_factory) as s:
-        _compare_and_set(s, seen, {"status": "approved"})
+        compare_and_set(s, seen, {"status": "approved"})
     assert caught.value.code == "already_reviewed"
     with session_factory() as s:
         row = s.get(Draft, draft_id)

@@ -5,6 +5,7 @@ by their results), so it sits below all of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,6 +38,12 @@ class CampaignTerms:
 _CAMPAIGN = select(Campaign.id, Campaign.workspace_id, Campaign.brief, Campaign.approval, Campaign.channels).where(
     Campaign.id == bindparam("id")
 )
+
+
+def campaigns_by_id(session: Session, workspace_id: str, campaign_ids: Iterable[str]) -> dict[str, Campaign]:
+    """The workspace's campaigns among ``campaign_ids``, by id (unknown ones and other workspaces' are absent)."""
+    query = select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.id.in_(set(campaign_ids)))
+    return {c.id: c for c in session.scalars(query)}
 
 
 def load_campaign_terms(conn: Connection, campaign_id: str) -> CampaignTerms | None:

@@ -7,7 +7,7 @@ columns, or a Segment identify with a few traits, never erases the rest); ``null
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -114,6 +114,7 @@ class CustomerOut(BaseModel):
 # The one lookup of a customer by the brand's id, scoped to the workspace. Statements are built once (they run on
 # every draft, decision and gate read) with the bind parameters ``ws`` and ``ext``.
 BY_EXTERNAL_ID = (Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext"))
+_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 _CUSTOMER = select(Customer).where(*BY_EXTERNAL_ID)
 _CUSTOMER_PK = select(Customer.id).where(*BY_EXTERNAL_ID)
 
@@ -126,6 +127,20 @@ def find_customer(session: Session, workspace_id: str, external_id: str) -> Cust
 def find_customer_pk(db: Session | Connection, workspace_id: str, external_id: str) -> int | None:
     """The primary key of the workspace's customer with this external id, or None (no row is loaded)."""
     return db.scalar(_CUSTOMER_PK, {"ws": workspace_id, "ext": external_id})
+
+
+def find_customer_pks(db: Session | Connection, workspace_id: str, external_ids: Sequence[str]) -> dict[str, int]:
+    """external id -> primary key for the workspace's customers among ``external_ids`` (unknown ones are absent)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(external_ids), _CHUNK):
+        chunk = list(external_ids[start : start + _CHUNK])
+        rows = db.execute(
+            select(Customer.external_id, Customer.id).where(
+                Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk)
+            )
+        )
+        found |= dict(rows.tuples().all())
+    return found
 
 
 def get_customer(session: Session, workspace_id: str, external_id: str) -> Customer:

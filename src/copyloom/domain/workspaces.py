@@ -7,6 +7,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -81,6 +82,14 @@ def create_key(session: Session, workspace_id: str, role: Role, label: str | Non
     session.add(row)
     session.flush()
     return IssuedKey(key=secret, key_id=row.id, workspace_id=workspace_id, role=role)
+
+
+def key_labels(session: Session, workspace_id: str, key_ids: Iterable[str]) -> list[tuple[str, str | None, str, str]]:
+    """(id, label, role, prefix) of the workspace's keys among ``key_ids`` (others' keys are absent)."""
+    query = select(ApiKey.id, ApiKey.label, ApiKey.role, ApiKey.prefix).where(
+        ApiKey.workspace_id == workspace_id, ApiKey.id.in_(set(key_ids))
+    )
+    return list(session.execute(query).tuples())
 
 
 def list_keys(session: Session, workspace_id: str) -> list[ApiKey]:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copyloom.models import ApiKey
+from copyloom.domain.workspaces import key_labels
 
 __all__ = ["KEY_ACTOR", "actor_names", "key_name"]
 
@@ -29,11 +28,6 @@ def actor_names(session: Session, workspace_id: str, actors: Iterable[str]) -> d
     ids = {a[len(KEY_ACTOR) :] for a in wanted if a.startswith(KEY_ACTOR)}
     names = {a: a for a in wanted}
     if ids:
-        rows = session.execute(
-            select(ApiKey.id, ApiKey.label, ApiKey.role, ApiKey.prefix).where(
-                ApiKey.workspace_id == workspace_id, ApiKey.id.in_(ids)
-            )
-        )
-        for key_id, label, role, prefix in rows:
+        for key_id, label, role, prefix in key_labels(session, workspace_id, ids):
             names[f"{KEY_ACTOR}{key_id}"] = key_name(label, role, prefix)
     return names

@@ -16,17 +16,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.content.drafts.audit import record_event
 from copyloom.content.drafts.recheck import stored_check_context, stored_variant
-from copyloom.content.drafts.service import load_draft
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Channel
 from copyloom.contracts.variants import CONTENT_MODELS
 from copyloom.db import write
+from copyloom.domain.drafts import compare_and_set, load_draft, record_draft_event
 from copyloom.errors import Conflict, InvalidInput
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.guardrails.types import GuardrailReport, Verdict
@@ -63,32 +60,6 @@ def _ensure_pending(draft: Draft, expected_version: int | None) -> None:
         )
 
 
-def _compare_and_set(session: Session, seen: Draft, values: dict[str, Any]) -> Draft:
-    stmt = (
-        update(Draft)
-        .where(
-            Draft.id == seen.id,
-            Draft.workspace_id == seen.workspace_id,
-            Draft.version == seen.version,
-            Draft.status == "pending_review",
-        )
-        .values(version=Draft.version + 1, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    try:
-        updated = session.execute(stmt).rowcount  # type: ignore[attr-defined]
-    except OperationalError as exc:
-        # SQLite could not take the write lock within its timeout: another decision holds it.
-        if "locked" not in str(exc).lower():
-            raise
-        updated = 0
-    if updated != 1:
-        raise Conflict("another reviewer decided on this draft first", code="already_reviewed")
-    fresh = session.get(Draft, seen.id, populate_existing=True)
-    assert fresh is not None
-    return fresh
-
-
 def approve(
     factory: sessionmaker[Session], workspace_id: str, draft_id: str, body: ApproveBody, *, actor: str
 ) -> Draft:
@@ -106,9 +77,11 @@ def approve(
         )
 
     def _write(session: Session) -> Draft:
-        draft = _compare_and_set(session, seen, {"status": "approved", "review_reason": None})
+        draft = compare_and_set(session, seen, {"status": "approved", "review_reason": None})
         data = {"comment": body.comment, "acknowledged_flags": flags, "version": seen.version}
-        record_event(session, workspace_id=workspace_id, draft_id=draft_id, kind="approved", actor=actor, data=data)
+        record_draft_event(
+            session, workspace_id=workspace_id, draft_id=draft_id, kind="approved", actor=actor, data=data
+        )
         return draft
 
     draft = _in_session(factory, _write)
@@ -121,9 +94,11 @@ def reject(factory: sessionmaker[Session], workspace_id: str, draft_id: str, bod
     _ensure_pending(seen, body.expected_version)
 
     def _write(session: Session) -> Draft:
-        draft = _compare_and_set(session, seen, {"status": "rejected"})
+        draft = compare_and_set(session, seen, {"status": "rejected"})
         data = {"reason_code": body.reason_code.value, "comment": body.comment, "version": seen.version}
-        record_event(session, workspace_id=workspace_id, draft_id=draft_id, kind="rejected", actor=actor, data=data)
+        record_draft_event(
+            session, workspace_id=workspace_id, draft_id=draft_id, kind="rejected", actor=actor, data=data
+        )
         return draft
 
     draft = _in_session(factory, _write)
@@ -201,9 +176,9 @@ def edit(
         values["review_priority"] = EDIT_FLAG_PRIORITY
 
     def _write(session: Session) -> Draft:
-        draft = _compare_and_set(session, seen, values)
+        draft = compare_and_set(session, seen, values)
         common = {"workspace_id": workspace_id, "draft_id": draft_id}
-        record_event(
+        record_draft_event(
             session,
             **common,
             kind="edited",
@@ -211,7 +186,7 @@ def edit(
             data={"diff": diff, "comment": body.comment, "version": seen.version},
         )
         checks = {r.check: r.verdict.value for r in report.results}
-        record_event(
+        record_draft_event(
             session,
             **common,
             kind="checked",
@@ -219,9 +194,11 @@ def edit(
             data={"verdict": report.verdict.value, "checks": checks, "after_edit": True},
         )
         if flags:
-            record_event(session, **common, kind="queued", actor="system", data={"reason": reason})
+            record_draft_event(session, **common, kind="queued", actor="system", data={"reason": reason})
         else:
-            record_event(session, **common, kind="approved", actor=actor, data={"via": "edit", "comment": body.comment})
+            record_draft_event(
+                session, **common, kind="approved", actor=actor, data={"via": "edit", "comment": body.comment}
+            )
         return draft
 
     draft = _in_session(factory, _write)

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copyloom.models import Draft, DraftEvent
+from copyloom.domain.drafts import review_events
 from copyloom.review.schemas import PhraseCount, ReasonCount, ReviewGroup, ReviewReport, ReviewStats
 
 TOP = 10
@@ -72,21 +71,11 @@ def review_report(
     channel: str | None = None,
 ) -> ReviewReport:
     """Human decisions only (auto-approvals are not reviews), counted once per draft and kind."""
-    query = (
-        select(DraftEvent.draft_id, DraftEvent.kind, DraftEvent.actor, DraftEvent.data, Draft.channel, Draft.generator)
-        .join(Draft, Draft.id == DraftEvent.draft_id)
-        .where(DraftEvent.workspace_id == workspace_id, DraftEvent.kind.in_(_DECISIONS))
-        .order_by(DraftEvent.id)
-    )
-    if since is not None:
-        query = query.where(DraftEvent.at >= since)
-    if until is not None:
-        query = query.where(DraftEvent.at < until)
-    if channel is not None:
-        query = query.where(Draft.channel == channel)
     overall = _Tally()
     groups: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
-    for draft_id, kind, actor, data, draft_channel, generator in session.execute(query):
+    for draft_id, kind, actor, data, draft_channel, generator in review_events(
+        session, workspace_id, _DECISIONS, since=since, until=until, channel=channel
+    ):
         if actor == "system":
             continue
         overall.add(draft_id, kind, data or {})

@@ -7,17 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from copyloom.api.deps import AppServices, Content, DbSession, ReviewerPrincipal, require_roles
-from copyloom.content.drafts.audit import history
 from copyloom.content.drafts.schemas import DraftOut
-from copyloom.content.drafts.service import customer_external_id, load_draft
 from copyloom.content.drafts.views import draft_out
 from copyloom.contracts.enums import Channel, Role
 from copyloom.db import read
+from copyloom.domain import drafts
+from copyloom.domain.draft_queue import QueueFilter
 from copyloom.domain.fields import UtcDateTime
 from copyloom.domain.workspaces import Principal
 from copyloom.review import decisions
 from copyloom.review.actors import actor_names
-from copyloom.review.queue import QueueFilter, queue_page
+from copyloom.review.queue import queue_page
 from copyloom.review.reports import review_report
 from copyloom.review.schemas import (
     ApproveBody,
@@ -43,8 +43,8 @@ def _actor(principal: Principal) -> str:
 
 def _out(services: AppServices, workspace_id: str, draft_id: str) -> DraftOut:
     with read(services.session_factory) as session:
-        draft = load_draft(session, workspace_id, draft_id)
-        return draft_out(draft, customer_external_id(session, draft))
+        draft = drafts.load_draft(session, workspace_id, draft_id)
+        return draft_out(draft, drafts.customer_external_id(session, draft))
 
 
 @router.get("/v1/reviews", summary="The review queue: priority first, then oldest first")
@@ -95,8 +95,8 @@ def edit(
 
 @router.get("/v1/drafts/{draft_id}/history", summary="The append-only audit trail of one draft")
 def draft_history(draft_id: str, principal: AnyReader, db: DbSession) -> DraftHistory:
-    load_draft(db, principal.workspace_id, draft_id)  # 404 for unknown drafts and other workspaces'
-    rows = history(db, principal.workspace_id, draft_id)
+    drafts.load_draft(db, principal.workspace_id, draft_id)  # 404 for unknown drafts and other workspaces'
+    rows = drafts.draft_history(db, principal.workspace_id, draft_id)
     names = actor_names(db, principal.workspace_id, (e.actor for e in rows))
     events = [
         HistoryEntry(id=e.id, kind=e.kind, actor=e.actor, actor_name=names[e.actor], at=e.at, data=e.data) for e in rows

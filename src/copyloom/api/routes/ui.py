@@ -32,16 +32,10 @@ from copyloom.api.routes.ui_session import (
     sign_out,
 )
 from copyloom.db import read
+from copyloom.domain.draft_queue import QueueFilter, campaigns_with_drafts
+from copyloom.domain.drafts import customer_labels
 from copyloom.errors import CopyloomError, NotFound, Unauthenticated
-from copyloom.review.queue import (
-    QueueFilter,
-    campaigns_with_drafts,
-    customer_labels,
-    flagged_checks,
-    list_queue,
-    preview,
-    queue_counts,
-)
+from copyloom.review.queue import flagged_checks, list_queue, preview, queue_counts
 from copyloom.review.reports import review_report
 
 router = APIRouter(include_in_schema=False)

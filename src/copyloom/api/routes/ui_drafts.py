@@ -12,14 +12,13 @@ from starlette.datastructures import FormData
 from copyloom.api.routes.ui_render import CHANNEL_LABELS, clean_filters, page, query, redirect, to_signin
 from copyloom.api.routes.ui_session import UiSession, check_csrf, current_session
 from copyloom.api.services import Services
-from copyloom.content.drafts.audit import history
-from copyloom.content.drafts.service import load_draft
 from copyloom.db import read
+from copyloom.domain.draft_queue import QueueFilter, campaign_name, neighbours
+from copyloom.domain.drafts import draft_history, load_draft
 from copyloom.errors import CopyloomError, NotFound
 from copyloom.models import Customer, Draft
 from copyloom.review import decisions
 from copyloom.review.actors import actor_names
-from copyloom.review.queue import QueueFilter, campaign_name, neighbours
 from copyloom.review.schemas import ApproveBody, EditBody, RejectBody, RejectReason
 from copyloom.review.views import draft_view, event_summary
 
@@ -47,7 +46,7 @@ def render_draft(
             return page(request, "error.html", ui, 404, message="No such draft in your workspace.")
         customer = session.get(Customer, draft.customer_id) if draft.customer_id is not None else None
         prev_id, next_id = neighbours(session, draft, flt)
-        rows = history(session, ws, draft_id)
+        rows = draft_history(session, ws, draft_id)
         events = [(e, event_summary(e.kind, e.data)) for e in rows]
         actors = actor_names(session, ws, (e.actor for e in rows))
         campaign = campaign_name(session, ws, draft.campaign_id)

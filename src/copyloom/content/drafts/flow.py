@@ -19,7 +19,6 @@ import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
-from copyloom.content.drafts.audit import record_event
 from copyloom.content.drafts.judging import judge_drafts
 from copyloom.content.drafts.routing import Routing, route
 from copyloom.content.drafts.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
@@ -30,6 +29,7 @@ from copyloom.contracts.facts import FactsBundle
 from copyloom.contracts.variants import Variant
 from copyloom.db import read, write
 from copyloom.domain.customers import get_customer
+from copyloom.domain.drafts import record_draft_event
 from copyloom.errors import CopyloomError, InvalidInput, ModelError, ModelTimeout
 from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.types import GenerationRequest, GenerationResult
@@ -297,8 +297,8 @@ def audit_new_draft(
     approved / blocked."""
     ws = draft.workspace_id
     kind, data = created or ("generated", {"generator": draft.generator, "angle": draft.angle})
-    record_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor=actor, data=data)
-    record_event(
+    record_draft_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor=actor, data=data)
+    record_draft_event(
         session,
         workspace_id=ws,
         draft_id=draft.id,
@@ -307,7 +307,7 @@ def audit_new_draft(
         data={"verdict": report.verdict.value, "checks": {r.check: r.verdict.value for r in report.results}},
     )
     kind = {"approved": "auto_approved", "blocked": "blocked"}.get(status, "queued")
-    record_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor="system", data={"reason": reason})
+    record_draft_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor="system", data={"reason": reason})
 
 
 def channel_errors(outcomes: list[Generated | Failed]) -> list[ChannelErrorOut]:

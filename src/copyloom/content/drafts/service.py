@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.drafts.flow import (
@@ -26,13 +25,13 @@ from copyloom.content.drafts.views import draft_out
 from copyloom.content.engine import ContentEngine
 from copyloom.domain.brief import Brief
 from copyloom.domain.customers import find_customer_pk
-from copyloom.domain.pages import keyset_page
-from copyloom.errors import CopyloomError, InvalidInput, NotFound
+from copyloom.domain.drafts import customer_external_id, customer_labels, draft_page, load_draft
+from copyloom.errors import CopyloomError, InvalidInput
 from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.types import RefineOperation, RefineRequest
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.pipeline import run_checks
-from copyloom.models import Customer, Draft, new_id, utcnow
+from copyloom.models import Draft, new_id, utcnow
 
 
 async def create_drafts(
@@ -64,20 +63,6 @@ async def create_drafts(
     )
 
 
-def load_draft(session: Session, workspace_id: str, draft_id: str) -> Draft:
-    draft = session.get(Draft, draft_id)
-    if draft is None or draft.workspace_id != workspace_id:
-        raise NotFound(f"no draft {draft_id!r}", code="draft_not_found", field="draft_id")
-    return draft
-
-
-def customer_external_id(session: Session, draft: Draft) -> str | None:
-    if draft.customer_id is None:
-        return None
-    customer = session.get(Customer, draft.customer_id)
-    return customer.external_id if customer else None
-
-
 def get_draft(session: Session, workspace_id: str, draft_id: str) -> DraftOut:
     draft = load_draft(session, workspace_id, draft_id)
     return draft_out(draft, customer_external_id(session, draft))
@@ -95,29 +80,23 @@ def list_drafts(
     cursor: str | None = None,
 ) -> DraftPage:
     """Newest first, keyset-paginated (stable under concurrent inserts)."""
-    query = select(Draft).where(Draft.workspace_id == workspace_id)
+    customer_pk = None
     if customer_id is not None:
-        customer = find_customer_pk(session, workspace_id, customer_id)
-        if customer is None:
+        customer_pk = find_customer_pk(session, workspace_id, customer_id)
+        if customer_pk is None:
             return DraftPage(items=[])
-        query = query.where(Draft.customer_id == customer)
-    if status is not None:
-        query = query.where(Draft.status == status)
-    if channel is not None:
-        query = query.where(Draft.channel == channel)
-    if campaign_id is not None:
-        query = query.where(Draft.campaign_id == campaign_id)
-    rows, next_cursor = keyset_page(session, query, Draft, limit=limit, cursor=cursor)
-    externals = dict(
-        session.execute(
-            select(Customer.id, Customer.external_id).where(
-                Customer.id.in_({d.customer_id for d in rows if d.customer_id is not None})
-            )
-        )
-        .tuples()
-        .all()
+    rows, next_cursor = draft_page(
+        session,
+        workspace_id,
+        customer_pk=customer_pk,
+        status=status,
+        channel=channel,
+        campaign_id=campaign_id,
+        limit=limit,
+        cursor=cursor,
     )
-    items = [draft_out(d, externals.get(d.customer_id) if d.customer_id else None) for d in rows]
+    labels = customer_labels(session, rows)
+    items = [draft_out(d, labels[d.customer_id][0] if d.customer_id in labels else None) for d in rows]
     return DraftPage(items=items, next_cursor=next_cursor)
 
 
@@ -196,4 +175,4 @@ async def refine_draft(
     return await run_in_session(factory, _store)
 
 
-__all__ = ["create_drafts", "get_draft", "list_drafts", "load_draft", "refine_draft"]
+__all__ = ["create_drafts", "get_draft", "list_drafts", "refine_draft"]

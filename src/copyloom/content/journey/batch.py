@@ -10,14 +10,13 @@ single-decision path, so both paths give the same answers.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content import metrics
 from copyloom.content.engine import ContentEngine
@@ -27,9 +26,11 @@ from copyloom.content.journey.sends import lock_customers
 from copyloom.content.journey.service import Answer, Ask, answer_for, decide, plan_locked, store_answers, thompson_pick
 from copyloom.contracts.brand import BrandPolicies
 from copyloom.db import read, write
-from copyloom.domain.campaigns import Approval
+from copyloom.domain.campaigns import Approval, campaigns_by_id
+from copyloom.domain.contacts import used_decision_keys
+from copyloom.domain.customers import find_customer_pks
+from copyloom.domain.drafts import campaign_drafts
 from copyloom.errors import CopyloomError, NotFound
-from copyloom.models import Campaign, Customer, Decision, Draft
 
 CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 T = TypeVar("T")
@@ -47,51 +48,11 @@ def _read(
     results: list[DecisionOut | CopyloomError | None],
 ) -> tuple[list[tuple[int, Ask]], list[int], BrandPolicies]:
     """What the batch reads before taking the locks; answers unknown campaigns, customers and channels."""
-    keys = [r.idempotency_key for r in items]
-    seen: set[str] = set()
-    for chunk in _chunks(keys):
-        seen |= set(
-            session.scalars(
-                select(Decision.idempotency_key).where(
-                    Decision.workspace_id == workspace_id, Decision.idempotency_key.in_(chunk)
-                )
-            )
-        )
-    campaigns = {
-        c.id: c
-        for c in session.scalars(
-            select(Campaign).where(
-                Campaign.workspace_id == workspace_id, Campaign.id.in_({r.campaign_id for r in items})
-            )
-        )
-    }
-    customers: dict[str, int] = {}
-    for chunk in _chunks(sorted({r.customer_id for r in items})):
-        customers |= dict(
-            session.execute(
-                select(Customer.external_id, Customer.id).where(
-                    Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk)
-                )
-            ).all()
-        )
+    seen = used_decision_keys(session, workspace_id, [r.idempotency_key for r in items])
+    campaigns = campaigns_by_id(session, workspace_id, {r.campaign_id for r in items})
+    customers = find_customer_pks(session, workspace_id, sorted({r.customer_id for r in items}))
     # What the policy reads of the campaigns: each customer's own drafts (any status) and the controls.
-    drafts: dict[tuple[str, int | None], list[Any]] = defaultdict(list)
-    lightweight = defer(Draft.bundle)
-    for d in session.scalars(
-        select(Draft)
-        .options(lightweight)
-        .where(Draft.campaign_id.in_(list(campaigns)), Draft.is_control.is_(True))
-        .order_by(Draft.variant_index, Draft.created_at)
-    ):
-        drafts[(d.campaign_id or "", None)].append(d)
-    for pk_chunk in _chunks(sorted(customers.values())):
-        for d in session.scalars(
-            select(Draft)
-            .options(lightweight)
-            .where(Draft.campaign_id.in_(list(campaigns)), Draft.customer_id.in_(pk_chunk))
-            .order_by(Draft.variant_index, Draft.created_at)
-        ):
-            drafts[(d.campaign_id or "", d.customer_id)].append(d)
+    drafts = campaign_drafts(session, list(campaigns), list(customers.values()))
 
     asks: list[tuple[int, Ask]] = []
     leftover: list[int] = []

@@ -11,16 +11,15 @@ from copyloom.content.journey.schemas import OutcomeIn, OutcomeOut
 from copyloom.contracts.enums import ConsentStatus, Purpose
 from copyloom.domain.consents import lock_customer
 from copyloom.domain.customers import get_customer
-from copyloom.errors import InvalidInput, NotFound
-from copyloom.models import Consent, Draft, Event, Outcome, new_id, utcnow
+from copyloom.domain.drafts import load_draft
+from copyloom.errors import InvalidInput
+from copyloom.models import Consent, Event, Outcome, new_id, utcnow
 
 
 def record_outcome(session: Session, workspace_id: str, body: OutcomeIn, now: datetime | None = None) -> OutcomeOut:
     fixed_now = now  # tests pin the clock
     now = now or utcnow()
-    draft = session.get(Draft, body.draft_id)
-    if draft is None or draft.workspace_id != workspace_id:
-        raise NotFound(f"no draft {body.draft_id!r}", code="draft_not_found", field="draft_id")
+    draft = load_draft(session, workspace_id, body.draft_id)
     customer_pk = draft.customer_id
     if body.customer_id is not None:
         customer = get_customer(session, workspace_id, body.customer_id)

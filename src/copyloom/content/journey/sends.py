@@ -15,21 +15,17 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.brand import BrandPolicies
 from copyloom.contracts.enums import Purpose
 from copyloom.domain.consents import consent_in_force, lock_customer
+from copyloom.domain.contacts import insert_contacts, is_suppressed, lock_customer_rows
 from copyloom.guardrails.gate import GateDecision, GateInput, GateReason, evaluate_gate
 from copyloom.guardrails.gate_loader import GATE_COLUMNS, load_gate_input, load_gate_inputs
-from copyloom.models import ContactRecord, Customer, utcnow
-
-CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]
-CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
-_LOCK_ONE = select(*GATE_COLUMNS).where(Customer.id == bindparam("pk")).with_for_update()
+from copyloom.models import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +67,7 @@ def lock_customers(
     clock and their gate snapshots. Lock every customer the transaction writes rows for: a foreign key takes a
     share lock on the customer row, and taking those one by one is what lets two batches deadlock. The clock is
     read once the locks are held, so every send committed before is in its past (``now`` pins it, for tests)."""
-    pks = sorted(set(customer_pks))
-    customers: list[Any] = []
-    if len(pks) == 1:  # a single decision: a statement built once
-        customers = list(db.execute(_LOCK_ONE, {"pk": pks[0]}))
-    else:
-        for start in range(0, len(pks), CHUNK):
-            chunk = pks[start : start + CHUNK]
-            lock = select(*GATE_COLUMNS).where(Customer.id.in_(chunk)).order_by(Customer.id).with_for_update()
-            customers += list(db.execute(lock))
+    customers = lock_customer_rows(db, customer_pks, GATE_COLUMNS)
     now = now or utcnow()
     if len(customers) == 1:
         c = customers[0]
@@ -120,8 +108,7 @@ def record_sends(workspace_id: str, sends: Sequence[PlannedSend], locked: Locked
                 "created_at": locked.now,
             }
         )
-    if rows:
-        locked.db.execute(CONTACTS.insert(), rows)
+    insert_contacts(locked.db, rows)
     return refused
 
 
@@ -138,10 +125,7 @@ def recheck_consent(
     customer's lock, so a withdrawal committed during generation is seen here, and one committed later queues
     behind this transaction."""
     lock_customer(db, customer_pk)
-    if (
-        purpose != Purpose.TRANSACTIONAL
-        and db.execute(select(Customer.suppressed).where(Customer.id == customer_pk)).scalar()
-    ):
+    if purpose != Purpose.TRANSACTIONAL and is_suppressed(db, customer_pk):
         return GateReason.GLOBALLY_SUPPRESSED
     if not consent_in_force(db, customer_pk, purpose, channel, at):
         return GateReason.NO_CONSENT

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, Table, bindparam, select, union_all
+from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,14 +54,15 @@ from copyloom.contracts.brand import BrandPolicies
 from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import CampaignTerms, cached_variant_stats
+from copyloom.domain.contacts import insert_decisions, stored_decision
 from copyloom.domain.customers import find_customer_pk
+from copyloom.domain.drafts import campaign_drafts_for
 from copyloom.errors import Conflict, NotFound
 from copyloom.guardrails.gate import GateDecision
-from copyloom.models import Decision, Draft, new_id, utcnow
+from copyloom.models import Draft, new_id, utcnow
 
 T = TypeVar("T")
 SAFETY_MARGIN_S = 0.02  # leave time to store the answer after generation
-DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,8 @@ class Ask:
     drafts: Sequence[Any]
 
 
-_STORED = select(Decision.campaign_id, Decision.channel, Decision.response).where(
-    Decision.workspace_id == bindparam("ws"), Decision.idempotency_key == bindparam("key")
-)
-
-
 def replay(db: Session | Connection, workspace_id: str, req: DecisionRequest) -> DecisionOut | None:
-    row = db.execute(_STORED, {"ws": workspace_id, "key": req.idempotency_key}).first()
+    row = stored_decision(db, workspace_id, req.idempotency_key)
     if row is None:
         return None
     same = row.campaign_id == req.campaign_id and row.channel == req.channel.value
@@ -103,17 +99,6 @@ def replay(db: Session | Connection, workspace_id: str, req: DecisionRequest) ->
             "this idempotency key was used for another request", code="idempotency_key_reused", field="idempotency_key"
         )
     return stored.model_copy(update={"replayed": True})
-
-
-# Built once: these run on every decision. What a response shows of a draft: every column but the stored facts
-# bundle, the heaviest, which a decision never needs.
-_DRAFT_COLUMNS = [c for c in Draft.__table__.c if c.name != "bundle"]
-# The campaign's drafts that concern one customer: their own (any channel and status) and the controls. Two
-# index range scans on (campaign, customer): an OR of the two would scan every draft of the campaign.
-_CAMPAIGN_DRAFTS = union_all(
-    select(*_DRAFT_COLUMNS).where(Draft.campaign_id == bindparam("campaign"), Draft.customer_id == bindparam("pk")),
-    select(*_DRAFT_COLUMNS).where(Draft.campaign_id == bindparam("campaign"), Draft.customer_id.is_(None)),
-).order_by("variant_index", "created_at")
 
 
 def thompson_choice(variants: list[int], stats: dict[int, tuple[int, int]], rng: random.Random) -> int:
@@ -212,9 +197,8 @@ def store_answers(conn: Connection, workspace_id: str, answers: Sequence[Answer]
         out = suppress_out(str(gate.reason_code), gate.message, gate.send_after)
         stored[sends[j]] = dataclasses.replace(a, out=out, draft_id=None, angle=None)
     # The plain table with parameters: no per-column coercion by the ORM's bulk layer (a millisecond here).
-    conn.execute(
-        DECISIONS.insert(),
-        [decision_row(workspace_id, a.req, a.out, a.customer_pk, a.draft_id, locked.now) for a in stored],
+    insert_decisions(
+        conn, [decision_row(workspace_id, a.req, a.out, a.customer_pk, a.draft_id, locked.now) for a in stored]
     )
     return [a.out for a in stored]
 
@@ -229,7 +213,7 @@ def _read(
     customer_pk = find_customer_pk(conn, workspace_id, req.customer_id)
     if customer_pk is None:
         raise NotFound(f"no customer {req.customer_id!r}", code="customer_not_found", field="customer_id")
-    drafts = conn.execute(_CAMPAIGN_DRAFTS, {"campaign": campaign.id, "pk": customer_pk}).all()
+    drafts = campaign_drafts_for(conn, campaign.id, customer_pk)
     ask = Ask(req, customer_pk, campaign.channels, campaign.approval.mode == "sample", drafts)
     return ask, engine.brand(conn, workspace_id).policies, campaign
 
