@@ -108,7 +108,7 @@ def test_a_decision_based_on_a_stale_read_writes_nothing(
     """The compare-and-set itself (not the early status check) refuses the slower of two decisions."""
     from copyloom.domain.drafts import compare_and_set
     from copyloom.errors import Conflict
-    from copyloom.review.decisions import _read
+    from copyloom.review.actions import _read
 
     draft_id = generate()[0]["id"]
     seen = _read(session_factory, workspace, draft_id)  # the slower reviewer's read, before the other decides

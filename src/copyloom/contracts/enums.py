@@ -45,3 +45,62 @@ class OrderStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
+
+
+# States stored as strings in the database (the values are what is stored: never change one without a migration).
+
+
+class DraftStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    BLOCKED = "blocked"
+    REJECTED = "rejected"
+
+
+class DraftEventKind(StrEnum):
+    """Entries of a draft's audit trail. A reviewer's decisions are APPROVED, REJECTED and EDITED."""
+
+    GENERATED = "generated"
+    REFINED = "refined"
+    CHECKED = "checked"
+    QUEUED = "queued"
+    APPROVED = "approved"
+    AUTO_APPROVED = "auto_approved"
+    BLOCKED = "blocked"
+    REJECTED = "rejected"
+    EDITED = "edited"
+
+
+REVIEW_DECISIONS = (DraftEventKind.APPROVED, DraftEventKind.REJECTED, DraftEventKind.EDITED)
+
+
+class CampaignStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class TargetStatus(StrEnum):
+    """A campaign target's state: pending -> leased -> done | suppressed | failed; or cancelled."""
+
+    PENDING = "pending"
+    LEASED = "leased"
+    DONE = "done"
+    SUPPRESSED = "suppressed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class DecisionKind(StrEnum):
+    """A journey decision's answer."""
+
+    SEND = "send"
+    SUPPRESS = "suppress"
+
+
+class ContactKind(StrEnum):
+    SENT = "sent"
+    SUPPRESSED = "suppressed"

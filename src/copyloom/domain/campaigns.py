@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.cache import TTLCache
+from copyloom.contracts.enums import ContactKind
 from copyloom.models import Campaign, ContactRecord, Draft, Outcome
 
 
@@ -77,7 +78,7 @@ def variant_stats(
         db.execute(
             select(Draft.variant_index, func.count())
             .join(ContactRecord, ContactRecord.draft_id == Draft.id)
-            .where(*arm, ContactRecord.kind == "sent")
+            .where(*arm, ContactRecord.kind == ContactKind.SENT)
             .group_by(Draft.variant_index)
         )
         .tuples()

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import DraftStatus
 from copyloom.errors import InvalidInput
 from copyloom.models import Campaign, Draft
 
@@ -80,7 +81,7 @@ def status_counts(session: Session, workspace_id: str, flt: QueueFilter) -> tupl
     by_channel: dict[str, int] = dict(
         session.execute(
             select(Draft.channel, func.count())
-            .where(*channel_scope, Draft.status == "pending_review")
+            .where(*channel_scope, Draft.status == DraftStatus.PENDING_REVIEW)
             .group_by(Draft.channel)
         )
         .tuples()
@@ -103,7 +104,7 @@ def queue_rows(
 def neighbours(session: Session, draft: Draft, flt: QueueFilter) -> tuple[str | None, str | None]:
     """Ids of the previous and next pending drafts around ``draft`` in queue order (j/k in the web page)."""
     key = (draft.review_priority, draft.created_at, draft.id)
-    base = select(Draft.id).where(*_scope(draft.workspace_id, flt), Draft.status == "pending_review")
+    base = select(Draft.id).where(*_scope(draft.workspace_id, flt), Draft.status == DraftStatus.PENDING_REVIEW)
     prev_id = session.scalars(base.where(_before(*key)).order_by(*_REVERSE).limit(1)).first()
     next_id = session.scalars(base.where(_after(*key)).order_by(*_ORDER).limit(1)).first()
     return prev_id, next_id

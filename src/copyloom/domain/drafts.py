@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, bindparam, select, union_all, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer
 
+from copyloom.contracts.enums import DraftStatus
 from copyloom.domain.pages import keyset_page
 from copyloom.errors import Conflict, NotFound
 from copyloom.models import Customer, Draft, DraftEvent, utcnow
@@ -79,7 +80,7 @@ def compare_and_set(session: Session, seen: Draft, values: dict[str, Any]) -> Dr
             Draft.id == seen.id,
             Draft.workspace_id == seen.workspace_id,
             Draft.version == seen.version,
-            Draft.status == "pending_review",
+            Draft.status == DraftStatus.PENDING_REVIEW,
         )
         .values(version=Draft.version + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)

@@ -6,19 +6,19 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import CampaignStatus
 from copyloom.domain.customers import CustomerOut
 from copyloom.domain.pages import Page, keyset_page
 from copyloom.errors import InvalidInput
 from copyloom.models import Campaign, Customer, Offer, Product
 
 _ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-CampaignStatus = Literal["queued", "running", "completed", "failed"]
 
 
 class ProductOut(BaseModel):

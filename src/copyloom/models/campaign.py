@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from copyloom.models.base import Base, new_id, utcnow
+from copyloom.contracts.enums import CampaignStatus
+from copyloom.models.base import Base, StrEnumType, new_id, utcnow
 
 
 class Campaign(Base):
@@ -23,8 +24,8 @@ class Campaign(Base):
     variants: Mapped[int] = mapped_column(default=1)
     control: Mapped[dict[str, Any]] = mapped_column(default=dict)
     approval: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # queued | running | paused | cancelled | completed | failed
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    # Read back as CampaignStatus members; typed str while content/campaigns/ still writes string literals.
+    status: Mapped[str] = mapped_column(StrEnumType(CampaignStatus, 16), default=CampaignStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(String(500))
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()

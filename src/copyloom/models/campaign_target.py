@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from copyloom.models.base import Base, utcnow
+from copyloom.contracts.enums import TargetStatus
+from copyloom.models.base import Base, StrEnumType, utcnow
 
 
 class CampaignTarget(Base):
@@ -24,8 +25,8 @@ class CampaignTarget(Base):
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
-    # pending | leased | done | suppressed | failed | cancelled
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Read back as TargetStatus members; typed str while content/campaigns/ still writes string literals.
+    status: Mapped[str] = mapped_column(StrEnumType(TargetStatus, 16), default=TargetStatus.PENDING)
     reason_code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(String(500))
     lease_owner: Mapped[str | None] = mapped_column(String(64))

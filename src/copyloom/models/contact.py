@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from copyloom.models.base import Base, utcnow
+from copyloom.contracts.enums import ContactKind
+from copyloom.models.base import Base, StrEnumType, utcnow
 
 
 class ContactRecord(Base):
@@ -18,7 +19,7 @@ class ContactRecord(Base):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16), default="sent")  # sent | suppressed
+    kind: Mapped[ContactKind] = mapped_column(StrEnumType(ContactKind, 16), default=ContactKind.SENT)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     draft_id: Mapped[str | None] = mapped_column(String(32))
     campaign_id: Mapped[str | None] = mapped_column(String(32))

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from copyloom.models.base import Base, new_id, utcnow
+from copyloom.contracts.enums import DecisionKind
+from copyloom.models.base import Base, StrEnumType, new_id, utcnow
 
 
 class Decision(Base):
@@ -21,7 +22,7 @@ class Decision(Base):
     campaign_id: Mapped[str | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
-    decision: Mapped[str] = mapped_column(String(16))  # send | suppress
+    decision: Mapped[DecisionKind] = mapped_column(StrEnumType(DecisionKind, 16))
     source: Mapped[str | None] = mapped_column(String(16))  # approved | generated | control
     reason_code: Mapped[str | None] = mapped_column(String(64))
     draft_id: Mapped[str | None] = mapped_column(ForeignKey("drafts.id", ondelete="SET NULL"))

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from copyloom.models.base import Base, new_id, utcnow
+from copyloom.contracts.enums import DraftStatus
+from copyloom.models.base import Base, StrEnumType, new_id, utcnow
 
 
 class Draft(Base):
@@ -34,7 +35,7 @@ class Draft(Base):
     brief: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_control: Mapped[bool] = mapped_column(default=False)
     content: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(20))  # pending_review | approved | blocked | rejected
+    status: Mapped[DraftStatus] = mapped_column(StrEnumType(DraftStatus, 20))
     verdict: Mapped[str] = mapped_column(String(8))  # pass | flag | block
     guardrail_report: Mapped[dict[str, Any]] = mapped_column()
     cited_fact_ids: Mapped[list[str]] = mapped_column(default=list)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import DraftStatus
 from copyloom.domain import draft_queue
 from copyloom.domain.draft_queue import QueueFilter
 from copyloom.domain.drafts import customer_labels
@@ -34,10 +35,10 @@ def preview(channel: str, content: dict[str, Any]) -> str:
 def queue_counts(session: Session, workspace_id: str, flt: QueueFilter) -> QueueCounts:
     by_status, by_channel = draft_queue.status_counts(session, workspace_id, flt)
     return QueueCounts(
-        pending=by_status.get("pending_review", 0),
-        approved=by_status.get("approved", 0),
-        rejected=by_status.get("rejected", 0),
-        blocked=by_status.get("blocked", 0),
+        pending=by_status.get(DraftStatus.PENDING_REVIEW, 0),
+        approved=by_status.get(DraftStatus.APPROVED, 0),
+        rejected=by_status.get(DraftStatus.REJECTED, 0),
+        blocked=by_status.get(DraftStatus.BLOCKED, 0),
         pending_by_channel=dict(sorted(by_channel.items())),
     )
 

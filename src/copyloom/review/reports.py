@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from copyloom.contracts.enums import REVIEW_DECISIONS, DraftEventKind
 from copyloom.domain.drafts import review_events
 from copyloom.review.schemas import PhraseCount, ReasonCount, ReviewGroup, ReviewReport, ReviewStats
 
 TOP = 10
-_DECISIONS = ("approved", "rejected", "edited")
 
 
 @dataclass
@@ -26,12 +26,12 @@ class _Tally:
     replacements: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     def add(self, draft_id: str, kind: str, data: dict[str, Any]) -> None:
-        if kind == "approved":
+        if kind == DraftEventKind.APPROVED:
             self.approved.add(draft_id)
-        elif kind == "rejected":
+        elif kind == DraftEventKind.REJECTED:
             self.rejected.add(draft_id)
             self.reasons[str(data.get("reason_code") or "other")] += 1
-        elif kind == "edited":
+        elif kind == DraftEventKind.EDITED:
             self.edited.add(draft_id)
             for item in data.get("diff", []):
                 for change in item.get("changes", []):
@@ -74,7 +74,7 @@ def review_report(
     overall = _Tally()
     groups: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
     for draft_id, kind, actor, data, draft_channel, generator in review_events(
-        session, workspace_id, _DECISIONS, since=since, until=until, channel=channel
+        session, workspace_id, REVIEW_DECISIONS, since=since, until=until, channel=channel
     ):
         if actor == "system":
             continue

@@ -8,15 +8,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copyloom.contracts.enums import Channel
+from copyloom.contracts.enums import Channel, DraftStatus
 
 QueueStatus = Literal["pending", "approved", "rejected", "blocked"]
 # The queue speaks of "pending"; the drafts table stores "pending_review".
-STATUS_COLUMN: dict[str, str] = {
-    "pending": "pending_review",
-    "approved": "approved",
-    "rejected": "rejected",
-    "blocked": "blocked",
+STATUS_COLUMN: dict[str, DraftStatus] = {
+    "pending": DraftStatus.PENDING_REVIEW,
+    "approved": DraftStatus.APPROVED,
+    "rejected": DraftStatus.REJECTED,
+    "blocked": DraftStatus.BLOCKED,
 }
 
 

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from copyloom.contracts.enums import DraftEventKind
 from copyloom.contracts.sms import SegmentInfo, count_segments
 from copyloom.models import Draft
 from copyloom.review.diff import content_diff, text_fields
@@ -154,21 +155,21 @@ def draft_view(draft: Draft) -> DraftView:
 
 def event_summary(kind: str, data: dict[str, Any]) -> str:
     """One line for the history list on the page."""
-    if kind == "rejected":
+    if kind == DraftEventKind.REJECTED:
         return f"reason {data.get('reason_code')}" + (f": {data['comment']}" if data.get("comment") else "")
-    if kind == "approved":
+    if kind == DraftEventKind.APPROVED:
         acks = data.get("acknowledged_flags") or []
         return ("acknowledged " + ", ".join(acks) if acks else "") + (
             f" {data['comment']}" if data.get("comment") else ""
         )
-    if kind == "edited":
+    if kind == DraftEventKind.EDITED:
         pairs = [
             f"{d['field']}: “{c['before']}” → “{c['after']}”"
             for d in data.get("diff", [])
             for c in d.get("changes", [])
         ]
         return "; ".join(pairs[:6])
-    if kind == "checked":
+    if kind == DraftEventKind.CHECKED:
         return str(data.get("verdict", ""))
     return str(data.get("reason") or "")
 

@@ -17,7 +17,8 @@ from copyloom.content.campaigns.service import (
     retry_failed,
 )
 from copyloom.content.campaigns.stats import campaign_stats
-from copyloom.domain.listings import CampaignPage, CampaignStatus, list_campaigns
+from copyloom.contracts.enums import CampaignStatus
+from copyloom.domain.listings import CampaignPage, list_campaigns
 from copyloom.domain.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from copyloom.api.deps import AppServices, Content, DbSession, MarketerPrincipal
 from copyloom.content.drafts import service as service
-from copyloom.content.drafts.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, DraftStatus, RefineBody
-from copyloom.contracts.enums import Channel
+from copyloom.content.drafts.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
+from copyloom.contracts.enums import Channel, DraftStatus
 
 router = APIRouter(prefix="/v1/drafts", tags=["drafts"])
 

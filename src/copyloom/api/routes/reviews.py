@@ -15,7 +15,7 @@ from copyloom.domain import drafts
 from copyloom.domain.draft_queue import QueueFilter
 from copyloom.domain.fields import UtcDateTime
 from copyloom.domain.workspaces import Principal
-from copyloom.review import decisions
+from copyloom.review import actions
 from copyloom.review.actors import actor_names
 from copyloom.review.queue import queue_page
 from copyloom.review.reports import review_report
@@ -69,13 +69,13 @@ def list_reviews(
     responses=_CONFLICTS,
 )
 def approve(draft_id: str, body: ApproveBody, principal: ReviewerPrincipal, services: AppServices) -> DraftOut:
-    decisions.approve(services.session_factory, principal.workspace_id, draft_id, body, actor=_actor(principal))
+    actions.approve(services.session_factory, principal.workspace_id, draft_id, body, actor=_actor(principal))
     return _out(services, principal.workspace_id, draft_id)
 
 
 @router.post("/v1/reviews/{draft_id}/reject", summary="Reject a pending draft with a reason", responses=_CONFLICTS)
 def reject(draft_id: str, body: RejectBody, principal: ReviewerPrincipal, services: AppServices) -> DraftOut:
-    decisions.reject(services.session_factory, principal.workspace_id, draft_id, body, actor=_actor(principal))
+    actions.reject(services.session_factory, principal.workspace_id, draft_id, body, actor=_actor(principal))
     return _out(services, principal.workspace_id, draft_id)
 
 
@@ -89,7 +89,7 @@ def reject(draft_id: str, body: RejectBody, principal: ReviewerPrincipal, servic
 def edit(
     draft_id: str, body: EditBody, principal: ReviewerPrincipal, services: AppServices, content: Content
 ) -> DraftOut:
-    decisions.edit(content, services.session_factory, principal.workspace_id, draft_id, body, actor=_actor(principal))
+    actions.edit(content, services.session_factory, principal.workspace_id, draft_id, body, actor=_actor(principal))
     return _out(services, principal.workspace_id, draft_id)
 
 

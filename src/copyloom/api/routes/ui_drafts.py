@@ -12,12 +12,13 @@ from starlette.datastructures import FormData
 from copyloom.api.routes.ui_render import CHANNEL_LABELS, clean_filters, page, query, redirect, to_signin
 from copyloom.api.routes.ui_session import UiSession, check_csrf, current_session
 from copyloom.api.services import Services
+from copyloom.contracts.enums import DraftStatus
 from copyloom.db import read
 from copyloom.domain.draft_queue import QueueFilter, campaign_name, neighbours
 from copyloom.domain.drafts import draft_history, load_draft
 from copyloom.errors import CopyloomError, NotFound
 from copyloom.models import Customer, Draft
-from copyloom.review import decisions
+from copyloom.review import actions
 from copyloom.review.actors import actor_names
 from copyloom.review.schemas import ApproveBody, EditBody, RejectBody, RejectReason
 from copyloom.review.views import draft_view, event_summary
@@ -138,21 +139,21 @@ def _decide(request: Request, services: Services, draft_id: str, action: str, fo
         if action == "approve":
             acks = [str(v) for v in form.getlist("ack")]
             body = ApproveBody(acknowledged_flags=acks, comment=comment, expected_version=version)
-            draft = decisions.approve(services.session_factory, ws, draft_id, body, actor=actor)
+            draft = actions.approve(services.session_factory, ws, draft_id, body, actor=actor)
         elif action == "reject":
             reason = str(form.get("reason_code") or "")
             if reason not in {r.value for r in RejectReason}:
                 return render_draft(request, services, ui, draft_id, filters, status_code=422, error="Choose a reason.")
             rbody = RejectBody(reason_code=RejectReason(reason), comment=comment, expected_version=version)
-            draft = decisions.reject(services.session_factory, ws, draft_id, rbody, actor=actor)
+            draft = actions.reject(services.session_factory, ws, draft_id, rbody, actor=actor)
         else:
             with read(services.session_factory) as session:
                 current = load_draft(session, ws, draft_id)
             content, attempted = _edited_content(form, current)
             ebody = EditBody(content=content, comment=comment, expected_version=version)
             engine = services.content_engine()
-            draft = decisions.edit(engine, services.session_factory, ws, draft_id, ebody, actor=actor)
-    except decisions.EditRefused as exc:
+            draft = actions.edit(engine, services.session_factory, ws, draft_id, ebody, actor=actor)
+    except actions.EditRefused as exc:
         refused = [r.model_dump(mode="json") for r in exc.report.blocking]
         return render_draft(
             request,
@@ -171,7 +172,7 @@ def _decide(request: Request, services: Services, draft_id: str, action: str, fo
         return render_draft(
             request, services, ui, draft_id, filters, status_code=exc.status, error=exc.message, attempted=attempted
         )
-    if draft.status == "pending_review":  # an edit that a check still flags: stay on the draft
+    if draft.status == DraftStatus.PENDING_REVIEW:  # an edit that a check still flags: stay on the draft
         return redirect(f"/ui/drafts/{draft_id}?{query(filters, done='flagged')}")
     flt = QueueFilter("pending", filters.get("campaign_id"), filters.get("channel"))
     with read(services.session_factory) as session:

@@ -24,7 +24,7 @@ from copyloom.content.drafts.routing import Routing, route
 from copyloom.content.drafts.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.brand import ReviewPolicy
-from copyloom.contracts.enums import Channel, Purpose
+from copyloom.contracts.enums import Channel, DraftEventKind, DraftStatus, Purpose
 from copyloom.contracts.facts import FactsBundle
 from copyloom.contracts.variants import Variant
 from copyloom.db import read, write
@@ -296,17 +296,19 @@ def audit_new_draft(
     """The audit trail's first entries for a new draft: generated (or ``created``), checked, and queued /
     approved / blocked."""
     ws = draft.workspace_id
-    kind, data = created or ("generated", {"generator": draft.generator, "angle": draft.angle})
+    kind, data = created or (DraftEventKind.GENERATED, {"generator": draft.generator, "angle": draft.angle})
     record_draft_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor=actor, data=data)
     record_draft_event(
         session,
         workspace_id=ws,
         draft_id=draft.id,
-        kind="checked",
+        kind=DraftEventKind.CHECKED,
         actor="system",
         data={"verdict": report.verdict.value, "checks": {r.check: r.verdict.value for r in report.results}},
     )
-    kind = {"approved": "auto_approved", "blocked": "blocked"}.get(status, "queued")
+    kind = {DraftStatus.APPROVED: DraftEventKind.AUTO_APPROVED, DraftStatus.BLOCKED: DraftEventKind.BLOCKED}.get(
+        DraftStatus(status), DraftEventKind.QUEUED
+    )
     record_draft_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor="system", data={"reason": reason})
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from copyloom.contracts.brand import ReviewPolicy
+from copyloom.contracts.enums import DraftStatus
 from copyloom.guardrails.types import GuardrailReport, Verdict
 
 # Checks whose flags say the most about risk; anything else weighs 0.2.
@@ -15,7 +16,7 @@ _RISK_WEIGHTS = {"grounding": 0.6, "pii": 0.6, "consent": 0.6, "relevance": 0.3,
 
 @dataclass(frozen=True)
 class Routing:
-    status: Literal["pending_review", "approved", "blocked"]
+    status: DraftStatus
     reason: str | None
     priority: int  # higher first in the queue
 
@@ -39,17 +40,19 @@ def route(
 ) -> Routing:
     if report.verdict is Verdict.BLOCK:
         names = ", ".join(sorted({r.check for r in report.blocking}))
-        return Routing("blocked", f"blocked by {names}", 0)
+        return Routing(DraftStatus.BLOCKED, f"blocked by {names}", 0)
     if report.verdict is Verdict.FLAG:
         names = ", ".join(sorted({r.check for r in report.flags}))
-        return Routing("pending_review", f"flagged by {names}: every flag needs a reviewer's acknowledgement", 3)
+        return Routing(
+            DraftStatus.PENDING_REVIEW, f"flagged by {names}: every flag needs a reviewer's acknowledgement", 3
+        )
     if campaign_mode == "all":
-        return Routing("pending_review", "campaign approval mode 'all': every draft is reviewed", 1)
+        return Routing(DraftStatus.PENDING_REVIEW, "campaign approval mode 'all': every draft is reviewed", 1)
     risk = risk_score(report, generator_kind)
     if risk >= policy.risk_threshold:
-        return Routing("pending_review", f"risk score {risk:.2f} ≥ threshold {policy.risk_threshold:.2f}", 2)
+        return Routing(DraftStatus.PENDING_REVIEW, f"risk score {risk:.2f} ≥ threshold {policy.risk_threshold:.2f}", 2)
     if not policy.auto_approve_passing and campaign_mode is None:
-        return Routing("pending_review", "workspace policy: passing drafts are approved by a reviewer", 0)
+        return Routing(DraftStatus.PENDING_REVIEW, "workspace policy: passing drafts are approved by a reviewer", 0)
     if (rng or random).random() < policy.sample_rate:
-        return Routing("pending_review", f"sampled for quality review (rate {policy.sample_rate:.0%})", 1)
-    return Routing("approved", None, 0)
+        return Routing(DraftStatus.PENDING_REVIEW, f"sampled for quality review (rate {policy.sample_rate:.0%})", 1)
+    return Routing(DraftStatus.APPROVED, None, 0)

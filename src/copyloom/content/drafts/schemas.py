@@ -7,12 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from copyloom.contracts.enums import Channel
+from copyloom.contracts.enums import Channel, DraftStatus
 from copyloom.domain.brief import Brief
 from copyloom.domain.fields import AwareUtcDateTime
 from copyloom.genai.types import RefineOperation
-
-DraftStatus = Literal["pending_review", "approved", "blocked", "rejected"]
 
 
 def _distinct(value: list[Channel]) -> list[Channel]:

@@ -23,6 +23,7 @@ from copyloom.content.drafts.routing import route
 from copyloom.content.drafts.schemas import DraftOut, DraftPage, DraftRequest, DraftsResponse, RefineBody
 from copyloom.content.drafts.views import draft_out
 from copyloom.content.engine import ContentEngine
+from copyloom.contracts.enums import DraftEventKind
 from copyloom.domain.brief import Brief
 from copyloom.domain.customers import find_customer_pk
 from copyloom.domain.drafts import customer_external_id, customer_labels, draft_page, load_draft
@@ -148,7 +149,7 @@ async def refine_draft(
             routing=routing,
             actor=actor,
             created=(
-                "refined",
+                DraftEventKind.REFINED,
                 {"parent_id": parent.id, "operation": body.operation.value, "target_locale": body.target_locale},
             ),
             workspace_id=workspace_id,

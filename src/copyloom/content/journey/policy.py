@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
 
+from copyloom.contracts.enums import DraftStatus
 from copyloom.errors import InvalidInput
 from copyloom.guardrails.gate import GateDecision
 
@@ -92,10 +93,14 @@ def plan_decision(snapshot: DecisionSnapshot, channel: str, pick: Callable[[list
     gate = snapshot.gate
     if not gate.allowed:
         return Suppress(str(gate.reason_code), gate.message, gate.send_after)
-    mine = [d for d in snapshot.drafts if d.channel == channel and not d.is_control and d.status == "approved"]
+    mine = [
+        d for d in snapshot.drafts if d.channel == channel and not d.is_control and d.status == DraftStatus.APPROVED
+    ]
     if gate.personalization_allowed and mine:
         return Send(pick(mine), "approved", gate.send_after)
-    controls = [d for d in snapshot.drafts if d.channel == channel and d.is_control and d.status == "approved"]
+    controls = [
+        d for d in snapshot.drafts if d.channel == channel and d.is_control and d.status == DraftStatus.APPROVED
+    ]
     fallback: Send | Suppress = (
         Send(controls[0], "control", gate.send_after)
         if controls
@@ -113,16 +118,18 @@ def no_content_message(drafts: Sequence[DraftLike], channel: str, personal: bool
         {
             f"{d.channel} ({'control' if d.is_control else 'variant'})"
             for d in drafts
-            if d.channel != channel and d.status == "approved"
+            if d.channel != channel and d.status == DraftStatus.APPROVED
         }
     )
     parts = [f"no approved draft or control for this customer on {channel}"]
-    if here.get("approved") and not personal:
+    if here.get(DraftStatus.APPROVED) and not personal:
         parts.append(f"{here['approved']} approved variant(s) on {channel} need personalization consent")
-    waiting = {s: n for s, n in sorted(here.items()) if s != "approved"}
+    waiting = {s: n for s, n in sorted(here.items()) if s != DraftStatus.APPROVED}
     if waiting:
         parts.append(f"on {channel}: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in waiting.items()))
-    control = Counter(d.status for d in drafts if d.channel == channel and d.is_control and d.status != "approved")
+    control = Counter(
+        d.status for d in drafts if d.channel == channel and d.is_control and d.status != DraftStatus.APPROVED
+    )
     if control:
         parts.append(
             f"{channel} control: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(control.items()))

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from copyloom.content.drafts.schemas import DraftOut
-from copyloom.contracts.enums import Channel
+from copyloom.contracts.enums import Channel, DecisionKind
 from copyloom.domain.fields import AwareUtcDateTime
 
 
@@ -38,7 +38,7 @@ class DecisionRequest(BaseModel):
 
 class DecisionOut(BaseModel):
     decision_id: str
-    decision: Literal["send", "suppress"]
+    decision: DecisionKind
     source: Literal["approved", "generated", "control"] | None = None
     reason_code: str | None = None
     message: str | None = None

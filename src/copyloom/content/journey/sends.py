@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.brand import BrandPolicies
-from copyloom.contracts.enums import Purpose
+from copyloom.contracts.enums import ContactKind, Purpose
 from copyloom.domain.consents import consent_in_force, lock_customer
 from copyloom.domain.contacts import insert_contacts, is_suppressed, lock_customer_rows
 from copyloom.guardrails.gate import GateDecision, GateInput, GateReason, evaluate_gate
@@ -100,7 +100,7 @@ def record_sends(workspace_id: str, sends: Sequence[PlannedSend], locked: Locked
                 "workspace_id": workspace_id,
                 "customer_id": send.customer_pk,
                 "channel": send.channel,
-                "kind": "sent",
+                "kind": ContactKind.SENT,
                 "occurred_at": occurred_at,
                 "draft_id": send.draft_id,
                 "campaign_id": send.campaign_id,

@@ -51,6 +51,7 @@ from copyloom.content.journey.policy import (
 from copyloom.content.journey.schemas import DecisionOut, DecisionRequest
 from copyloom.content.journey.sends import Locked, PlannedSend, lock_customers, record_sends
 from copyloom.contracts.brand import BrandPolicies
+from copyloom.contracts.enums import DecisionKind, DraftStatus
 from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import CampaignTerms, cached_variant_stats
@@ -144,7 +145,7 @@ def decision_row(
 def send_out(draft: Draft | Row[Any], source: str, external_id: str, send_after: datetime | None = None) -> DecisionOut:
     return DecisionOut(
         decision_id=new_id(),
-        decision="send",
+        decision=DecisionKind.SEND,
         source=source,
         send_after=send_after,
         draft=draft_out(draft, external_id if not draft.is_control else None),
@@ -153,7 +154,11 @@ def send_out(draft: Draft | Row[Any], source: str, external_id: str, send_after:
 
 def suppress_out(reason_code: str, message: str, send_after: datetime | None = None) -> DecisionOut:
     return DecisionOut(
-        decision_id=new_id(), decision="suppress", reason_code=reason_code, message=message, send_after=send_after
+        decision_id=new_id(),
+        decision=DecisionKind.SUPPRESS,
+        reason_code=reason_code,
+        message=message,
+        send_after=send_after,
     )
 
 
@@ -257,7 +262,7 @@ async def _generate_now(
                 campaign_id=campaign.id,
                 campaign_mode=approval.mode,
             )
-            return next((d for d in drafts if d.status == "approved"), None)
+            return next((d for d in drafts if d.status == DraftStatus.APPROVED), None)
 
         return await run_in_session(factory, _persist)
 

@@ -1,4 +1,4 @@
-"""Reviewer decisions: approve, reject, edit. One of two racing decisions wins; the other gets 409.
+"""Reviewer actions on a draft: approve, reject, edit. One of two racing actions wins; the other gets 409.
 
 Each decision reads the draft in one short transaction, decides (and, for an edit, re-runs every guardrail)
 outside any transaction, then writes in a fresh transaction whose first statement is a compare-and-set
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.drafts.recheck import stored_check_context, stored_variant
 from copyloom.content.engine import ContentEngine
-from copyloom.contracts.enums import Channel
+from copyloom.contracts.enums import Channel, DraftEventKind, DraftStatus
 from copyloom.contracts.variants import CONTENT_MODELS
 from copyloom.db import write
 from copyloom.domain.drafts import compare_and_set, load_draft, record_draft_event
@@ -48,9 +48,9 @@ def _read(factory: sessionmaker[Session], workspace_id: str, draft_id: str) -> D
 
 
 def _ensure_pending(draft: Draft, expected_version: int | None) -> None:
-    if draft.status == "blocked":
+    if draft.status == DraftStatus.BLOCKED:
         raise Conflict("a blocked draft can never be approved or changed", code="draft_blocked")
-    if draft.status != "pending_review":
+    if draft.status != DraftStatus.PENDING_REVIEW:
         raise Conflict(f"the draft was already reviewed (status {draft.status})", code="already_reviewed")
     if expected_version is not None and expected_version != draft.version:
         raise Conflict(
@@ -77,10 +77,10 @@ def approve(
         )
 
     def _write(session: Session) -> Draft:
-        draft = compare_and_set(session, seen, {"status": "approved", "review_reason": None})
+        draft = compare_and_set(session, seen, {"status": DraftStatus.APPROVED, "review_reason": None})
         data = {"comment": body.comment, "acknowledged_flags": flags, "version": seen.version}
         record_draft_event(
-            session, workspace_id=workspace_id, draft_id=draft_id, kind="approved", actor=actor, data=data
+            session, workspace_id=workspace_id, draft_id=draft_id, kind=DraftEventKind.APPROVED, actor=actor, data=data
         )
         return draft
 
@@ -94,10 +94,10 @@ def reject(factory: sessionmaker[Session], workspace_id: str, draft_id: str, bod
     _ensure_pending(seen, body.expected_version)
 
     def _write(session: Session) -> Draft:
-        draft = compare_and_set(session, seen, {"status": "rejected"})
+        draft = compare_and_set(session, seen, {"status": DraftStatus.REJECTED})
         data = {"reason_code": body.reason_code.value, "comment": body.comment, "version": seen.version}
         record_draft_event(
-            session, workspace_id=workspace_id, draft_id=draft_id, kind="rejected", actor=actor, data=data
+            session, workspace_id=workspace_id, draft_id=draft_id, kind=DraftEventKind.REJECTED, actor=actor, data=data
         )
         return draft
 
@@ -169,7 +169,7 @@ def edit(
         "content": content,
         "guardrail_report": report.model_dump(mode="json"),
         "verdict": report.verdict.value,
-        "status": "pending_review" if flags else "approved",
+        "status": DraftStatus.PENDING_REVIEW if flags else DraftStatus.APPROVED,
         "review_reason": reason,
     }
     if flags:
@@ -181,7 +181,7 @@ def edit(
         record_draft_event(
             session,
             **common,
-            kind="edited",
+            kind=DraftEventKind.EDITED,
             actor=actor,
             data={"diff": diff, "comment": body.comment, "version": seen.version},
         )
@@ -189,15 +189,19 @@ def edit(
         record_draft_event(
             session,
             **common,
-            kind="checked",
+            kind=DraftEventKind.CHECKED,
             actor="system",
             data={"verdict": report.verdict.value, "checks": checks, "after_edit": True},
         )
         if flags:
-            record_draft_event(session, **common, kind="queued", actor="system", data={"reason": reason})
+            record_draft_event(session, **common, kind=DraftEventKind.QUEUED, actor="system", data={"reason": reason})
         else:
             record_draft_event(
-                session, **common, kind="approved", actor=actor, data={"via": "edit", "comment": body.comment}
+                session,
+                **common,
+                kind=DraftEventKind.APPROVED,
+                actor=actor,
+                data={"via": "edit", "comment": body.comment},
             )
         return draft
 
