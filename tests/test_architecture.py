@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -35,3 +36,40 @@ def test_the_doc_names_every_subpackage() -> None:
     packages = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name != "migrations")
     unnamed = [p for p in packages if not re.search(rf"\b{p}\b", DOC)]
     assert not unnamed, f"ARCHITECTURE.md does not place {unnamed}"
+
+
+SQL_BUILDERS = {"select", "update", "insert", "delete", "union_all", "text", "func"}
+# Use cases whose SQL lives in the repositories (domain/drafts.py, domain/draft_queue.py, domain/contacts.py, ...).
+WITHOUT_SQL = ("content/drafts", "content/journey", "review")
+
+
+def _sqlalchemy_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy")
+        for alias in node.names
+    }
+
+
+def test_use_cases_write_no_sql_the_repositories_hold_it() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_sqlalchemy_imports(path) & SQL_BUILDERS)
+        for folder in WITHOUT_SQL
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if _sqlalchemy_imports(path) & SQL_BUILDERS
+    }
+    assert not offenders, f"SQL written outside domain/: {offenders}"
+
+
+def test_routes_never_commit_the_unit_of_work_does() -> None:
+    committing = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "api").rglob("*.py"))
+        if any(
+            isinstance(node, ast.Attribute) and node.attr in ("commit", "begin")
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    ]
+    assert not committing, f"these modules of api/ commit or begin a transaction themselves: {committing}"
