@@ -228,7 +228,14 @@ class OfflineGenerator:
     ) -> Variant:
         brand = bundle.brand
         first_name = bundle.customer.first_name if bundle.personalization_allowed else None
-        ctx = copy_context(brand.name, picked, first_name=first_name, register=register, locale=locale)
+        ctx = copy_context(
+            brand.name,
+            picked,
+            first_name=first_name,
+            register=register,
+            locale=locale,
+            prices_on_offers=channel is not Channel.SMS,
+        )
         emoji_ok = brand.emoji_policy == "allowed" or (brand.emoji_policy == "sparingly" and register == "casual")
         style = Style(
             locale=locale,
