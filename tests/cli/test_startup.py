@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from copyloom.cli import COMMANDS, app
+from copyloom.cli._common import at_head, head_revisions
+from copyloom.db import MIGRATIONS_DIR, make_engine, upgrade
 
 HEAVY = ("chromadb", "langchain_core", "copyloom.content", "copyloom.retrieval.bundle", "uvicorn", "sqlalchemy")
+# What a key or workspace command must never load: the model runtime, the vector store, the LLM stack, the API.
+ENGINE_STACK = ("chromadb", "langchain", "onnxruntime", "jieba", "numpy", "fastapi", "uvicorn", "copyloom.content")
 
 
 def _modules_after(args: list[str], tmp_path: Path) -> set[str]:
@@ -24,7 +32,10 @@ def _modules_after(args: list[str], tmp_path: Path) -> set[str]:
         "    pass\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    env = {**os.environ, "COPYLOOM_DATA_DIR": str(tmp_path / "data")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, check=True
+    )
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -36,6 +47,33 @@ def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
 def test_keys_commands_do_not_import_the_content_engine(tmp_path: Path) -> None:
     loaded = _modules_after(["keys", "--help"], tmp_path)
     assert not [m for m in loaded if m.startswith(("chromadb", "langchain_core", "copyloom.content"))]
+
+
+def test_keys_and_workspaces_commands_run_without_the_engine_stack(tmp_path: Path) -> None:
+    first = _modules_after(["workspaces", "create", "acme"], tmp_path)  # a fresh database: migrations run
+    assert "alembic" in first and not [m for m in first if m.startswith(ENGINE_STACK)]
+    for args in (["keys", "create", "--workspace", "acme", "--role", "admin"], ["workspaces", "list"]):
+        loaded = _modules_after(args, tmp_path)
+        assert "copyloom.domain.workspaces" in loaded  # the command did run
+        assert not [m for m in loaded if m.startswith(ENGINE_STACK)], args
+        assert "alembic" not in loaded, args  # an up-to-date database: nothing to apply, Alembic not imported
+
+
+def test_head_revisions_agree_with_alembic() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert head_revisions() == set(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_at_head_only_once_every_migration_is_applied(tmp_path: Path) -> None:
+    engine: Engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert not at_head(engine)  # no version table yet
+    upgrade(engine)
+    assert at_head(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    assert not at_head(engine)
+    engine.dispose()
 
 
 def test_every_listed_command_loads_and_has_help() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Channel, Purpose
@@ -79,3 +79,37 @@ def test_read_ids_from_a_list_or_a_table(tmp_path: Path) -> None:
     broken.write_text("segment\nx\n")
     with pytest.raises(InvalidInput):
         read_ids(broken)
+
+
+def test_bulk_grant_inserts_one_batch_per_statement_with_its_source_and_is_idempotent(
+    session_factory: sessionmaker[Session], workspace: str
+) -> None:
+    ids = [f"c{i:04d}" for i in range(25)]
+    pairs = [(Purpose.MARKETING, Channel.EMAIL), (Purpose.PERSONALIZATION, Channel.EMAIL)]
+    with session_scope(session_factory) as s:
+        import_customers(s, workspace, [{"id": i} for i in ids])
+    inserts: list[tuple[bool, int]] = []  # (executemany?, rows) of each INSERT INTO consents
+
+    def spy(_conn: object, _cursor: object, statement: str, params: object, _ctx: object, many: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO CONSENTS"):
+            inserts.append((many, len(params) if many else 1))  # type: ignore[arg-type]
+
+    engine = session_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        with session_scope(session_factory) as s:
+            first = grant_consents(s, workspace, pairs, [*ids, "c0003", "nobody"], source="2011 checkout", batch=10)
+        with session_scope(session_factory) as s:
+            again = grant_consents(s, workspace, pairs, ids, source="2011 checkout", batch=10)
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert (first.inserted, first.unchanged, first.skipped_count) == (50, 2, 2)  # c0003 twice: its second is unchanged
+    assert [k.row for k in first.skipped] == [53, 54] and {k.reason for k in first.skipped} == {"customer_not_found"}
+    assert (again.inserted, again.unchanged) == (0, 50)
+    # SQLAlchemy may send one batch as a multi-row VALUES (insertmanyvalues) or an executemany: either way one
+    # statement per batch of 10 customers (20 rows), never one per row; the re-run inserts nothing.
+    assert [rows for _, rows in inserts] in ([20, 20, 10], [1, 1, 1])
+    with session_scope(session_factory) as s:
+        rows = s.execute(select(Consent.customer_id, Consent.purpose, Consent.status, Consent.source)).all()
+    assert len(rows) == 50 and len({(r.customer_id, r.purpose) for r in rows}) == 50
+    assert {(r.status, r.source) for r in rows} == {("granted", "2011 checkout")}

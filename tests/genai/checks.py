@@ -80,4 +80,19 @@ def problems(variant: Variant, bundle: FactsBundle, channel: Channel, locale: st
         out.append("too many exclamation marks")
     if not bundle.personalization_allowed and bundle.customer.first_name and bundle.customer.first_name in text:
         out.append("uses the name without personalization consent")
+    out += repeated_product_names(variant, bundle)
+    return out
+
+
+def repeated_product_names(variant: Variant, bundle: FactsBundle) -> list[str]:
+    """Product names said twice in one field of the copy (a name inside a longer one counts for the longer one)."""
+    names = sorted({f.values.product_name for f in bundle.facts if f.values.product_name}, key=len, reverse=True)
+    out: list[str] = []
+    for field, value in variant.content.text_fields().items():
+        rest = value.casefold()
+        for name in names:
+            key = name.casefold()
+            if rest.count(key) > 1:
+                out.append(f"{field} names {name!r} {rest.count(key)} times: {value!r}")
+            rest = rest.replace(key, "\x00")
     return out

@@ -116,6 +116,42 @@ def test_the_brand_kit_sets_the_register() -> None:
     assert "你" not in "".join(_text(v) for v in zh_formal.variants)
 
 
+def test_the_brand_voice_text_sets_register_and_calm_and_the_notes_say_what_was_not_followed() -> None:
+    neutral = GIFT_SHOP.model_copy(update={"emoji_policy": "allowed", "max_exclamations": 2})
+    voices = {
+        "formal": "Formal and courteous; we never sound pushy.",
+        "casual": "Casual and cheerful, like a note from a friend.",
+        "calm": "Casual and cheerful, never pushy.",
+        "none": "",
+    }
+    results = {
+        name: generate(
+            make_request(
+                Channel.EMAIL,
+                5,
+                Goal.LOYALTY,
+                _gift_bundle([HOLDER, MUG], brand=neutral.model_copy(update={"voice": voice})),
+            )
+        )
+        for name, voice in voices.items()
+    }
+    formal, casual, calm, none = (results[k] for k in ("formal", "casual", "calm", "none"))
+    assert all(v.content.body.startswith("Dear Ruth,") for v in formal.variants)
+    assert "brand voice followed offline: casual register, no exclamation marks" in calm.generator.notes
+    assert all(v.content.body.startswith("Hey Ruth,") for v in casual.variants)
+    assert not any(v.content.body.startswith(("Dear", "Hey")) for v in none.variants)
+    assert "brand voice followed offline: formal register, no exclamation marks" in formal.generator.notes
+    assert "brand voice followed offline: casual register" in casual.generator.notes
+    assert any("the rest of it (word choice, rhythm, personality) needs a model" in n for n in formal.generator.notes)
+    assert "the brand kit has no voice text: the offline copy is plain and neutral" in none.generator.notes
+    assert formal.generator.notes[0] == casual.generator.notes[0] == "offline template, no model"
+    # a brief's own register wins over the voice
+    brief = Brief(goal=Goal.LOYALTY, instructions="Keep it casual please")
+    formal_brand = neutral.model_copy(update={"voice": voices["formal"]})
+    request = make_request(Channel.EMAIL, 1, Goal.LOYALTY, _gift_bundle([HOLDER], brand=formal_brand))
+    assert generate(request.model_copy(update={"brief": brief})).variants[0].content.body.startswith("Hey Ruth,")
+
+
 def test_co_purchase_pairing_is_shown_with_its_reason() -> None:
     bundle = _gift_bundle([LANTERN, MUG, HOLDER, PAIRING])
     result = generate(make_request(Channel.EMAIL, 3, Goal.CROSS_SELL, bundle))

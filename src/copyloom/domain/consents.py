@@ -19,15 +19,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Connection, bindparam, select
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.enums import Channel, ConsentStatus, Purpose
 from copyloom.domain.customers import get_customer
 from copyloom.domain.fields import ExternalId, Name, UtcDateTime
-from copyloom.domain.imports import ImportReport, Outcome, import_rows
-from copyloom.errors import Conflict, InvalidInput
+from copyloom.domain.imports import ImportReport, Outcome, describe_validation_error, import_rows
+from copyloom.errors import InvalidInput
 from copyloom.models import Consent, Customer, utcnow
 
 # Clocks differ; a record "from the future" beyond this is a mistake, not skew.
@@ -209,6 +209,9 @@ def workspace_customer_ids(session: Session, workspace_id: str) -> list[str]:
     return list(session.scalars(query))
 
 
+GRANT_BATCH = 1000  # customers per bulk insert (times the purpose/channel pairs: the rows of one executemany)
+
+
 def grant_consents(
     session: Session,
     workspace_id: str,
@@ -217,41 +220,110 @@ def grant_consents(
     *,
     source: str,
     wording_version: str | None = None,
+    batch: int = GRANT_BATCH,
 ) -> ImportReport:
     """Record ``granted`` for each (purpose, channel) and customer, with ``source`` saying where the consent was
     collected (a bulk grant states what the brand already holds; it does not create consent).
 
-    A customer whose record in force for that purpose and channel is ``withdrawn`` is skipped
-    (``consent_withdrawn``): only the customer can undo a withdrawal, never a bulk grant. Re-running the same
-    grant changes nothing (``unchanged``)."""
+    Customers are taken ``batch`` at a time: one query for their rows (locked, as ``record_consent`` locks one),
+    one for the records in force, one bulk insert of the new records, all stamped with the same instant. A
+    customer whose record in force for that purpose and channel is ``withdrawn`` is skipped (``consent_withdrawn``):
+    only the customer can undo a withdrawal, never a bulk grant. A customer whose record in force is already this
+    grant (same source and wording) is ``unchanged``, so re-running the same grant changes nothing. Rows of the
+    report are numbered customer by customer, pair by pair, from 1."""
     pairs = list(grants)
     if not pairs:
         raise InvalidInput("name at least one PURPOSE:CHANNEL to grant", field="grant")
     if not source.strip():
         raise InvalidInput("say where the consent was collected", field="source")
-    rows = (
-        {
-            "customer_id": customer_id,
-            "purpose": purpose.value,
-            "channel": channel.value,
-            "status": ConsentStatus.GRANTED.value,
-            "source": source,
-            "wording_version": wording_version,
-        }
-        for customer_id in customer_ids
-        for purpose, channel in pairs
-    )
+    template = ConsentIn(customer_id="-", purpose=pairs[0][0], channel=pairs[0][1], status=ConsentStatus.GRANTED,
+                         source=source, wording_version=wording_version)  # fmt: skip
+    report = ImportReport()
+    chunk: list[str] = []
+    first_row = 1
+    for customer_id in customer_ids:
+        chunk.append(customer_id)
+        if len(chunk) == batch:
+            _grant_batch(session, workspace_id, pairs, chunk, template, first_row, report)
+            first_row += len(chunk) * len(pairs)
+            chunk = []
+    if chunk:
+        _grant_batch(session, workspace_id, pairs, chunk, template, first_row, report)
+    return report
 
-    def apply(s: Session, record: ConsentIn) -> Outcome:
-        customer = get_customer(s, workspace_id, record.customer_id)
-        current = latest_consent(s, customer.id, record.purpose.value, record.channel.value)
-        if current is not None and current.status == ConsentStatus.WITHDRAWN.value:
-            raise Conflict(
-                f"customer {record.customer_id!r} withdrew {record.purpose.value} consent on "
-                f"{record.channel.value}; a bulk grant does not override that",
-                code="consent_withdrawn",
-                field="status",
-            )
-        return record_consent(s, workspace_id, record)[1]
 
-    return import_rows(session, rows, ConsentIn, apply)
+def _grant_batch(
+    session: Session,
+    workspace_id: str,
+    pairs: list[tuple[Purpose, Channel]],
+    customer_ids: list[str],
+    template: ConsentIn,
+    first_row: int,
+    report: ImportReport,
+) -> None:
+    wanted = {c.strip() for c in customer_ids}
+    found = session.execute(
+        select(Customer.external_id, Customer.id)
+        .where(Customer.workspace_id == workspace_id, Customer.external_id.in_(wanted))
+        .order_by(Customer.id)  # one lock order for every writer: no deadlock between two grants
+        .with_for_update()
+    ).all()
+    pk_of = {str(external_id): int(pk) for external_id, pk in found}
+    latest = _latest_records(session, list(pk_of.values()), pairs)
+    now = utcnow()
+    new: list[dict[str, object]] = []
+    row = first_row - 1
+    for customer_id in customer_ids:
+        for purpose, channel in pairs:
+            row += 1
+            try:
+                record = template.model_copy(update={"purpose": purpose, "channel": channel})
+                record = ConsentIn.model_validate(record.model_dump() | {"customer_id": customer_id})
+            except ValidationError as exc:
+                report.skip(row, *describe_validation_error(exc))
+                continue
+            pk = pk_of.get(record.customer_id)
+            if pk is None:
+                report.skip(row, "customer_not_found", "customer_id", f"no customer {record.customer_id!r}")
+                continue
+            key = (pk, purpose.value, channel.value)
+            current = latest.get(key)
+            if current is not None and current[0] == ConsentStatus.WITHDRAWN.value:
+                report.skip(
+                    row,
+                    "consent_withdrawn",
+                    "status",
+                    f"customer {record.customer_id!r} withdrew {purpose.value} consent on {channel.value}; a bulk "
+                    "grant does not override that",
+                )
+                continue
+            if current == (ConsentStatus.GRANTED.value, record.source, record.wording_version):
+                report.count("unchanged")
+                continue
+            latest[key] = (ConsentStatus.GRANTED.value, record.source, record.wording_version)  # a repeated id
+            new.append({"customer_id": pk, "purpose": purpose.value, "channel": channel.value})
+            report.count("inserted")
+    if new:
+        same = {"workspace_id": workspace_id, "status": ConsentStatus.GRANTED.value, "recorded_at": now,
+                "source": template.source, "wording_version": template.wording_version, "created_at": now}  # fmt: skip
+        session.execute(insert(Consent), [row | same for row in new])
+
+
+def _latest_records(
+    session: Session, customer_pks: list[int], pairs: list[tuple[Purpose, Channel]]
+) -> dict[tuple[int, str, str], tuple[str, str | None, str | None]]:
+    """(customer pk, purpose, channel) → (status, source, wording) of the latest record: what ``latest_consent``
+    returns, for many customers in one query."""
+    if not customer_pks:
+        return {}
+    rows = session.execute(
+        select(Consent.customer_id, Consent.purpose, Consent.channel, Consent.status, Consent.source,
+               Consent.wording_version)
+        .where(
+            Consent.customer_id.in_(customer_pks),
+            Consent.purpose.in_({p.value for p, _ in pairs}),
+            Consent.channel.in_({c.value for _, c in pairs}),
+        )
+        .order_by(Consent.recorded_at, Consent.id)
+    )  # fmt: skip
+    return {(pk, purpose, channel): (status, src, wording) for pk, purpose, channel, status, src, wording in rows}

@@ -247,8 +247,10 @@ def copy_context(
     first_name: str | None,
     register: Register,
     locale: str,
+    prices_on_offers: bool = True,
 ) -> dict[str, Any]:
-    """The ``c`` variable of the offline copy templates."""
+    """The ``c`` variable of the offline copy templates. ``prices_on_offers``: an offer line that names the product
+    it is on also gives its price (off for SMS, whose two segments cannot hold both)."""
     ctx: dict[str, Any] = {
         "brand": brand_name,
         "name": first_name,
@@ -274,6 +276,7 @@ def copy_context(
         ctx["pairing"] = {"method": method, "category": category}
     if picked.offer:
         ctx["offer"] = _offer_context(picked, locale)
+        _name_each_product_once(ctx, prices_on_offers)
     if picked.event:
         ctx["event"] = {"text": _event_text(picked.event)}
     return ctx
@@ -310,6 +313,24 @@ def _offer_context(picked: Picked, locale: str) -> dict[str, Any] | None:
     }
 
 
+def _name_each_product_once(ctx: dict[str, Any], with_price: bool) -> None:
+    """An offer line that names the product it is on ("20% off the Ridgeline 2P Tent") takes the place of the line
+    that would name that product again (its price line, or the pairing and thanks that name a purchase), and
+    carries the product's price (``with_price``): one message names each product once."""
+    offer = ctx["offer"]
+    if not offer or not offer["on"]:
+        return
+    for slot in ("product", "purchase"):
+        shown = ctx[slot]
+        if shown and shown["name"] == offer["on"]:
+            if with_price and shown.get("price"):
+                offer["on"] = f"{shown['name']} ({shown['price']})"
+                offer["on_zh"] = spaced(offer["on"])
+            offer["names"] = shown["name"]
+            ctx[slot] = None
+            ctx["pairing"] = None  # a pairing line names both products
+
+
 def _offer_title(offer: Fact, locale: str) -> str | None:
     """The offer's title as the brand wrote it (``Offer ID: title (…)`` in the fact text), in the copy's script."""
     match = re.match(r"Offer [^:]+: (.+?) \(", offer.text)
@@ -331,10 +352,12 @@ def quoted(fact: Fact, ctx: dict[str, Any]) -> list[str]:
     if fact.kind is FactKind.OFFER and ctx.get("offer"):
         o = ctx["offer"]
         return [s for s in (o["code"], o["discount"], o["until"], o["text"], o["scope"]) if s]
-    if fact.kind is FactKind.PRODUCT and ctx.get("product"):
-        return [ctx["product"]["name"]]
-    if fact.kind is FactKind.PURCHASE and ctx.get("purchase"):
-        return [ctx["purchase"]["name"]]
+    if fact.kind in (FactKind.PRODUCT, FactKind.PURCHASE):
+        shown = ctx.get("product" if fact.kind is FactKind.PRODUCT else "purchase")
+        if shown:
+            return [shown["name"]]
+        named = (ctx.get("offer") or {}).get("names")
+        return [named] if named and named == fact.values.product_name else []  # named by the offer line only
     if fact.kind is FactKind.KNOWLEDGE and ctx.get("event"):
         return [ctx["event"]["text"]]
     return []

@@ -4,7 +4,7 @@ It is the default when no language model is configured, and every result says ``
 ``model=None`` and, in ``generator.notes``, "offline template, no model". It only quotes values of facts in the
 bundle (see ``facts.py``: offers only on what they cover, pairs only with a pairing fact, invitations only to an
 event fact), writes in the customer's locale (``en``, ``zh-CN``; others fall back to English with a note) in the
-brand kit's register, follows what a template can of the brief (``brief.py``), gives each variant a different angle
+brand kit's register and what a template can follow of its voice text (``brief.read_voice``; the notes say what), follows what a template can of the brief (``brief.py``), gives each variant a different angle
 and different facts where the bundle has them, and reads guardrail feedback to shorten, drop exclamation marks or
 emoji, avoid quoted phrases and leave out facts named by id.
 
@@ -228,14 +228,21 @@ class OfflineGenerator:
     ) -> Variant:
         brand = bundle.brand
         first_name = bundle.customer.first_name if bundle.personalization_allowed else None
-        ctx = copy_context(brand.name, picked, first_name=first_name, register=register, locale=locale)
+        ctx = copy_context(
+            brand.name,
+            picked,
+            first_name=first_name,
+            register=register,
+            locale=locale,
+            prices_on_offers=channel is not Channel.SMS,
+        )
         emoji_ok = brand.emoji_policy == "allowed" or (brand.emoji_policy == "sparingly" and register == "casual")
         style = Style(
             locale=locale,
             brand=brand.name,
             goal=brief.goal.value,
             shorten=max(hints.shorten, directives.shorten),
-            max_exclamations=0 if hints.no_exclamations else brand.max_exclamations,
+            max_exclamations=0 if hints.no_exclamations or directives.no_exclamations else brand.max_exclamations,
             emoji=emoji_ok and not hints.no_emoji and not directives.no_emoji,
             banned=tuple(brand.banned_phrases) + tuple(brand.competitor_names) + hints.avoid_phrases,
             max_sms_segments=brand.policies.sms_max_segments,
