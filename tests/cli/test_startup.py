@@ -14,8 +14,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from copyloom.cli import COMMANDS, app
-from copyloom.cli._common import at_head, head_revisions
-from copyloom.db import MIGRATIONS_DIR, make_engine, upgrade
+from copyloom.db import MIGRATIONS_DIR, at_head, head_revisions, make_engine, upgrade
 
 HEAVY = ("chromadb", "langchain_core", "copyloom.content", "copyloom.retrieval.bundle", "uvicorn", "sqlalchemy")
 # What a key or workspace command must never load: the model runtime, the vector store, the LLM stack, the API.
@@ -85,3 +84,17 @@ def test_every_listed_command_loads_and_has_help() -> None:
         result = runner.invoke(app, [name, "--help"])
         assert result.exit_code == 0, (name, result.output)
         assert "Usage" in result.stdout
+
+
+def test_upgrade_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    """Every process (server, worker, CLI) calls upgrade(); on a database at head it must not pay for Alembic."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    code = (
+        "import sys; from copyloom.db import make_engine, upgrade; e = make_engine(sys.argv[1]); upgrade(e); "
+        "print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "False"
