@@ -102,6 +102,10 @@ def _others(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
     idents = list(ctx.other_customers)
     if ctx.customer_index is not None:
         idents += ctx.customer_index.candidates(text, ctx.recipient_pk)
+    # The index's candidates are a superset (every "Sam …" for a draft that says "Sam"): an ASCII name or email
+    # absent from an ASCII text, case aside, cannot match, so most are dropped before a pattern is compiled. (Not
+    # in other text: ignoring case, the pattern's "k" also matches the Kelvin sign, its "s" the long s.)
+    lowered = text.lower() if text.isascii() else None
     for ident in idents:
         ident = ident.strip()
         if not ident or ident.lower() == own:
@@ -110,6 +114,8 @@ def _others(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
         if "@" not in ident and len(ident_digits) >= 7 and sum(c.isalpha() for c in ident) == 0:
             if ident_digits in digits:
                 out.append(Evidence(field=field, text=ident, reason_code="other_customer_data"))
+            continue
+        if lowered is not None and ident.isascii() and ident.lower() not in lowered:
             continue
         # Word-bounded for Latin names, plain substring for CJK ones.
         out += [
