@@ -13,7 +13,6 @@ import phonenumbers
 from copyloom.contracts.text import copy_fields, phrase_pattern
 from copyloom.contracts.variants import Variant
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.lexicon import sensitive_patterns, sensitive_terms
 from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
@@ -66,7 +65,7 @@ def _is_phone(candidate: str, regions: tuple[str, ...]) -> bool:
 
 def _contact_details(ctx: CheckContext, field: str, text: str, allowed: str) -> list[Evidence]:
     out: list[Evidence] = []
-    hosts = facts_index(ctx.bundle).hosts | {d.lower() for d in ctx.brand_domains}
+    hosts = ctx.facts.hosts | {d.lower() for d in ctx.brand_domains}
     for m in EMAIL_RE.finditer(text):
         domain = m.group(0).rsplit("@", 1)[1].lower()
         if not any(domain == h or domain.endswith("." + h) for h in hosts):
