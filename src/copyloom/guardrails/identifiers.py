@@ -58,8 +58,9 @@ class IdentifierIndex:
         """Identifiers of owners other than ``exclude_owner`` that may occur in ``text`` (a superset)."""
         lowered = text.lower()
         keys: set[str] = set(_WORD.findall(lowered)) | set(_EMAIL.findall(lowered))
-        keys |= {m.group(0) for i in range(len(lowered)) if (m := _CJK.match(lowered, i))}
-        keys |= {ch for ch in lowered if _is_cjk(ch)}
+        if not lowered.isascii():  # an ASCII text has no CJK key: skip its per-character scans
+            keys |= {m.group(0) for i in range(len(lowered)) if (m := _CJK.match(lowered, i))}
+            keys |= {ch for ch in lowered if _is_cjk(ch)}
         digits = re.sub(r"\D", "", lowered)
         for n in self._phone_lengths:
             keys |= {"#" + digits[i : i + n] for i in range(len(digits) - n + 1)}

@@ -107,14 +107,17 @@ def _others(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
     lowered = text.lower() if text.isascii() else None
     for ident in idents:
         ident = ident.strip()
-        if not ident or ident.lower() == own:
+        low = ident.lower()
+        if not ident or low == own:
             continue
+        if lowered is not None and low not in lowered and ident.isascii() and low != ident.upper():
+            continue  # a name or an email (it has letters, so it is no phone number) that the text does not hold
         ident_digits = re.sub(r"\D", "", ident)
         if "@" not in ident and len(ident_digits) >= 7 and sum(c.isalpha() for c in ident) == 0:
             if ident_digits in digits:
                 out.append(Evidence(field=field, text=ident, reason_code="other_customer_data"))
             continue
-        if lowered is not None and ident.isascii() and ident.lower() not in lowered:
+        if lowered is not None and ident.isascii() and low not in lowered:
             continue
         # Word-bounded for Latin names, plain substring for CJK ones.
         out += [
