@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaigns.control import control_bundle
@@ -354,6 +354,30 @@ def _usage_of(outcome: Generated | Failed | None) -> tuple[int, int, Decimal]:
     return 0, 0, Decimal("0")
 
 
+# Built once (see retrieval/customer_data.py): the row lock a store takes, and the move of one leased target row
+# to its final status, run for every channel of a customer in one executemany.
+_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_for_update()
+_FINISH_TARGET = (
+    update(CampaignTarget)
+    .where(
+        CampaignTarget.id == bindparam("target_id"),
+        CampaignTarget.status == "leased",
+        CampaignTarget.lease_owner == bindparam("owner"),
+    )
+    .values(
+        status=bindparam("final_status"),
+        reason_code=bindparam("reason"),
+        message=bindparam("final_message"),
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=bindparam("now"),
+        model_calls=bindparam("calls"),
+        tokens=bindparam("spent_tokens"),
+        cost_usd=bindparam("cost"),
+    )
+)
+
+
 def _store_customer(
     session: Session,
     campaign: Campaign,
@@ -365,7 +389,8 @@ def _store_customer(
 ) -> bool:
     """Re-check consent under the customer's row lock, then move this worker's rows to their final status and
     store the drafts of the channels still allowed. False (and nothing stored) when the lease was lost."""
-    session.execute(select(Customer.id).where(Customer.id == leased.customer_pk).with_for_update())
+    conn = session.connection()
+    conn.execute(_LOCK_CUSTOMER, {"pk": leased.customer_pk})
     gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now)
     allowed: set[Channel] = set()
     for channel, final in finals.items():
@@ -376,28 +401,23 @@ def _store_customer(
             allowed.add(channel)
         else:  # consent withdrawn (or the customer suppressed) while the draft was being written
             final.status, final.reason, final.message = "suppressed", str(decision.reason_code), decision.message
-    for channel, final in finals.items():
-        result = session.execute(
-            update(CampaignTarget)
-            .where(
-                CampaignTarget.id == leased.targets[channel],
-                CampaignTarget.status == "leased",
-                CampaignTarget.lease_owner == worker_id,
-            )
-            .values(
-                status=final.status,
-                reason_code=final.reason,
-                message=(final.message or "")[:500] or None,
-                lease_owner=None,
-                lease_expires_at=None,
-                finished_at=now,
-                model_calls=final.model_calls,
-                tokens=final.tokens,
-                cost_usd=final.cost,
-            )
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            return False  # the lease expired and another worker has this customer: its result will count
+    rows = [
+        {
+            "target_id": leased.targets[channel],
+            "owner": worker_id,
+            "final_status": final.status,
+            "reason": final.reason,
+            "final_message": (final.message or "")[:500] or None,
+            "now": now,
+            "calls": final.model_calls,
+            "spent_tokens": final.tokens,
+            "cost": final.cost,
+        }
+        for channel, final in finals.items()
+    ]
+    result = conn.execute(_FINISH_TARGET, rows)
+    if result.rowcount != len(rows):
+        return False  # the lease expired and another worker has this customer: its result will count
     write(session, allowed)
     return True
 
