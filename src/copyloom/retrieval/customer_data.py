@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.enums import OrderStatus
@@ -119,24 +120,17 @@ _TOP_SKUS = (
     .order_by(func.count(OrderLine.id).desc(), OrderLine.sku)
     .limit(TOP_SKUS)
 )
-_EVENTS = (
-    select(Event)
-    .where(Event.workspace_id == bindparam("ws"), Event.customer_id == bindparam("cid"))
-    .order_by(Event.occurred_at.desc())
-    .limit(RECENT_EVENTS)
-)
-_CONTACTS = (
-    select(ContactRecord)
-    .where(ContactRecord.workspace_id == bindparam("ws"), ContactRecord.customer_id == bindparam("cid"))
-    .order_by(ContactRecord.occurred_at.desc())
-    .limit(RECENT_CONTACTS)
-)
-_NOTES = (
-    select(Note)
-    .where(Note.workspace_id == bindparam("ws"), Note.customer_id == bindparam("cid"))
-    .order_by(Note.created_at.desc())
-    .limit(MAX_NOTES)
-)
+
+
+def _latest(model: Any, at: Any, limit: int) -> Select[Any]:
+    """The customer's ``limit`` newest rows of ``model`` (by ``at``)."""
+    where = (model.workspace_id == bindparam("ws"), model.customer_id == bindparam("cid"))
+    return select(model).where(*where).order_by(at.desc()).limit(limit)
+
+
+_EVENTS = _latest(Event, Event.occurred_at, RECENT_EVENTS)
+_CONTACTS = _latest(ContactRecord, ContactRecord.occurred_at, RECENT_CONTACTS)
+_NOTES = _latest(Note, Note.created_at, MAX_NOTES)
 
 
 def load_personal_data(session: Session, customer: Customer) -> CustomerData:
