@@ -171,7 +171,9 @@ def _held_by(local: Local, campaign_id: str, pid: int) -> list[tuple[str, str]]:
 def test_a_cli_worker_killed_beside_the_api_loses_and_duplicates_nothing(local: Local, tmp_path: Path) -> None:
     seed_customers(local.factory, "acme", 200, "K")
     _index(local)
-    local.server.configure(latency_ms=400)  # slow enough that the CLI process, once started, finds work left
+    # Slow until the CLI process, once started (seconds of CPU on a busy machine), has leased work: at 400 ms the
+    # API's own worker drafted all 200 customers first. Back to 400 ms once it is killed.
+    local.server.configure(latency_ms=2000)
     started = time.monotonic()
     campaign_id = post_campaign(local.client, local.key, "K")
     log = tmp_path / "cli.log"
@@ -190,6 +192,7 @@ def test_a_cli_worker_killed_beside_the_api_loses_and_duplicates_nothing(local: 
         os.killpg(worker.pid, signal.SIGKILL)
         # What it held stays leased to it until the lease expires (seconds from now).
         held = _held_by(local, campaign_id, worker.pid)
+        local.server.configure(latency_ms=400)
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaigns.schemas import CampaignCreate
@@ -29,7 +29,7 @@ from copyloom.content.campaigns.service import (
 from copyloom.content.engine import ContentEngine
 from copyloom.db import read_scope, session_scope
 from copyloom.genai.types import GenerationRequest, GenerationResult, Generator, RefineRequest
-from copyloom.models import CampaignTarget, Consent, Customer, Draft
+from copyloom.models import Campaign, CampaignTarget, Consent, Customer, Draft, utcnow
 
 CHANNELS = ["email", "sms"]
 
@@ -189,8 +189,6 @@ def test_every_target_is_stored_once_and_the_drafting_is_bounded(
     # ... and a worker holds at most the window plus one and a half chunks of customers.
     assert 0 < peak_leased <= (window + chunk + chunk // 2) * len(CHANNELS)
     with read_scope(session_factory) as s:
-        from copyloom.models import Campaign
-
         assert s.get(Campaign, campaign_id).status == "completed"  # type: ignore[union-attr]
 
 
@@ -309,3 +307,68 @@ def test_stop_gives_the_leased_customers_back(
     run_campaign(content_engine, session_factory, campaign_id)
     assert _by_status(session_factory, campaign_id) == {"done": 80}
     assert set(_drafts_per_target(session_factory, campaign_id).values()) == {1}
+
+
+def test_a_group_store_keeps_each_customer_whole_whatever_the_others_do(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finished customers are stored in one transaction per group, each in its own savepoint: a customer whose
+    lease another worker took stores nothing, one whose store fails half-way leaves nothing behind, and the
+    others of the group are stored."""
+    from copyloom.content.campaigns import service
+
+    _seed(session_factory, 4)
+    campaign_id = _campaign(session_factory, content_engine)
+    with session_scope(session_factory) as s:
+        s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status="running"))
+    campaign = service._load_campaign(session_factory, campaign_id)
+    leased = service.lease_chunk(session_factory, campaign, "me", 4, 60.0)
+    kept, stolen, broken, last = leased
+    with session_scope(session_factory) as s:  # another worker took this customer after this lease expired
+        s.execute(
+            update(CampaignTarget)
+            .where(CampaignTarget.id.in_(list(stolen.targets.values())))
+            .values(lease_owner="other")
+        )
+    real = service._store_customer
+
+    def store(session: Session, campaign: Any, customer: Any, *args: Any) -> bool:
+        stored = real(session, campaign, customer, *args)  # its rows are moved to their final status …
+        if customer is broken:
+            raise RuntimeError("the database went away")  # … and then the store fails
+        return stored
+
+    monkeypatch.setattr(service, "_store_customer", store)
+    run = _ChunkRun(content_engine, session_factory, campaign, "me", None, None)
+    loop = asyncio.new_event_loop()
+    try:
+        group = [
+            service._Finished(
+                c,
+                {ch: service._Final("failed", "model_error", "no answer") for ch in c.targets},
+                None,
+                [],
+                utcnow(),
+                loop.create_future(),
+            )
+            for c in leased
+        ]
+        results = run._store_group(group)
+    finally:
+        loop.close()
+
+    assert results[0] == results[3] == ["failed", "failed"]
+    assert results[1] is None
+    assert isinstance(results[2], RuntimeError)
+    with read_scope(session_factory) as s:
+        rows = s.execute(
+            select(CampaignTarget.customer_id, CampaignTarget.status, CampaignTarget.lease_owner).where(
+                CampaignTarget.campaign_id == campaign_id
+            )
+        ).all()
+    by_customer: dict[int, set[tuple[str, str | None]]] = {}
+    for pk, status, owner in rows:
+        by_customer.setdefault(int(pk), set()).add((str(status), owner))
+    assert by_customer[kept.customer_pk] == by_customer[last.customer_pk] == {("failed", None)}
+    assert by_customer[stolen.customer_pk] == {("leased", "other")}
+    assert by_customer[broken.customer_pk] == {("leased", "me")}  # rolled back whole: still this worker's lease

@@ -19,7 +19,7 @@ INDEX = IdentifierIndex(
 
 def test_finds_names_emails_and_phones_of_other_customers() -> None:
     assert INDEX.candidates("Liam O'Brien loved it", exclude_owner=1) == ["Liam O'Brien"]
-    assert sorted(INDEX.candidates("Hi emma, as Emma Carter said", exclude_owner=None)) == ["Emma Carter", "Emma Stone"]
+    assert INDEX.candidates("Hi emma, as Emma Carter said", exclude_owner=None) == ["Emma Carter"]
     assert INDEX.candidates("write to WANG.FANG@example.cn today", exclude_owner=1) == ["wang.fang@example.cn"]
     assert INDEX.candidates("call (503) 555-0102 now", exclude_owner=1) == []  # without the country code
     assert INDEX.candidates("call +1 503 555 0102 now", exclude_owner=1) == ["+15035550102"]
@@ -27,7 +27,10 @@ def test_finds_names_emails_and_phones_of_other_customers() -> None:
 
 
 def test_skips_the_recipient_and_unrelated_text() -> None:
-    assert INDEX.candidates("Emma Carter, your tent is ready", exclude_owner=1) == ["Emma Stone"]
+    assert INDEX.candidates("Emma Carter, your tent is ready", exclude_owner=1) == []
+    assert INDEX.candidates("EMMA STONE, your tent is ready", exclude_owner=1) == ["Emma Stone"]  # case aside
+    # Not in ASCII text: the leakage check's pattern decides ("Emma" in another script's text, the Kelvin sign)
+    assert sorted(INDEX.candidates("Emma Carter, 您的帐篷到了", exclude_owner=1)) == ["Emma Stone"]
     assert INDEX.candidates("Northwind Outfitters: spring sale", exclude_owner=None) == []
     assert len(INDEX) == 10
 

@@ -55,6 +55,25 @@ def test_recipients_own_first_name_is_not_leakage() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "ident"),
+    [
+        ("Northwind: BOB SMITH loved these socks too", "Bob Smith"),  # an ASCII text, case aside
+        ("Northwind: Bob Smith loved these socks too", "bob smith"),
+        ("Northwind: Mar\u212a Lee loved these socks", "Mark Lee"),  # the Kelvin sign: matched by the pattern
+        ("Northwind: like BOB@Example.com, grab socks", "bob@example.com"),
+    ],
+)
+def test_other_customers_are_found_whatever_the_case(text: str, ident: str) -> None:
+    r = check_pii(sms(text), ctx(other_customers=(ident,)))
+    assert "other_customer_data" in {e.reason_code for e in r.evidence}, r.message
+
+
+def test_other_customers_absent_from_the_text_are_not_flagged() -> None:
+    r = check_pii(sms("Northwind: Bob, socks for you"), ctx(other_customers=("Bob Smith", "Bobby", "ob")))
+    assert "other_customer_data" not in {e.reason_code for e in r.evidence}, r.message
+
+
+@pytest.mark.parametrize(
     ("digits", "ok"), [("4111111111111111", True), ("4111111111111112", False), ("79927398713", True)]
 )
 def test_luhn(digits: str, ok: bool) -> None:

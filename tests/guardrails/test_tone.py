@@ -3,10 +3,14 @@ profanity (alt-profanity-check's model, evaluated directly) and competitor names
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from copyloom.guardrails import profanity
 from copyloom.guardrails.profanity import profanity_probability
 from copyloom.guardrails.tone import check_tone
 from copyloom.guardrails.types import Verdict
@@ -89,3 +93,30 @@ def test_fast_profanity_score_equals_the_library(text: str) -> None:
     from profanity_check import predict_prob
 
     assert profanity_probability(text) == pytest.approx(float(predict_prob([text])[0]), abs=1e-9)
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    profanity._model.cache_clear()
+    yield tmp_path / "copyloom"
+    profanity._model.cache_clear()  # later tests load from the real cache again
+
+
+def test_the_profanity_weights_are_cached_and_read_back_exactly(fresh_cache: Path) -> None:
+    from_library = profanity._model()
+    (cached,) = fresh_cache.glob("profanity-*.json")
+    profanity._model.cache_clear()
+    from_cache = profanity._model()
+    assert from_cache is not from_library
+    assert from_cache == from_library  # every weight bit for bit, the token pattern, the stop words
+    assert "sklearn" not in cached.read_text(encoding="utf-8")  # plain numbers, nothing to unpickle
+
+
+def test_a_damaged_profanity_cache_falls_back_to_the_library(fresh_cache: Path) -> None:
+    good = profanity._model()
+    (cached,) = fresh_cache.glob("profanity-*.json")
+    cached.write_text('{"weights": {"damn": [1.0, [0.5]]}, "intercepts": [0.1, 0.2]', encoding="utf-8")
+    profanity._model.cache_clear()
+    assert profanity._model() == good
+    assert profanity._from_json(json.loads(cached.read_text(encoding="utf-8"))) == good  # rewritten whole

@@ -62,7 +62,8 @@ def _sms(c: SmsContent, ctx: CheckContext) -> list[CheckResult | None]:
     brand = ctx.bundle.brand
     limit = brand.policies.sms_max_segments
     raw = count_segments(c.text)
-    norm = count_segments(normalize_sms(c.text))
+    normalized = normalize_sms(c.text)
+    norm = raw if normalized == c.text else count_segments(normalized)  # most copy has no smart punctuation
     out: list[CheckResult | None] = []
     if norm.segments > limit:
         out.append(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from copyloom.contracts.facts import FactsBundle
 from copyloom.contracts.variants import Variant
 from copyloom.domain.brief import Brief
+from copyloom.guardrails.facts_index import FactsIndex, build_facts_index
 from copyloom.guardrails.identifiers import IdentifierIndex
 from copyloom.guardrails.types import CheckResult
 
@@ -47,7 +48,8 @@ class CheckContext:
     recipient, for the leakage check; large workspaces pass ``customer_index`` instead, which finds the few
     identifiers a text may contain without scanning every customer. ``catalogue`` holds every product name of the workspace, so that a
     product the bundle did not contain is caught. ``brand_domains`` are hosts links may point at besides
-    the exact URLs in the bundle.
+    the exact URLs in the bundle. ``facts`` is the bundle's index (its prices, codes, dates, names…), built here
+    once and read by every check of every variant.
     """
 
     bundle: FactsBundle
@@ -62,6 +64,10 @@ class CheckContext:
     brand_domains: tuple[str, ...] = ()
     whatsapp_template_only: bool = False
     limits: ChannelLimits = field(default_factory=ChannelLimits)
+    facts: FactsIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "facts", build_facts_index(self.bundle))
 
 
 class Check(Protocol):

@@ -1,16 +1,18 @@
 """What a bundle allows a draft to say: its prices, percentages, codes, dates, product names and links.
 
-Built once per bundle (cached by identity) because every check of one draft reads the same bundle.
+Built once per check context (``CheckContext.facts``, when the context is made) and read by every check of every
+variant of that channel. What a brand fact's own text grants (its prices, percentages, codes, benefits) is the
+same for every customer, so it is computed once per distinct text (``_text_grants``, a bounded LRU keyed by the
+text, not by any object's identity).
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from copyloom.contracts.facts import Fact, FactKind, FactsBundle
@@ -184,7 +186,31 @@ def _offer_ref(fact: Fact) -> OfferRef:
     )
 
 
-def _build(bundle: FactsBundle) -> FactsIndex:
+@dataclass(frozen=True, slots=True)
+class _TextGrants:
+    prices: tuple[tuple[Decimal, frozenset[str] | None], ...]
+    percents: tuple[Decimal, ...]
+    codes: tuple[str, ...]  # upper case
+    benefits: tuple[str, ...]  # kinds, in BENEFITS' order
+
+
+@lru_cache(maxsize=4096)
+def _text_grants(text: str) -> _TextGrants:
+    """What a brand fact's text writes out: the same for every customer's bundle that holds the fact."""
+    return _TextGrants(
+        prices=tuple((p.value, p.currencies) for p in find_prices(text)),
+        percents=tuple(pc.value for pc in find_percents(text)),
+        codes=tuple(c.text.upper() for c in find_codes(text)),
+        benefits=tuple(
+            kind
+            for kind, pattern in BENEFITS.items()
+            if pattern.search(text) or (kind in ("free_item", "gift") and _FREE.search(_unshipped(text)))
+        ),
+    )
+
+
+def build_facts_index(bundle: FactsBundle) -> FactsIndex:
+    """The index of ``bundle``: callers keep it (``CheckContext.facts``) rather than building it per check."""
     zone = resolve_zone(bundle.customer.time_zone) or ZoneInfo("UTC")
     prices: list[tuple[Decimal, frozenset[str] | None, str]] = []
     percents: dict[Decimal, str] = {}
@@ -216,15 +242,15 @@ def _build(bundle: FactsBundle) -> FactsIndex:
             if v.url:
                 urls[normalize_url(v.url)] = fact.id
             # Values written out in a brand fact's text (knowledge, offer terms) are grounded too.
-            for p in find_prices(fact.text):
-                prices.append((p.value, p.currencies or cur, fact.id))
-            for pc in find_percents(fact.text):
-                percents.setdefault(pc.value, fact.id)
-            for c in find_codes(fact.text):
-                codes.setdefault(c.text.upper(), fact.id)
-            for kind, pattern in BENEFITS.items():
-                if pattern.search(fact.text) or (kind in ("free_item", "gift") and _FREE.search(_unshipped(fact.text))):
-                    benefits.setdefault(kind, []).append((fact.id, fact.text))
+            grants = _text_grants(fact.text)
+            for value, currencies in grants.prices:
+                prices.append((value, currencies or cur, fact.id))
+            for pct in grants.percents:
+                percents.setdefault(pct, fact.id)
+            for code in grants.codes:
+                codes.setdefault(code, fact.id)
+            for kind in grants.benefits:
+                benefits.setdefault(kind, []).append((fact.id, fact.text))
             if v.discount_type == "free_shipping":
                 benefits.setdefault("free_shipping", []).append((fact.id, fact.text))
         if fact.kind is FactKind.OFFER and owned:
@@ -312,25 +338,3 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-_CACHE: OrderedDict[int, tuple[FactsBundle, FactsIndex]] = OrderedDict()
-_CACHE_SIZE = 64
-_CACHE_LOCK = threading.Lock()  # checks run in worker threads: an OrderedDict's reorder and evict are not atomic
-
-
-def facts_index(bundle: FactsBundle) -> FactsIndex:
-    """The index of ``bundle``; the cache holds the bundle itself so an id is never reused while cached."""
-    key = id(bundle)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None and hit[0] is bundle:
-            _CACHE.move_to_end(key)
-            return hit[1]
-    index = _build(bundle)
-    with _CACHE_LOCK:
-        _CACHE[key] = (bundle, index)
-        _CACHE.move_to_end(key)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return index

@@ -24,7 +24,7 @@ from copyloom.guardrails.extract import (
     normalize_url,
     url_host,
 )
-from copyloom.guardrails.facts_index import FactsIndex, facts_index, stem
+from copyloom.guardrails.facts_index import FactsIndex, stem
 from copyloom.guardrails.products import Mention, product_mentions
 from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
@@ -188,7 +188,7 @@ def _catalogue_words(catalogue: tuple[str, ...], extra: tuple[str, ...]) -> tupl
 
 def check_grounding(variant: Variant, ctx: CheckContext) -> CheckResult:
     """Block any risky value that does not match, exactly, a fact in the bundle the draft came from."""
-    idx = facts_index(ctx.bundle)
+    idx = ctx.facts
     evidence: list[Evidence] = []
     known = ctx.bundle.ids()
     evidence.extend(

@@ -40,14 +40,18 @@ class IdentifierIndex:
     """Identifiers by owner (customer pk), looked up by the keys found in a text."""
 
     def __init__(self, identifiers: Mapping[int, Iterable[str]]) -> None:
-        self._by_key: dict[str, list[tuple[int, str]]] = {}
+        # key -> (owner, identifier, its lower case when it is ASCII with letters: a name or an email, which an
+        # ASCII text holds, case aside, or cannot match; else None)
+        self._by_key: dict[str, list[tuple[int, str, str | None]]] = {}
         self._phone_lengths: set[int] = set()
         for owner, idents in identifiers.items():
             for ident in idents:
                 key = _key(ident)
                 if key is None:
                     continue
-                self._by_key.setdefault(key, []).append((owner, ident))
+                low = ident.strip().lower()
+                sure = low if ident.isascii() and low != low.upper() else None
+                self._by_key.setdefault(key, []).append((owner, ident, sure))
                 if key.startswith("#"):
                     self._phone_lengths.add(len(key) - 1)
 
@@ -55,15 +59,27 @@ class IdentifierIndex:
         return sum(len(v) for v in self._by_key.values())
 
     def candidates(self, text: str, exclude_owner: int | None) -> list[str]:
-        """Identifiers of owners other than ``exclude_owner`` that may occur in ``text`` (a superset)."""
+        """Identifiers of owners other than ``exclude_owner`` that may occur in ``text`` (a superset: a pattern
+        match decides). In an ASCII text, an ASCII name or email is kept only when the text holds it, case aside (a
+        pattern that ignores case matches nothing else there)."""
         lowered = text.lower()
         keys: set[str] = set(_WORD.findall(lowered)) | set(_EMAIL.findall(lowered))
-        keys |= {m.group(0) for i in range(len(lowered)) if (m := _CJK.match(lowered, i))}
-        keys |= {ch for ch in lowered if _is_cjk(ch)}
+        if not lowered.isascii():  # an ASCII text has no CJK key: skip its per-character scans
+            keys |= {m.group(0) for i in range(len(lowered)) if (m := _CJK.match(lowered, i))}
+            keys |= {ch for ch in lowered if _is_cjk(ch)}
         digits = re.sub(r"\D", "", lowered)
         for n in self._phone_lengths:
             keys |= {"#" + digits[i : i + n] for i in range(len(digits) - n + 1)}
         out: list[str] = []
+        if lowered.isascii():
+            # A first name shared by thousands ("sam") would bring every "Sam …": keep those the text holds.
+            for key in keys:
+                out += [
+                    ident
+                    for owner, ident, low in self._by_key.get(key, ())
+                    if owner != exclude_owner and (low is None or low in lowered)
+                ]
+            return out
         for key in keys:
-            out += [ident for owner, ident in self._by_key.get(key, ()) if owner != exclude_owner]
+            out += [ident for owner, ident, _ in self._by_key.get(key, ()) if owner != exclude_owner]
         return out

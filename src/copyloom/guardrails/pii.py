@@ -13,7 +13,6 @@ import phonenumbers
 from copyloom.contracts.text import copy_fields, phrase_pattern
 from copyloom.contracts.variants import Variant
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.lexicon import sensitive_patterns, sensitive_terms
 from copyloom.guardrails.results import passed, result
 from copyloom.guardrails.types import CheckResult, Evidence, Verdict
@@ -66,7 +65,7 @@ def _is_phone(candidate: str, regions: tuple[str, ...]) -> bool:
 
 def _contact_details(ctx: CheckContext, field: str, text: str, allowed: str) -> list[Evidence]:
     out: list[Evidence] = []
-    hosts = facts_index(ctx.bundle).hosts | {d.lower() for d in ctx.brand_domains}
+    hosts = ctx.facts.hosts | {d.lower() for d in ctx.brand_domains}
     for m in EMAIL_RE.finditer(text):
         domain = m.group(0).rsplit("@", 1)[1].lower()
         if not any(domain == h or domain.endswith("." + h) for h in hosts):
@@ -102,14 +101,23 @@ def _others(ctx: CheckContext, field: str, text: str) -> list[Evidence]:
     idents = list(ctx.other_customers)
     if ctx.customer_index is not None:
         idents += ctx.customer_index.candidates(text, ctx.recipient_pk)
+    # The index's candidates are a superset (every "Sam …" for a draft that says "Sam"): an ASCII name or email
+    # absent from an ASCII text, case aside, cannot match, so most are dropped before a pattern is compiled. (Not
+    # in other text: ignoring case, the pattern's "k" also matches the Kelvin sign, its "s" the long s.)
+    lowered = text.lower() if text.isascii() else None
     for ident in idents:
         ident = ident.strip()
-        if not ident or ident.lower() == own:
+        low = ident.lower()
+        if not ident or low == own:
             continue
+        if lowered is not None and low not in lowered and ident.isascii() and low != ident.upper():
+            continue  # a name or an email (it has letters, so it is no phone number) that the text does not hold
         ident_digits = re.sub(r"\D", "", ident)
         if "@" not in ident and len(ident_digits) >= 7 and sum(c.isalpha() for c in ident) == 0:
             if ident_digits in digits:
                 out.append(Evidence(field=field, text=ident, reason_code="other_customer_data"))
+            continue
+        if lowered is not None and ident.isascii() and low not in lowered:
             continue
         # Word-bounded for Latin names, plain substring for CJK ones.
         out += [

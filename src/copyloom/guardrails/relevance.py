@@ -10,7 +10,6 @@ from copyloom.contracts.variants import Variant
 from copyloom.guardrails.claims import extract_claims
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.extract import find_urls
-from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.language import other_latin_language, script_flags, traditional_spans
 from copyloom.guardrails.names import wrong_names
 from copyloom.guardrails.products import product_mentions
@@ -45,7 +44,7 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
     """Block wrong language and personalization without consent; flag a draft that misses the brief."""
     fields = copy_fields(variant)
     text = "\n".join(fields.values())
-    idx = facts_index(ctx.bundle)
+    idx = ctx.facts
     parts: list[CheckResult] = []
     ratio = cjk_ratio(_prose(ctx, text))
     locale = ctx.bundle.customer.locale or ctx.bundle.locale
@@ -112,9 +111,7 @@ def check_relevance(variant: Variant, ctx: CheckContext) -> CheckResult:
 def _prose(ctx: CheckContext, text: str) -> str:
     """The text without what keeps its own script whatever the language: product names, codes, prices, links, the
     brand's name ("The 户外保温茶杯 is $29.00" is English; "Featherlite Sleeping Pad 使用优惠码 TRAIL20" is Chinese)."""
-    spans = [
-        (m.start, m.end) for m in product_mentions(text, ctx.catalogue, tuple(facts_index(ctx.bundle).product_names))
-    ]
+    spans = [(m.start, m.end) for m in product_mentions(text, ctx.catalogue, tuple(ctx.facts.product_names))]
     spans += [(c.start, c.end) for c in extract_claims(text) if c.kind in ("code", "price")]
     spans += [(u.start, u.end) for u in find_urls(text)]
     for name in (ctx.bundle.brand.name, ctx.bundle.brand.sender_identity or ""):
@@ -129,7 +126,7 @@ def _prose(ctx: CheckContext, text: str) -> str:
 def _script(ctx: CheckContext, fields: dict[str, str], locale: str) -> list[CheckResult]:
     """Traditional characters in Simplified Chinese copy; French, Spanish, German … in English copy."""
     evidence: list[Evidence] = []
-    names = tuple(facts_index(ctx.bundle).product_names)
+    names = tuple(ctx.facts.product_names)
     for field, value in fields.items():
         if is_chinese_locale(locale):
             keep = [(m.start, m.end) for m in product_mentions(value, ctx.catalogue, names)]
@@ -164,7 +161,7 @@ def _engages_facts(variant: Variant, ctx: CheckContext, text: str) -> bool:
     known = ctx.bundle.ids()
     if any(fid in known and not fid.startswith("profile:") for fid in variant.fact_ids):
         return True
-    if product_mentions(text, ctx.catalogue, tuple(facts_index(ctx.bundle).product_names)):
+    if product_mentions(text, ctx.catalogue, tuple(ctx.facts.product_names)):
         return True
     return any(c.kind in ("code", "percent", "price", "benefit") for c in extract_claims(text))
 

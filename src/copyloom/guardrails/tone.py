@@ -11,7 +11,6 @@ import regex
 from copyloom.contracts.text import copy_fields
 from copyloom.contracts.variants import Variant
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.facts_index import facts_index
 from copyloom.guardrails.lexicon import phrases, urgency, zh_profanity, zh_superlatives
 from copyloom.guardrails.products import product_mentions
 from copyloom.guardrails.profanity import profanity_probability
@@ -36,7 +35,7 @@ def _ev(field: str, start: int, end: int, text: str, code: str, expected: str | 
 
 def _urgency_supported(ctx: CheckContext) -> bool:
     """Urgency is honest only when an offer in the bundle ends within a week of the send."""
-    idx = facts_index(ctx.bundle)
+    idx = ctx.facts
     return any(w.end is not None and 0 <= (w.end - ctx.send_at).total_seconds() <= 7 * 86400 for w in idx.windows)
 
 
@@ -59,16 +58,14 @@ _LIMITED = frozenset({"limited time", "限时", "限时优惠", "限时特惠"})
 
 
 def _offer_ends_at_all(ctx: CheckContext) -> bool:
-    idx = facts_index(ctx.bundle)
+    idx = ctx.facts
     return any(w.end is not None and w.end >= ctx.send_at for w in idx.windows)
 
 
 def _shouting(ctx: CheckContext, field: str, text: str, codes: set[str]) -> list[Evidence]:
     brand_tokens = {t.upper() for t in re.findall(r"\w+", ctx.bundle.brand.name)}
     # A product named as the catalogue writes it ("WHITE HANGING HEART T-LIGHT HOLDER") is not shouting.
-    names = [
-        (m.start, m.end) for m in product_mentions(text, ctx.catalogue, tuple(facts_index(ctx.bundle).product_names))
-    ]
+    names = [(m.start, m.end) for m in product_mentions(text, ctx.catalogue, tuple(ctx.facts.product_names))]
     caps = [
         m
         for m in _CAPS_WORD.finditer(text)
@@ -97,7 +94,7 @@ def check_tone(variant: Variant, ctx: CheckContext) -> CheckResult:
     flags: list[Evidence] = []
     banned = phrases(tuple(brand.banned_phrases))
     competitors = phrases(tuple(brand.competitor_names))
-    codes = set(facts_index(ctx.bundle).codes)
+    codes = set(ctx.facts.codes)
     exclamations = 0
     emoji: list[Evidence] = []
     for field, text in fields.items():

@@ -6,16 +6,18 @@ machine. A chunk task leases up to ``campaign_chunk_size`` customers with all th
 id, an expiry renewed by a heartbeat; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, one atomic write on SQLite) and
 drafts them concurrently on the process's background loop: one consent gate and one facts bundle per customer, the
 channels' model calls concurrent, the model throttle bounding the requests in flight. Each customer is stored as it
-finishes, in one transaction that takes the customer's row lock, checks consent again and moves exactly the rows
-this worker still holds from ``leased`` to ``done`` / ``suppressed`` / ``failed``. A worker that dies leaves its
-lease to expire and another takes it; a result whose lease was lost is thrown away, so nothing is stored twice.
-One failed target never fails the campaign.
+finishes, with the others that finished while the previous group was written: one transaction per group, each
+customer in a savepoint that takes its row lock, checks consent again and moves exactly the rows this worker still
+holds from ``leased`` to ``done`` / ``suppressed`` / ``failed`` (or, the lease lost, stores nothing of it). A worker
+that dies leaves its lease to expire and another takes it; a result whose lease was lost is thrown away, so nothing
+is stored twice. One failed target never fails the campaign.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -33,7 +35,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaigns.control import control_bundle
@@ -354,6 +356,30 @@ def _usage_of(outcome: Generated | Failed | None) -> tuple[int, int, Decimal]:
     return 0, 0, Decimal("0")
 
 
+# Built once (see retrieval/customer_data.py): the row lock a store takes, and the move of one leased target row
+# to its final status, run for every channel of a customer in one executemany.
+_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_for_update()
+_FINISH_TARGET = (
+    update(CampaignTarget)
+    .where(
+        CampaignTarget.id == bindparam("target_id"),
+        CampaignTarget.status == "leased",
+        CampaignTarget.lease_owner == bindparam("owner"),
+    )
+    .values(
+        status=bindparam("final_status"),
+        reason_code=bindparam("reason"),
+        message=bindparam("final_message"),
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=bindparam("now"),
+        model_calls=bindparam("calls"),
+        tokens=bindparam("spent_tokens"),
+        cost_usd=bindparam("cost"),
+    )
+)
+
+
 def _store_customer(
     session: Session,
     campaign: Campaign,
@@ -365,7 +391,8 @@ def _store_customer(
 ) -> bool:
     """Re-check consent under the customer's row lock, then move this worker's rows to their final status and
     store the drafts of the channels still allowed. False (and nothing stored) when the lease was lost."""
-    session.execute(select(Customer.id).where(Customer.id == leased.customer_pk).with_for_update())
+    conn = session.connection()
+    conn.execute(_LOCK_CUSTOMER, {"pk": leased.customer_pk})
     gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now)
     allowed: set[Channel] = set()
     for channel, final in finals.items():
@@ -376,30 +403,40 @@ def _store_customer(
             allowed.add(channel)
         else:  # consent withdrawn (or the customer suppressed) while the draft was being written
             final.status, final.reason, final.message = "suppressed", str(decision.reason_code), decision.message
-    for channel, final in finals.items():
-        result = session.execute(
-            update(CampaignTarget)
-            .where(
-                CampaignTarget.id == leased.targets[channel],
-                CampaignTarget.status == "leased",
-                CampaignTarget.lease_owner == worker_id,
-            )
-            .values(
-                status=final.status,
-                reason_code=final.reason,
-                message=(final.message or "")[:500] or None,
-                lease_owner=None,
-                lease_expires_at=None,
-                finished_at=now,
-                model_calls=final.model_calls,
-                tokens=final.tokens,
-                cost_usd=final.cost,
-            )
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            return False  # the lease expired and another worker has this customer: its result will count
+    rows = [
+        {
+            "target_id": leased.targets[channel],
+            "owner": worker_id,
+            "final_status": final.status,
+            "reason": final.reason,
+            "final_message": (final.message or "")[:500] or None,
+            "now": now,
+            "calls": final.model_calls,
+            "spent_tokens": final.tokens,
+            "cost": final.cost,
+        }
+        for channel, final in finals.items()
+    ]
+    result = conn.execute(_FINISH_TARGET, rows)
+    if result.rowcount != len(rows):
+        return False  # the lease expired and another worker has this customer: its result will count
     write(session, allowed)
     return True
+
+
+STORE_GROUP = 32  # finished customers stored in one transaction at most
+
+
+@dataclass
+class _Finished:
+    """A drafted customer waiting to be stored, and the future its drafting task waits on."""
+
+    leased: LeasedCustomer
+    finals: dict[Channel, _Final]
+    prepared: Any
+    generated: list[Generated]
+    now: datetime
+    done: asyncio.Future[list[str] | None]
 
 
 @dataclass
@@ -452,6 +489,8 @@ class _ChunkRun:
         self._places = asyncio.Semaphore(self.window)
         self._held = 0  # customers leased here and not yet stored or released
         self._finished = asyncio.Event()  # set whenever one of them is
+        self._to_store: list[_Finished] = []  # finished customers waiting for the store writer
+        self._writer: asyncio.Task[None] | None = None
 
     async def _db(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(_DB_POOL, fn)
@@ -577,7 +616,7 @@ class _ChunkRun:
             log.exception("campaigns.customer_failed", extra={"campaign_id": self.campaign.id})
             error = f"{type(exc).__name__}: {exc}"[:500]
             finals = {ch: _Final("failed", "internal_error", error) for ch in leased.targets}
-            outcome = await self._db(lambda: self._store(leased, finals, None, [], utcnow()))
+            outcome = await self._store(leased, finals, None, [])
         report.customers += 1
         if outcome is None:
             report.lost += 1
@@ -611,25 +650,74 @@ class _ChunkRun:
                 finals[o.plan.channel] = _Final("done", None, None, calls, tokens, cost)
             else:
                 finals[o.channel] = _Final("failed", o.error.code, o.error.message, calls, tokens, cost)
-        return await self._db(lambda: self._store(leased, finals, prepared, generated, utcnow()))
+        return await self._store(leased, finals, prepared, generated)
 
-    def _store(
-        self,
-        leased: LeasedCustomer,
-        finals: dict[Channel, _Final],
-        prepared: Any,
-        generated: list[Generated],
-        now: datetime,
+    async def _store(
+        self, leased: LeasedCustomer, finals: dict[Channel, _Final], prepared: Any, generated: list[Generated]
     ) -> list[str] | None:
+        """Queue the finished customer for the store writer and wait for its answer: the final statuses, or None
+        when the lease was lost (nothing stored)."""
+        done: asyncio.Future[list[str] | None] = asyncio.get_running_loop().create_future()
+        self._to_store.append(_Finished(leased, finals, prepared, generated, utcnow(), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_stores())
+        return await done
+
+    async def _write_stores(self) -> None:
+        """Store what has finished, in groups: one transaction per group (one write lock, one commit), each
+        customer in a savepoint of its own. A group is whatever finished while the previous one was written."""
+        while self._to_store:
+            group, self._to_store = self._to_store[:STORE_GROUP], self._to_store[STORE_GROUP:]
+            try:
+                results = await self._db(functools.partial(self._store_group, group))
+            except Exception as exc:  # the transaction itself failed (commit, connection): nothing of it stored
+                results = [exc] * len(group)
+            for item, res in zip(group, results, strict=True):
+                if item.done.done():
+                    continue
+                if isinstance(res, Exception):
+                    item.done.set_exception(res)
+                else:
+                    item.done.set_result(res)
+
+    def _store_group(self, group: list[_Finished]) -> list[list[str] | Exception | None]:
+        out: list[list[str] | Exception | None] = [None] * len(group)
+        with session_scope(self.factory) as session:
+            # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
+            for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
+                item = group[i]
+                savepoint = session.begin_nested()
+                try:
+                    stored = _store_customer(
+                        session,
+                        self.campaign,
+                        item.leased,
+                        self.worker_id,
+                        item.finals,
+                        self._writer_of(item),
+                        item.now,
+                    )
+                except Exception as exc:  # this customer only: the others of the group are kept
+                    savepoint.rollback()
+                    out[i] = exc
+                    continue
+                if stored:
+                    savepoint.commit()
+                    out[i] = [f.status for f in item.finals.values()]
+                else:  # the lease was lost: nothing of this customer is stored
+                    savepoint.rollback()
+        return out
+
+    def _writer_of(self, item: _Finished) -> Callable[[Session, set[Channel]], None]:
         campaign = self.campaign
 
         def write(session: Session, allowed: set[Channel]) -> None:
-            keep = [g for g in generated if g.plan.channel in allowed]
+            keep = [g for g in item.generated if g.plan.channel in allowed]
             if not keep:
                 return
-            policy = prepared.review_policy.model_copy(update={"sample_rate": self.approval.sample_rate})
+            policy = item.prepared.review_policy.model_copy(update={"sample_rate": self.approval.sample_rate})
             req = DraftRequest(
-                customer_id=leased.external_id,
+                customer_id=item.leased.external_id,
                 channels=[g.plan.channel for g in keep],
                 brief=self.brief,
                 variants=campaign.variants,
@@ -637,7 +725,7 @@ class _ChunkRun:
             persist_generated(
                 session,
                 campaign.workspace_id,
-                replace(prepared, review_policy=policy),
+                replace(item.prepared, review_policy=policy),
                 keep,
                 req,
                 request_id=campaign.id,
@@ -647,11 +735,7 @@ class _ChunkRun:
                 rng=self.rng,
             )
 
-        with session_scope(self.factory) as session:
-            if not _store_customer(session, campaign, leased, self.worker_id, finals, write, now):
-                session.rollback()
-                return None
-        return [f.status for f in finals.values()]
+        return write
 
 
 def _load_campaign(factory: sessionmaker[Session], campaign_id: str) -> Campaign:
