@@ -20,6 +20,9 @@ from copyloom.contracts.enums import Role
 from copyloom.db import make_engine, make_session_factory, session_scope, upgrade
 from copyloom.domain.workspaces import create_key, create_workspace
 
+# Descriptor, thread and child-process growth per module, warned and listed at the end (tests/leaks.py).
+pytest_plugins = ["tests.leaks"]
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
