@@ -23,7 +23,8 @@ from copyloom.domain.workspaces import create_key, create_workspace
 # Descriptor, thread and child-process growth per module, warned and listed at the end (tests/leaks.py).
 pytest_plugins = ["tests.leaks"]
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The external data sets: ../shared/data beside the repository, or $COPYLOOM_SHARED_DATA (a worktree elsewhere).
+SHARED_DATA = Path(os.environ.get("COPYLOOM_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 @pytest.fixture(autouse=True)
@@ -103,8 +104,10 @@ def workspace(session_factory: sessionmaker[Session]) -> str:
 
 
 @pytest.fixture
-def services(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> Services:
-    return Services(settings=settings, engine=engine, session_factory=session_factory)
+def services(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> Iterator[Services]:
+    services = Services(settings=settings, engine=engine, session_factory=session_factory)
+    yield services
+    services.close()  # the runner's threads, the Chroma client's files and runtime: ~4 descriptors a test
 
 
 @pytest.fixture
@@ -143,7 +146,18 @@ def demo_workspace(session_factory: sessionmaker[Session], workspace: str) -> st
 
 
 @pytest.fixture
-def content_engine(services: Services, session_factory: sessionmaker[Session], demo_workspace: str) -> Iterator[Any]:
+def local_chroma(tmp_path: Path) -> Iterator[Any]:
+    """A local Chroma client under the test's directory, closed afterwards: an open one keeps its SQLite files and
+    its runtime's descriptors (about four) for the rest of the run."""
+    from copyloom.retrieval.store import make_chroma_client
+
+    client = make_chroma_client(Settings(data_dir=tmp_path / "chroma"))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def content_engine(services: Services, session_factory: sessionmaker[Session], demo_workspace: str) -> Any:
     """The demo workspace indexed on local Chroma with a fast deterministic embedder, the offline generator,
     installed in the app's services."""
     from copyloom.content.engine import ContentEngine
@@ -165,6 +179,4 @@ def content_engine(services: Services, session_factory: sessionmaker[Session], d
     with session_scope(session_factory) as session:
         index_workspace(session, store, embedder, demo_workspace)
     services.content = engine
-    yield engine
-    if services.runner is not None:
-        services.runner.shutdown()
+    return engine  # closed with the services

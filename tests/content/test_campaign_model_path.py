@@ -28,7 +28,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.app import create_app
-from copyloom.api.services import Services
+from copyloom.api.services import Services, close_content_engine
 from copyloom.config import Settings
 from copyloom.content.engine import build_content_engine
 from copyloom.contracts.enums import Role
@@ -113,14 +113,14 @@ def local(
     key = make_keys(session_factory, "acme")[Role.MARKETER]
     with TestClient(create_app(mine, services)) as client:
         yield Local(mine, client, session_factory, model_server, key, env)
-        if services.runner is not None:
-            services.runner.shutdown()
+    services.close()
 
 
 def _index(local: Local) -> None:
     content = build_content_engine(local.settings)
     with session_scope(local.factory) as s:
         index_workspace(s, content.store, content.embedder, "acme")
+    close_content_engine(content)
 
 
 def _report(what: str, seconds: float, check: CampaignCheck, stats: dict[str, Any], **more: Any) -> None:

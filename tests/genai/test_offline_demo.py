@@ -6,11 +6,10 @@ import asyncio
 import hashlib
 import math
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.config import Settings
 from copyloom.contracts.enums import Channel, Goal
 from copyloom.db import session_scope
 from copyloom.domain.brief import Brief
@@ -19,7 +18,7 @@ from copyloom.genai import GenerationRequest, OfflineGenerator
 from copyloom.models import utcnow
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.indexer import index_workspace
-from copyloom.retrieval.store import VectorStore, make_chroma_client
+from copyloom.retrieval.store import VectorStore
 from tests.genai.checks import problems
 
 
@@ -44,10 +43,10 @@ class _WordHashEmbedder:
 
 
 def test_every_demo_customer_channel_goal_and_locale(
-    session_factory: sessionmaker[Session], demo_workspace: str, tmp_path: Path
+    session_factory: sessionmaker[Session], demo_workspace: str, local_chroma: Any
 ) -> None:
     embedder = _WordHashEmbedder()
-    store = VectorStore(make_chroma_client(Settings(data_dir=tmp_path / "chroma")), embedder)
+    store = VectorStore(local_chroma, embedder)
     with session_scope(session_factory) as s:
         index_workspace(s, store, embedder, demo_workspace)
     generator = OfflineGenerator()

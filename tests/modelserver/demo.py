@@ -69,7 +69,20 @@ def demo_cases(
     """Every demo customer in their own language (English customers in ``en``, Chinese ones in ``zh-CN``) x
     ``goals`` x every channel."""
     embedder = WordHashEmbedder()
-    store = VectorStore(make_chroma_client(Settings(data_dir=data_dir)), embedder)
+    client = make_chroma_client(Settings(data_dir=data_dir))
+    try:
+        yield from _cases(session_factory, workspace, VectorStore(client, embedder), embedder, goals)
+    finally:
+        client.close()  # an open local client keeps about four descriptors for the rest of the run
+
+
+def _cases(
+    session_factory: sessionmaker[Session],
+    workspace: str,
+    store: VectorStore,
+    embedder: WordHashEmbedder,
+    goals: Sequence[Goal],
+) -> Iterator[Case]:
     with session_scope(session_factory) as s:
         index_workspace(s, store, embedder, workspace)
     now = utcnow()

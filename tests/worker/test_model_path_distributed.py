@@ -141,6 +141,7 @@ def deployment(cluster: Cluster, engine: Engine, model_server: ModelServer) -> I
     with TestClient(create_app(settings, services)) as client:
         assert isinstance(services.task_runner(), CeleryRunner)
         yield Deployment(cluster, client, factory, model_server, key, workspace)
+    services.close()  # the Celery app's broker connections, the Chroma client
 
 
 def _report(what: str, seconds: float, check: CampaignCheck, stats: dict[str, Any], **more: Any) -> None:
