@@ -128,7 +128,7 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(tmp_path: Path) -> N
     while time.monotonic() < deadline and _counts(factory, campaign_id)[0] < 8:
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    first.communicate(timeout=10)  # reaps it and closes its pipes
     done, pending, drafts = _counts(factory, campaign_id)
     assert 8 <= done < 60 and pending > 0, "the worker must be killed mid-way"
     assert drafts == done * VARIANTS  # every finished target has all its drafts; no half-finished target
