@@ -260,3 +260,24 @@ class HashEmbedder:
         self.calls += 1
         self.texts.extend(texts)
         return [self._embed(t) for t in texts]
+
+
+class WordHashEmbedder:
+    """Whitespace words hashed into 32 dimensions, deterministic and instant: for tests about the copy written over
+    every demo customer (the offline generator, the model server), not about retrieval quality."""
+
+    name = "test-wordhash"
+    dim = 32
+
+    def _vec(self, text: str) -> list[float]:
+        vec = [0.0] * self.dim
+        for word in text.lower().split():
+            vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+        return [x / norm for x in vec] if any(vec) else [1.0] + [0.0] * (self.dim - 1)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self._vec(t) for t in texts]

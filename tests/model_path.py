@@ -10,6 +10,9 @@ customer drafted twice (by two workers, one result thrown away) shows up as requ
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -25,16 +28,24 @@ from copyloom.models import CampaignTarget, Consent, Customer, Draft
 from tests.conftest import auth
 
 __all__ = [
+    "MALFORMED",
     "CampaignCheck",
+    "break_sms_answers",
     "check_campaign",
     "check_model_requests",
+    "failed_targets",
     "first_name",
     "post_campaign",
+    "report_measured",
     "requested",
     "seed_customers",
     "tool_of",
     "wait_campaign",
 ]
+
+# The model server's malformed answers (tests/modelserver/faults.py), each of which fails only its channel.
+MALFORMED = ["empty_choices", "no_choices", "null_message", "html", "not_json", "bad_arguments", "schema_violation"]
+_measured = logging.getLogger("copyloom.tests.measured")
 
 _HEADS = ["Pat", "Sam", "Alex", "Robin", "Kim", "Dana", "Max", "Lou", "Ria", "Teo"]
 _TAILS = ["", "ra", "lo", "mi", "ne", "so", "ta", "vi", "ku", "de"]
@@ -208,3 +219,45 @@ def requested(stats: dict[str, Any], targets: Iterable[tuple[str, str]]) -> int:
     """How many of the server's logged requests are for these (first name, channel) targets."""
     wanted = {(name, tool_of(channel)) for name, channel in targets}
     return sum(1 for r in stats["recent"] if (r["name"], r["tool"]) in wanted)
+
+
+def break_sms_answers(factory: sessionmaker[Session], server: Any, ids: list[str]) -> dict[str, str]:
+    """Make every SMS answer for the first ``len(MALFORMED)`` of ``ids`` one of the malformed answers (matched on
+    the first-name fence of their SMS prompt); returns first name -> fault."""
+    with read_scope(factory) as s:
+        names = dict(
+            s.execute(select(Customer.external_id, Customer.name).where(Customer.external_id.in_(ids))).tuples().all()
+        )
+    broken = {names[ids[i]].split(" ", 1)[0]: fault for i, fault in enumerate(MALFORMED)}
+    server.configure(
+        faults=[{"match": [f">{name}</data-", "SubmitSmsVariants"], "fault": f} for name, f in broken.items()]
+    )
+    return broken
+
+
+def failed_targets(factory: sessionmaker[Session], campaign_id: str) -> set[tuple[str, str]]:
+    """The (first name, channel) of the campaign's failed targets."""
+    with read_scope(factory) as s:
+        failed = s.execute(
+            select(Customer.name, CampaignTarget.channel)
+            .join(Customer, Customer.id == CampaignTarget.customer_id)
+            .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "failed")
+        ).all()
+    return {(str(n).split(" ", 1)[0], ch) for n, ch in failed}
+
+
+def report_measured(what: str, seconds: float, check: CampaignCheck, stats: dict[str, Any], **more: Any) -> None:
+    """Log one ``MEASURED {json}`` line (logger ``copyloom.tests.measured``): what a model-path test took, with
+    the load average, for the run's notes; never asserted on."""
+    line = {
+        "test": what,
+        "seconds": round(seconds, 1),
+        "targets": dict(check.statuses),
+        "model_calls": check.model_calls,
+        "server_requests": stats["requests"],
+        "rate_limited": stats["rate_limited"],
+        "max_in_flight": stats["max_in_flight"],
+        "load": [round(x, 2) for x in os.getloadavg()],
+        **more,
+    }
+    _measured.info("MEASURED %s", json.dumps(line))

@@ -9,8 +9,6 @@ Chroma index. Durations are logged (``copyloom.tests.measured``), never asserted
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import signal
 import subprocess
@@ -28,7 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.app import create_app
-from copyloom.api.services import Services
+from copyloom.api.services import Services, close_content_engine
 from copyloom.config import Settings
 from copyloom.content.engine import build_content_engine
 from copyloom.contracts.enums import Role
@@ -39,10 +37,13 @@ from copyloom.models import CampaignTarget, Customer
 from copyloom.retrieval.indexer import index_workspace
 from tests.conftest import auth, make_keys
 from tests.model_path import (
-    CampaignCheck,
+    MALFORMED,
+    break_sms_answers,
     check_campaign,
     check_model_requests,
+    failed_targets,
     post_campaign,
+    report_measured,
     requested,
     seed_customers,
     wait_campaign,
@@ -51,10 +52,8 @@ from tests.modelserver import ModelServer, start_model_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
-_measured = logging.getLogger("copyloom.tests.measured")
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_S = 4
-MALFORMED = ["empty_choices", "no_choices", "null_message", "html", "not_json", "bad_arguments", "schema_violation"]
 
 
 @pytest.fixture(scope="module")
@@ -113,28 +112,14 @@ def local(
     key = make_keys(session_factory, "acme")[Role.MARKETER]
     with TestClient(create_app(mine, services)) as client:
         yield Local(mine, client, session_factory, model_server, key, env)
-        if services.runner is not None:
-            services.runner.shutdown()
+    services.close()
 
 
 def _index(local: Local) -> None:
     content = build_content_engine(local.settings)
     with session_scope(local.factory) as s:
         index_workspace(s, content.store, content.embedder, "acme")
-
-
-def _report(what: str, seconds: float, check: CampaignCheck, stats: dict[str, Any], **more: Any) -> None:
-    line = {
-        "test": what,
-        "seconds": round(seconds, 1),
-        "targets": dict(check.statuses),
-        "model_calls": check.model_calls,
-        "server_requests": stats["requests"],
-        "max_in_flight": stats["max_in_flight"],
-        "load": [round(x, 2) for x in os.getloadavg()],
-        **more,
-    }
-    _measured.info("MEASURED %s", json.dumps(line))
+    close_content_engine(content)
 
 
 def _cli_worker(local: Local, campaign_id: str, log: Path) -> subprocess.Popen[bytes]:
@@ -206,35 +191,26 @@ def test_a_cli_worker_killed_beside_the_api_loses_and_duplicates_nothing(local: 
     stats = local.server.stats()
     wasted = check_model_requests(stats, check, lost=held)
     assert 0 < wasted <= 3 * len(held)  # the dead process's calls (with re-asks) for what it held, nothing else
-    _report("sqlite-sigkill", seconds, check, stats, killed_at_s=round(killed_at, 1), held=len(held), wasted=wasted)
+    report_measured(
+        "sqlite-sigkill", seconds, check, stats, killed_at_s=round(killed_at, 1), held=len(held), wasted=wasted
+    )
 
 
 def test_every_malformed_answer_in_a_campaign_fails_only_its_channel(local: Local) -> None:
     ids = seed_customers(local.factory, "acme", 10, "M")
     _index(local)
-    with read_scope(local.factory) as s:
-        names = dict(s.execute(select(Customer.external_id, Customer.name)).tuples().all())
-    broken = {names[ids[i]].split(" ", 1)[0]: fault for i, fault in enumerate(MALFORMED)}
-    local.server.configure(
-        faults=[{"match": [f">{name}</data-", "SubmitSmsVariants"], "fault": f} for name, f in broken.items()]
-    )
+    broken = break_sms_answers(local.factory, local.server, ids)
     started = time.monotonic()
     campaign_id = post_campaign(local.client, local.key, "M")
     out = local.wait(campaign_id)
     check = check_campaign(local.factory, campaign_id)
     assert check.statuses == {"done": 20 - len(MALFORMED), "failed": len(MALFORMED)}, check
     assert out["progress"]["failed_by_reason"] == {"model_invalid_output": len(MALFORMED)}
-    with read_scope(local.factory) as s:
-        failed = s.execute(
-            select(Customer.name, CampaignTarget.channel)
-            .join(Customer, Customer.id == CampaignTarget.customer_id)
-            .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "failed")
-        ).all()
-    assert {(n.split(" ", 1)[0], ch) for n, ch in failed} == {(n, "sms") for n in broken}  # their email is kept
+    assert failed_targets(local.factory, campaign_id) == {(n, "sms") for n in broken}  # their email is kept
     stats = local.server.stats()
     assert set(stats["faults"]) == set(MALFORMED), stats["faults"]
     assert check_model_requests(stats, check) == 0
-    _report("sqlite-malformed", time.monotonic() - started, check, stats)
+    report_measured("sqlite-malformed", time.monotonic() - started, check, stats)
     # The drafts API answers the same faults per channel: 502 for SMS in errors[], the email draft kept.
     customer = ids[0]
     r = local.client.post(

@@ -4,14 +4,10 @@ checks include that no field of a variant names the same product twice (``checks
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import math
-from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.config import Settings
 from copyloom.contracts.enums import Channel, Goal
 from copyloom.db import session_scope
 from copyloom.domain.brief import Brief
@@ -20,35 +16,16 @@ from copyloom.genai import GenerationRequest, OfflineGenerator
 from copyloom.models import utcnow
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.indexer import index_workspace
-from copyloom.retrieval.store import VectorStore, make_chroma_client
+from copyloom.retrieval.store import VectorStore
+from tests.fakes import WordHashEmbedder
 from tests.genai.checks import problems
 
 
-class _WordHashEmbedder:
-    """Deterministic and instant: the demo test is about the generator, not about retrieval quality."""
-
-    name = "test-genai-wordhash"
-    dim = 32
-
-    def _vec(self, text: str) -> list[float]:
-        vec = [0.0] * self.dim
-        for word in text.lower().split():
-            vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
-        return [x / norm for x in vec] if any(vec) else [1.0] + [0.0] * (self.dim - 1)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
-
-    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-
 def test_every_demo_customer_channel_goal_and_locale(
-    session_factory: sessionmaker[Session], demo_workspace: str, tmp_path: Path
+    session_factory: sessionmaker[Session], demo_workspace: str, local_chroma: Any
 ) -> None:
-    embedder = _WordHashEmbedder()
-    store = VectorStore(make_chroma_client(Settings(data_dir=tmp_path / "chroma")), embedder)
+    embedder = WordHashEmbedder()
+    store = VectorStore(local_chroma, embedder)
     with session_scope(session_factory) as s:
         index_workspace(s, store, embedder, demo_workspace)
     generator = OfflineGenerator()

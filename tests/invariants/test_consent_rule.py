@@ -6,14 +6,13 @@ customer who granted personalization for email only got an SMS draft written fro
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from copyloom.config import Settings
 from copyloom.contracts.enums import Goal
 from copyloom.contracts.facts import FactKind
 from copyloom.domain.brief import Brief
@@ -22,7 +21,7 @@ from copyloom.guardrails.gate_loader import load_gate_input
 from copyloom.models import Consent, Customer
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.customer_data import personalization_allowed
-from copyloom.retrieval.store import VectorStore, make_chroma_client
+from copyloom.retrieval.store import VectorStore
 from tests.fakes import HashEmbedder
 from tests.retrieval import seed
 
@@ -31,14 +30,14 @@ AT = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def test_personalization_granted_for_email_only_gives_an_sms_bundle_without_personal_data(
-    db: Session, tmp_path: Path
+    db: Session, local_chroma: Any
 ) -> None:
     seed.workspace(db, "w")
     c = seed.customer(db, "w", "c1", personalization="granted", channels=("email",))
     seed.product(db, "w", "TENT", "Trail tent")
     seed.order(db, "w", c, "o1", [("TENT", 1, "199.00")], days_ago=20)
     embedder = HashEmbedder()
-    store = VectorStore(make_chroma_client(Settings(data_dir=tmp_path / "chroma")), embedder)
+    store = VectorStore(local_chroma, embedder)
     bundles = {
         ch: build_bundle(
             db,

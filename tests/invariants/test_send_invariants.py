@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import random
 import threading
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
-from tests.invariants.world import Driver, engine_for, run_worker, seed_world, violations
+from tests.invariants.world import Driver, StepLog, engine_for, run_worker, seed_world, violations
 
 WORKERS = 4
 SCALE = float(os.environ.get("COPYLOOM_INVARIANT_SCALE", "1"))
@@ -36,7 +37,7 @@ def settings(settings: Settings) -> Settings:
 @pytest.mark.slow
 @pytest.mark.store
 def test_random_interleavings_in_threads_keep_consent_and_caps(
-    settings: Settings, session_factory: sessionmaker[Session]
+    settings: Settings, session_factory: sessionmaker[Session], step_log: StepLog
 ) -> None:
     world = seed_world(session_factory)
     engine = engine_for(settings)
@@ -46,29 +47,35 @@ def test_random_interleavings_in_threads_keep_consent_and_caps(
 
     def work(i: int) -> None:
         driver = Driver(world, engine, session_factory, seed + i)
+        ran: Counter[str] = Counter()
         try:
             barrier.wait()
             for _ in range(STEPS):
-                driver.step()
+                ran[driver.step()] += 1
         except BaseException as exc:  # surfaced below with the seed
             errors.append(exc)
         finally:
             driver.close()
+            with lock:
+                step_log.steps.update(ran)
 
+    lock = threading.Lock()
     threads = [threading.Thread(target=work, args=(i,)) for i in range(WORKERS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors, (seed, errors)
+    assert step_log.steps.total() == WORKERS * STEPS
     found, sends = violations(session_factory)
+    step_log.sends = sends
     assert not found, (seed, found[:10])
     assert sends > 0, "the steps never sent anything: the test would prove nothing"
 
 
 @pytest.mark.slow
 def test_random_interleavings_in_processes_keep_consent_and_caps_on_sqlite(
-    settings: Settings, engine: Engine, session_factory: sessionmaker[Session]
+    settings: Settings, engine: Engine, session_factory: sessionmaker[Session], step_log: StepLog
 ) -> None:
     world = seed_world(session_factory)
     seed = random.randrange(1 << 30)
@@ -76,7 +83,10 @@ def test_random_interleavings_in_processes_keep_consent_and_caps_on_sqlite(
     data = settings.model_dump(mode="json")
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         done = list(pool.map(run_worker, [url] * 2, [data] * 2, [world] * 2, [seed, seed + 1], [PROCESS_STEPS] * 2))
-    assert done == [PROCESS_STEPS, PROCESS_STEPS]
+    for ran in done:
+        step_log.steps.update(ran)
+    assert [ran.total() for ran in done] == [PROCESS_STEPS, PROCESS_STEPS]
     found, sends = violations(session_factory)
+    step_log.sends = sends
     assert not found, (seed, found[:10])
     assert sends > 0

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -143,6 +144,15 @@ def seed_world(factory: sessionmaker[Session]) -> World:
         return World(campaign.id, externals, controls, personal)
 
 
+@dataclass
+class StepLog:
+    """The steps one invariant test ran, by outcome (``decide``, ``batch:conflict`` ...), and the sends it made:
+    counted by tests/invariants/conftest.py against the issue's 10,000."""
+
+    steps: Counter[str] = field(default_factory=Counter)
+    sends: int = 0
+
+
 def engine_for(settings: Settings) -> ContentEngine:
     """The content engine a decision needs without generation: settings and the cached campaign and brand."""
     none = cast(Any, None)
@@ -203,18 +213,20 @@ class Driver:
         return op
 
 
-def run_worker(url: str, settings_data: dict[str, Any], world: World, seed: int, steps: int) -> int:
-    """A worker process: its own engine and connections on the same database."""
+def run_worker(url: str, settings_data: dict[str, Any], world: World, seed: int, steps: int) -> Counter[str]:
+    """A worker process: its own engine and connections on the same database. Returns the steps it ran by
+    outcome (``decide``, ``batch:conflict`` ...)."""
     settings = Settings.model_validate(settings_data)
     engine: Engine = make_engine(url)
     driver = Driver(world, engine_for(settings), make_session_factory(engine), seed)
+    ran: Counter[str] = Counter()
     try:
         for _ in range(steps):
-            driver.step()
+            ran[driver.step()] += 1
     finally:
         driver.close()
         engine.dispose()
-    return steps
+    return ran
 
 
 def violations(factory: sessionmaker[Session]) -> tuple[list[str], int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,28 +19,9 @@ from copyloom.models import utcnow
 from copyloom.retrieval.bundle import build_bundle
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore, make_chroma_client
+from tests.fakes import WordHashEmbedder
 
 CATALOGUE = tuple(p[1] for p in PRODUCTS)
-
-
-class WordHashEmbedder:
-    """Deterministic and instant: these tests are about the model server's copy, not retrieval quality."""
-
-    name = "test-modelserver-wordhash"
-    dim = 32
-
-    def _vec(self, text: str) -> list[float]:
-        vec = [0.0] * self.dim
-        for word in text.lower().split():
-            vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
-        return [x / norm for x in vec] if any(vec) else [1.0] + [0.0] * (self.dim - 1)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
-
-    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
 
 
 @dataclass(frozen=True)
@@ -69,7 +48,20 @@ def demo_cases(
     """Every demo customer in their own language (English customers in ``en``, Chinese ones in ``zh-CN``) x
     ``goals`` x every channel."""
     embedder = WordHashEmbedder()
-    store = VectorStore(make_chroma_client(Settings(data_dir=data_dir)), embedder)
+    client = make_chroma_client(Settings(data_dir=data_dir))
+    try:
+        yield from _cases(session_factory, workspace, VectorStore(client, embedder), embedder, goals)
+    finally:
+        client.close()  # an open local client keeps about four descriptors for the rest of the run
+
+
+def _cases(
+    session_factory: sessionmaker[Session],
+    workspace: str,
+    store: VectorStore,
+    embedder: WordHashEmbedder,
+    goals: Sequence[Goal],
+) -> Iterator[Case]:
     with session_scope(session_factory) as s:
         index_workspace(s, store, embedder, workspace)
     now = utcnow()

@@ -37,8 +37,9 @@ def _server_url() -> str:
 
 def make_store(kind: str, tmp_path: Path, embedder: Embedder) -> Iterator[VectorStore]:
     if kind == "local":
-        store = VectorStore(make_chroma_client(Settings(data_dir=tmp_path / "chroma-data")), embedder)
-        yield store
+        local = make_chroma_client(Settings(data_dir=tmp_path / "chroma-data"))
+        yield VectorStore(local, embedder)
+        local.close()  # an open local client keeps about four descriptors for the rest of the run
         return
     client = make_chroma_client(Settings(data_dir=tmp_path, chroma_url=_server_url()))
     # a prefix per test: the server outlives the test, and workspace ids repeat across tests
@@ -49,6 +50,7 @@ def make_store(kind: str, tmp_path: Path, embedder: Embedder) -> Iterator[Vector
         name = col if isinstance(col, str) else col.name
         if name.startswith(prefix):
             client.delete_collection(name)
+    client.close()  # its HTTP connections
 
 
 @pytest.fixture(params=["local", pytest.param("server", marks=pytest.mark.chroma_server)])

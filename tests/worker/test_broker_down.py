@@ -41,6 +41,7 @@ def test_campaign_with_the_broker_down_answers_503_and_stays_queued(
     }
     with TestClient(create_app(down, services)) as client:
         r = client.post("/v1/campaigns", json=body, headers=auth(keys[Role.MARKETER]))
+    services.close()
     assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "broker_unavailable"
     with session_scope(session_factory) as session:

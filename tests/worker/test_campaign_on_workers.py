@@ -63,6 +63,7 @@ def test_campaign_sent_by_the_api_is_generated_by_the_workers(cluster: Cluster, 
             return out if out["status"] == "completed" else None
 
         out = cluster.poll(finished, timeout=600, what="the campaign to complete")
+    services.close()  # the Celery app's broker connections
     progress = out["progress"]
     assert progress["total"] == len(customers) * 2
     assert progress["done"] + progress["suppressed"] == progress["total"]

@@ -9,8 +9,6 @@ Durations and counts are logged (``copyloom.tests.measured``; see them with ``-o
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
 import os
 import signal
 import time
@@ -37,10 +35,13 @@ from copyloom.retrieval.indexer import index_workspace
 from copyloom.worker import CeleryRunner
 from tests.conftest import auth, make_keys
 from tests.model_path import (
-    CampaignCheck,
+    MALFORMED,
+    break_sms_answers,
     check_campaign,
     check_model_requests,
+    failed_targets,
     post_campaign,
+    report_measured,
     requested,
     seed_customers,
     wait_campaign,
@@ -55,10 +56,8 @@ pytestmark = [
     pytest.mark.parametrize("db_backend", ["postgres"], indirect=True),
 ]
 
-_measured = logging.getLogger("copyloom.tests.measured")
 LATENCY_MS = 200
 LEASE_S = 6  # a killed worker's customers go back to the survivor this long after its last heartbeat
-MALFORMED = ["empty_choices", "no_choices", "null_message", "html", "not_json", "bad_arguments", "schema_violation"]
 
 
 @pytest.fixture(scope="module")
@@ -141,22 +140,7 @@ def deployment(cluster: Cluster, engine: Engine, model_server: ModelServer) -> I
     with TestClient(create_app(settings, services)) as client:
         assert isinstance(services.task_runner(), CeleryRunner)
         yield Deployment(cluster, client, factory, model_server, key, workspace)
-
-
-def _report(what: str, seconds: float, check: CampaignCheck, stats: dict[str, Any], **more: Any) -> None:
-    load = os.getloadavg()
-    line = {
-        "test": what,
-        "seconds": round(seconds, 1),
-        "targets": dict(check.statuses),
-        "model_calls": check.model_calls,
-        "server_requests": stats["requests"],
-        "rate_limited": stats["rate_limited"],
-        "max_in_flight": stats["max_in_flight"],
-        "load": [round(x, 2) for x in load],
-        **more,
-    }
-    _measured.info("MEASURED %s", json.dumps(line))
+    services.close()  # the Celery app's broker connections, the Chroma client
 
 
 def test_two_workers_draft_200_customers_on_2_channels_each_model_call_once(deployment: Deployment) -> None:
@@ -171,7 +155,7 @@ def test_two_workers_draft_200_customers_on_2_channels_each_model_call_once(depl
     chunks = deployment.chunks_by_worker()
     assert all(chunks.values()), f"a worker drafted nothing: {chunks}"
     assert stats["max_in_flight"] > 4, stats  # concurrent generation, not one call at a time
-    _report("200x2", seconds, check, stats, chunks=chunks)
+    report_measured("200x2", seconds, check, stats, chunks=chunks)
 
 
 def _leases(deployment: Deployment, campaign_id: str) -> list[tuple[int, str, str]]:
@@ -240,7 +224,7 @@ def test_a_worker_killed_mid_campaign_loses_and_duplicates_nothing(deployment: D
     wasted = check_model_requests(stats, check, lost=held)
     assert 0 < wasted <= 3 * len(held)  # the dead worker's calls (with re-asks) for what it held, nothing else
     assert out["progress"]["model_calls"] == check.model_calls
-    _report(
+    report_measured(
         f"sigkill-{victim_kind}", seconds, check, stats, killed_at_s=round(killed_at, 1), held=len(held), wasted=wasted
     )
 
@@ -261,32 +245,18 @@ def test_a_429_storm_slows_the_workers_down_but_loses_nothing(deployment: Deploy
     stats = deployment.server.stats()
     assert stats["rate_limited_by_reason"].get("storm", 0) > 0, stats["rate_limited_by_reason"]
     assert check_model_requests(stats, check) == 0
-    _report("storm", seconds, check, stats, by_reason=stats["rate_limited_by_reason"])
+    report_measured("storm", seconds, check, stats, by_reason=stats["rate_limited_by_reason"])
 
 
 def test_every_malformed_answer_fails_only_its_channel_on_the_workers(deployment: Deployment) -> None:
     ids = seed_customers(deployment.factory, deployment.workspace, 10, "M")
-    with read_scope(deployment.factory) as s:
-        names = dict(
-            s.execute(select(Customer.external_id, Customer.name).where(Customer.external_id.in_(ids))).tuples().all()
-        )
-    broken = {names[ids[i]].split(" ", 1)[0]: fault for i, fault in enumerate(MALFORMED)}
-    # The first-name fence of each broken customer's SMS prompt: every SMS answer for them is malformed.
-    deployment.server.configure(
-        faults=[{"match": [f">{name}</data-", "SubmitSmsVariants"], "fault": f} for name, f in broken.items()]
-    )
+    broken = break_sms_answers(deployment.factory, deployment.server, ids)
     campaign_id, _, seconds = deployment.run("M")
     check = check_campaign(deployment.factory, campaign_id)
     assert check.statuses == {"done": 20 - len(MALFORMED), "failed": len(MALFORMED)}, check
     assert check.reasons == {"model_invalid_output": len(MALFORMED)}, check
-    with read_scope(deployment.factory) as s:
-        failed = s.execute(
-            select(Customer.name, CampaignTarget.channel)
-            .join(Customer, Customer.id == CampaignTarget.customer_id)
-            .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "failed")
-        ).all()
-    assert {(n.split(" ", 1)[0], ch) for n, ch in failed} == {(n, "sms") for n in broken}  # their email is kept
+    assert failed_targets(deployment.factory, campaign_id) == {(n, "sms") for n in broken}  # their email is kept
     stats = deployment.server.stats()
     assert stats["faults"] and set(stats["faults"]) == set(MALFORMED), stats["faults"]
     assert check_model_requests(stats, check) == 0
-    _report("malformed", seconds, check, stats, faults=stats["faults"])
+    report_measured("malformed", seconds, check, stats, faults=stats["faults"])

@@ -64,9 +64,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             yield
         finally:
-            if app.state.services.runner is not None and owned:
-                app.state.services.runner.shutdown()
             if owned:
+                app.state.services.close()
                 app.state.services.engine.dispose()
 
     app = FastAPI(

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.config import Settings
 from copyloom.content.engine import ContentEngine, build_content_engine
 from copyloom.content.tasks import TaskContext
+from copyloom.retrieval.embedding_cache import CachedEmbedder
+from copyloom.retrieval.services import Retrieval
 from copyloom.worker import Runner, build_runner
 
 
@@ -49,3 +51,22 @@ class Services:
             elif built is not self.runner:
                 built.shutdown()  # another thread built one first
             return self.runner
+
+    def close(self) -> None:
+        """Stop the task runner and close the content engine (``close_content_engine``). The database engine
+        belongs to whoever built it."""
+        with self._lock:
+            runner, self.runner = self.runner, None
+            content, self.content = self.content, None
+        if runner is not None:
+            runner.shutdown()
+        if content is not None:
+            close_content_engine(content)
+
+
+def close_content_engine(content: ContentEngine) -> None:
+    """Close the Chroma client (a local one keeps its SQLite files and its runtime's descriptors open until then),
+    the embedding cache's connection and the embedder's worker processes."""
+    content.store.client.close()
+    if isinstance(content.embedder, CachedEmbedder):
+        Retrieval(embedder=content.embedder, store=content.store).close()

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from copyloom.api.services import close_content_engine
 from copyloom.config import Settings
 from copyloom.content.campaigns.schemas import CampaignCreate
 from copyloom.content.engine import build_content_engine
@@ -120,13 +121,14 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(tmp_path: Path) -> N
         from copyloom.content.campaigns.service import create_campaign
 
         campaign_id = create_campaign(s, content, "acme", body).id
+    close_content_engine(content)  # the workers below are processes of their own
 
     first = _worker(settings.data_dir, campaign_id, rate=15)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and _counts(factory, campaign_id)[0] < 8:
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    first.communicate(timeout=10)  # reaps it and closes its pipes
     done, pending, drafts = _counts(factory, campaign_id)
     assert 8 <= done < 60 and pending > 0, "the worker must be killed mid-way"
     assert drafts == done * VARIANTS  # every finished target has all its drafts; no half-finished target
@@ -144,3 +146,4 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(tmp_path: Path) -> N
             .having(func.count() > 1)
         ).all()
     assert dupes == []
+    engine.dispose()
