@@ -12,6 +12,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +41,9 @@ class _SerializedSQLite(sqlite3.Connection):
     lock_timeout_s: float = 30.0
     _holds_lock = False
     _lock_fd: int | None = None
+    _close_lock_fd: weakref.finalize[[int], _SerializedSQLite] | None = (
+        None  # closes the descriptor if the pool drops us
+    )
 
     def begin_immediate(self) -> None:
         deadline = time.monotonic() + self.lock_timeout_s
@@ -58,6 +62,8 @@ class _SerializedSQLite(sqlite3.Connection):
             return
         if self._lock_fd is None:
             self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            # A connection garbage-collected without close() (an engine dropped undisposed) must not keep it open.
+            self._close_lock_fd = weakref.finalize(self, os.close, self._lock_fd)
         pause = 0.0001
         while True:
             try:
@@ -93,9 +99,10 @@ class _SerializedSQLite(sqlite3.Connection):
             super().close()
         finally:
             self._release()
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            if self._close_lock_fd is not None:
+                self._close_lock_fd()  # closes the descriptor once; the finalizer is then dead
+                self._close_lock_fd = None
+            self._lock_fd = None
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

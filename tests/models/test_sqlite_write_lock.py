@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import subprocess
 import sys
@@ -93,3 +94,34 @@ def test_processes_writing_at_once_lose_nothing_and_never_see_a_stale_count(tmp_
         counts = [n for (n,) in conn.execute("SELECT n FROM t ORDER BY n")]
     # Each transaction read the count and wrote it: serialized writers see every earlier write.
     assert counts == list(range(450))
+
+
+def _lock_file_descriptors(db: Path) -> int:
+    lock = str(db) + ".writelock"
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            if str(fd.readlink()).startswith(lock):
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_an_engine_dropped_without_dispose_closes_its_lock_file(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    for _ in range(5):
+        engine = make_engine(f"sqlite:///{db}")
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+        del engine, conn
+    gc.collect()
+    assert _lock_file_descriptors(db) == 0
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (2)"))
+    assert _lock_file_descriptors(db) == 1  # the pooled connection keeps its descriptor while it lives
+    engine.dispose()
+    assert _lock_file_descriptors(db) == 0
