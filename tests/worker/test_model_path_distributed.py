@@ -181,6 +181,9 @@ def test_a_worker_killed_mid_campaign_loses_and_duplicates_nothing(deployment: D
     visibility timeout. ``pool_process``: only the pool process drafting, as the OOM killer would; the worker
     gives the task back at once (``task_reject_on_worker_lost``) and starts another pool process."""
     seed_customers(deployment.factory, deployment.workspace, 200, "K")
+    # Slow until a victim is chosen: at LATENCY_MS the first worker up can draft all 200 customers before the
+    # second has started (seconds of CPU on a busy machine), and there is then nobody left to kill mid-campaign.
+    deployment.server.configure(latency_ms=5000)
     started = time.monotonic()
     campaign_id = post_campaign(deployment.client, deployment.key, "K")
 
@@ -212,6 +215,7 @@ def test_a_worker_killed_mid_campaign_loses_and_duplicates_nothing(deployment: D
         for pid in pids - {victim.pid}:
             os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic() - started
+    deployment.server.configure(latency_ms=LATENCY_MS)
     # What the dead worker held stays leased to it until the lease expires (seconds from now).
     held = [(name, channel) for pid, name, channel in _leases(deployment, campaign_id) if pid in pids]
     assert held, "the killed worker held nothing"
