@@ -202,8 +202,8 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-# Deprecated names, kept for call sites outside the unit-of-work change (content/campaigns/, content/indexing.py,
-# tests): each is the new unit of work under its old name.
+# Deprecated names, kept for call sites outside the unit-of-work change (tests and bench/ only;
+# src/ uses write/read): each is the new unit of work under its old name.
 session_scope = write
 read_scope = read
 

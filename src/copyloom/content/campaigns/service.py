@@ -47,7 +47,7 @@ from copyloom.content.engine import ContentEngine
 from copyloom.content.tasks import TaskContext, TaskRunner, task
 from copyloom.contracts.enums import Channel, Purpose
 from copyloom.contracts.variants import CONTENT_MODELS, Variant
-from copyloom.db import read_scope, session_scope
+from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import Approval
 from copyloom.errors import Conflict, InvalidInput, NotFound
@@ -245,7 +245,7 @@ def lease_chunk(
         .with_for_update(skip_locked=True)
         .cte("picked")
     )
-    with session_scope(factory) as session:
+    with write(factory) as session:
         rows = session.execute(
             update(CampaignTarget)
             .where(CampaignTarget.id == picked.c.id, _leasable(now))
@@ -277,7 +277,7 @@ def _release(factory: sessionmaker[Session], target_ids: list[int], worker_id: s
     """Give leased rows back (``pending``), or end them (``cancelled``), if this worker still holds them."""
     if not target_ids:
         return
-    with session_scope(factory) as session:
+    with write(factory) as session:
         session.execute(
             update(CampaignTarget)
             .where(
@@ -295,7 +295,7 @@ def _release(factory: sessionmaker[Session], target_ids: list[int], worker_id: s
 
 
 def _renew(factory: sessionmaker[Session], campaign_id: str, worker_id: str, lease_s: float) -> int:
-    with session_scope(factory) as session:
+    with write(factory) as session:
         result = session.execute(
             update(CampaignTarget)
             .where(
@@ -386,7 +386,7 @@ def _store_customer(
     leased: LeasedCustomer,
     worker_id: str,
     finals: dict[Channel, _Final],
-    write: Callable[[Session, set[Channel]], None],
+    store_drafts: Callable[[Session, set[Channel]], None],
     now: datetime,
 ) -> bool:
     """Re-check consent under the customer's row lock, then move this worker's rows to their final status and
@@ -420,7 +420,7 @@ def _store_customer(
     result = conn.execute(_FINISH_TARGET, rows)
     if result.rowcount != len(rows):
         return False  # the lease expired and another worker has this customer: its result will count
-    write(session, allowed)
+    store_drafts(session, allowed)
     return True
 
 
@@ -506,7 +506,7 @@ class _ChunkRun:
         return self._status[0] == "running"
 
     def _read_status(self) -> str:
-        with read_scope(self.factory) as session:
+        with read(self.factory) as session:
             return session.scalar(select(Campaign.status).where(Campaign.id == self.campaign.id)) or "missing"
 
     async def _pace(self) -> None:
@@ -634,7 +634,7 @@ class _ChunkRun:
         )
 
         def _prepare() -> Any:
-            with read_scope(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
+            with read(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
                 return prepare(session, self.engine, self.campaign.workspace_id, req, now)
 
         prepared = await self._db(_prepare)
@@ -682,7 +682,7 @@ class _ChunkRun:
 
     def _store_group(self, group: list[_Finished]) -> list[list[str] | Exception | None]:
         out: list[list[str] | Exception | None] = [None] * len(group)
-        with session_scope(self.factory) as session:
+        with write(self.factory) as session:
             # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
             for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
                 item = group[i]
@@ -711,7 +711,7 @@ class _ChunkRun:
     def _writer_of(self, item: _Finished) -> Callable[[Session, set[Channel]], None]:
         campaign = self.campaign
 
-        def write(session: Session, allowed: set[Channel]) -> None:
+        def store_drafts(session: Session, allowed: set[Channel]) -> None:
             keep = [g for g in item.generated if g.plan.channel in allowed]
             if not keep:
                 return
@@ -735,11 +735,11 @@ class _ChunkRun:
                 rng=self.rng,
             )
 
-        return write
+        return store_drafts
 
 
 def _load_campaign(factory: sessionmaker[Session], campaign_id: str) -> Campaign:
-    with read_scope(factory) as session:
+    with read(factory) as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found", field="campaign_id")
@@ -748,7 +748,7 @@ def _load_campaign(factory: sessionmaker[Session], campaign_id: str) -> Campaign
 
 def _start(factory: sessionmaker[Session], campaign_id: str) -> bool:
     """queued -> running (with its start time); True while the campaign is running."""
-    with session_scope(factory) as session:
+    with write(factory) as session:
         session.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id, Campaign.status == "queued")
@@ -781,7 +781,7 @@ def run_chunk(
 
 def _remaining(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, int, datetime | None]:
     """(pending, leased, the earliest lease expiry)."""
-    with read_scope(factory) as session:
+    with read(factory) as session:
         pending = session.scalar(
             select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "pending")
         )
@@ -795,7 +795,7 @@ def _remaining(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, i
 
 def _finish_if_done(factory: sessionmaker[Session], campaign_id: str) -> bool:
     """Mark the campaign completed once no target is pending or leased; True if it has none left."""
-    with session_scope(factory) as session:
+    with write(factory) as session:
         left = session.scalar(
             select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status.in_(UNFINISHED))
         )
@@ -874,7 +874,7 @@ def run_campaign(
 
 def submit_chunks(factory: sessionmaker[Session], runner: TaskRunner, campaign_id: str, chunk_size: int) -> int:
     """One ``campaign.chunk`` task per chunk of unfinished customers; returns how many were submitted."""
-    with read_scope(factory) as session:
+    with read(factory) as session:
         customers = session.scalar(
             select(func.count(func.distinct(CampaignTarget.customer_id))).where(
                 CampaignTarget.campaign_id == campaign_id, CampaignTarget.status.in_(UNFINISHED)
