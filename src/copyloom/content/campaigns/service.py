@@ -45,6 +45,7 @@ from copyloom.content.drafts.routing import route
 from copyloom.content.drafts.schemas import DraftRequest
 from copyloom.content.engine import ContentEngine
 from copyloom.content.tasks import TaskContext, TaskRunner, task
+from copyloom.contracts.brand import BrandPolicies
 from copyloom.contracts.enums import Channel, Purpose
 from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read, write
@@ -388,12 +389,13 @@ def _store_customer(
     finals: dict[Channel, _Final],
     store_drafts: Callable[[Session, set[Channel]], None],
     now: datetime,
+    policies: BrandPolicies,
 ) -> bool:
     """Re-check consent under the customer's row lock, then move this worker's rows to their final status and
     store the drafts of the channels still allowed. False (and nothing stored) when the lease was lost."""
     conn = session.connection()
     conn.execute(_LOCK_CUSTOMER, {"pk": leased.customer_pk})
-    gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now)
+    gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now, policies=policies)
     allowed: set[Channel] = set()
     for channel, final in finals.items():
         if final.status != "done":
@@ -683,6 +685,7 @@ class _ChunkRun:
     def _store_group(self, group: list[_Finished]) -> list[list[str] | Exception | None]:
         out: list[list[str] | Exception | None] = [None] * len(group)
         with write(self.factory) as session:
+            policies = self.engine.brand(session, self.campaign.workspace_id).policies  # cached: not per customer
             # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
             for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
                 item = group[i]
@@ -696,6 +699,7 @@ class _ChunkRun:
                         item.finals,
                         self._writer_of(item),
                         item.now,
+                        policies,
                     )
                 except Exception as exc:  # this customer only: the others of the group are kept
                     savepoint.rollback()

@@ -86,7 +86,8 @@ def prepare(
 ) -> Prepared:
     """Gate every channel, and build a facts bundle and check context for the ones that may proceed."""
     customer = get_customer(session, workspace_id, req.customer_id)
-    gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer)
+    policies = engine.brand(session, workspace_id).policies  # the cached brand kit: not read per customer
+    gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer, policies=policies)
     lookups = engine.lookups(session, workspace_id)
     suppressed: list[SuppressedOut] = []
     allowed: dict[Channel, GateDecision] = {}
@@ -141,9 +142,8 @@ def prepare(
         )
         plans.append(ChannelPlan(channel, bundle, ctx, decision.whatsapp_template_only))
     if plans and engine.generator.kind == "llm":
-        check_budget(session, workspace_id, engine.settings, now)  # 429 before any model call
-    policy = engine.brand(session, workspace_id).policies.review
-    return Prepared(customer.id, customer.external_id, plans, suppressed, policy)
+        check_budget(session, workspace_id, engine.settings, now, policies=policies)  # 429 before any model call
+    return Prepared(customer.id, customer.external_id, plans, suppressed, policies.review)
 
 
 def _check_all(result: GenerationResult, plan: ChannelPlan) -> list[GuardrailReport]:
