@@ -86,7 +86,8 @@ def prepare(
 ) -> Prepared:
     """Gate every channel, and build a facts bundle and check context for the ones that may proceed."""
     customer = get_customer(session, workspace_id, req.customer_id)
-    policies = engine.brand(session, workspace_id).policies  # the cached brand kit: not read per customer
+    brand = engine.brand(session, workspace_id)  # the cached brand kit: not read per customer
+    policies = brand.policies
     gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer, policies=policies)
     lookups = engine.lookups(session, workspace_id)
     suppressed: list[SuppressedOut] = []
@@ -121,6 +122,7 @@ def prepare(
             now=now,
             personalization={c.value: d.personalization_allowed for c, d in allowed.items()},
             customer=customer,
+            brand=brand,
         )
         if allowed
         else {}
