@@ -387,12 +387,11 @@ def _store_customer(
     leased: LeasedCustomer,
     worker_id: str,
     finals: dict[Channel, _Final],
-    store_drafts: Callable[[Session, set[Channel]], None],
     now: datetime,
     policies: BrandPolicies,
-) -> bool:
-    """Re-check consent under the customer's row lock, then move this worker's rows to their final status and
-    store the drafts of the channels still allowed. False (and nothing stored) when the lease was lost."""
+) -> set[Channel] | None:
+    """Re-check consent under the customer's row lock, then move this worker's rows to their final status: the
+    channels whose drafts may be stored, or None (and nothing changed) when the lease was lost."""
     conn = session.connection()
     conn.execute(_LOCK_CUSTOMER, {"pk": leased.customer_pk})
     gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now, policies=policies)
@@ -421,9 +420,8 @@ def _store_customer(
     ]
     result = conn.execute(_FINISH_TARGET, rows)
     if result.rowcount != len(rows):
-        return False  # the lease expired and another worker has this customer: its result will count
-    store_drafts(session, allowed)
-    return True
+        return None  # the lease expired and another worker has this customer: its result will count
+    return allowed
 
 
 STORE_GROUP = 32  # finished customers stored in one transaction at most
@@ -683,63 +681,79 @@ class _ChunkRun:
                     item.done.set_result(res)
 
     def _store_group(self, group: list[_Finished]) -> list[list[str] | Exception | None]:
-        out: list[list[str] | Exception | None] = [None] * len(group)
+        try:
+            with write(self.factory) as session:
+                return self._store_in(session, group, flush_each=False)
+        except Exception:
+            if len(group) == 1:
+                raise
+            # One customer's drafts broke the group's single flush (or the commit failed): the transaction rolled
+            # back whole, so store the group again with each customer's drafts flushed in its own savepoint.
+            log.warning("campaigns.group_store_retried", extra={"campaign_id": self.campaign.id, "group": len(group)})
         with write(self.factory) as session:
-            policies = self.engine.brand(session, self.campaign.workspace_id).policies  # cached: not per customer
-            # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
-            for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
-                item = group[i]
-                savepoint = session.begin_nested()
-                try:
-                    stored = _store_customer(
-                        session,
-                        self.campaign,
-                        item.leased,
-                        self.worker_id,
-                        item.finals,
-                        self._writer_of(item),
-                        item.now,
-                        policies,
-                    )
-                except Exception as exc:  # this customer only: the others of the group are kept
-                    savepoint.rollback()
-                    out[i] = exc
-                    continue
-                if stored:
-                    savepoint.commit()
-                    out[i] = [f.status for f in item.finals.values()]
-                else:  # the lease was lost: nothing of this customer is stored
-                    savepoint.rollback()
+            return self._store_in(session, group, flush_each=True)
+
+    def _store_in(
+        self, session: Session, group: list[_Finished], *, flush_each: bool
+    ) -> list[list[str] | Exception | None]:
+        """Each customer in a savepoint of its own: the consent re-check and the targets' final status, and (with
+        ``flush_each``) its drafts. Without it the drafts of every stored customer are added after the savepoints
+        and written in one flush for the group (one INSERT per table instead of one per customer)."""
+        out: list[list[str] | Exception | None] = [None] * len(group)
+        stored: list[tuple[_Finished, set[Channel]]] = []
+        policies = self.engine.brand(session, self.campaign.workspace_id).policies  # cached: not per customer
+        # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
+        for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
+            item = group[i]
+            savepoint = session.begin_nested()
+            try:
+                allowed = _store_customer(
+                    session, self.campaign, item.leased, self.worker_id, item.finals, item.now, policies
+                )
+                if allowed is not None and flush_each:
+                    self._store_drafts(session, item, allowed, flush=True)
+            except Exception as exc:  # this customer only: the others of the group are kept
+                savepoint.rollback()
+                out[i] = exc
+                continue
+            if allowed is None:  # the lease was lost: nothing of this customer is stored
+                savepoint.rollback()
+                continue
+            savepoint.commit()
+            out[i] = [f.status for f in item.finals.values()]
+            stored.append((item, allowed))
+        if not flush_each:
+            for item, allowed in stored:
+                self._store_drafts(session, item, allowed, flush=False)
+            session.flush()  # one flush for the drafts of the whole group
         return out
 
-    def _writer_of(self, item: _Finished) -> Callable[[Session, set[Channel]], None]:
+    def _store_drafts(self, session: Session, item: _Finished, allowed: set[Channel], *, flush: bool) -> None:
+        """Add the drafts of the channels still allowed (``flush``: and write them now)."""
+        keep = [g for g in item.generated if g.plan.channel in allowed]
+        if not keep:
+            return
         campaign = self.campaign
-
-        def store_drafts(session: Session, allowed: set[Channel]) -> None:
-            keep = [g for g in item.generated if g.plan.channel in allowed]
-            if not keep:
-                return
-            policy = item.prepared.review_policy.model_copy(update={"sample_rate": self.approval.sample_rate})
-            req = DraftRequest(
-                customer_id=item.leased.external_id,
-                channels=[g.plan.channel for g in keep],
-                brief=self.brief,
-                variants=campaign.variants,
-            )
-            persist_generated(
-                session,
-                campaign.workspace_id,
-                replace(item.prepared, review_policy=policy),
-                keep,
-                req,
-                request_id=campaign.id,
-                actor="system",
-                campaign_id=campaign.id,
-                campaign_mode=self.approval.mode,
-                rng=self.rng,
-            )
-
-        return store_drafts
+        policy = item.prepared.review_policy.model_copy(update={"sample_rate": self.approval.sample_rate})
+        req = DraftRequest(
+            customer_id=item.leased.external_id,
+            channels=[g.plan.channel for g in keep],
+            brief=self.brief,
+            variants=campaign.variants,
+        )
+        persist_generated(
+            session,
+            campaign.workspace_id,
+            replace(item.prepared, review_policy=policy),
+            keep,
+            req,
+            request_id=campaign.id,
+            actor="system",
+            campaign_id=campaign.id,
+            campaign_mode=self.approval.mode,
+            rng=self.rng,
+            flush=flush,
+        )
 
 
 def _load_campaign(factory: sessionmaker[Session], campaign_id: str) -> Campaign:

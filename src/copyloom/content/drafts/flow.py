@@ -205,8 +205,10 @@ def persist_generated(
     campaign_id: str | None = None,
     campaign_mode: Literal["all", "sample"] | None = None,
     rng: random.Random | None = None,
+    flush: bool = True,
 ) -> list[Draft]:
-    """Store every variant with its provenance and audit trail; flushes, never commits."""
+    """Store every variant with its provenance and audit trail; flushes (unless ``flush`` is False: a caller that
+    stores many customers flushes once for all), never commits."""
     policy = prepared.review_policy
     drafts: list[Draft] = []
     brief = req.brief.model_dump(mode="json")
@@ -244,7 +246,8 @@ def persist_generated(
                     metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
             drafts.append(draft)
         record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
-    session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
+    if flush:
+        session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
 
 
