@@ -332,7 +332,7 @@ def test_a_group_store_keeps_each_customer_whole_whatever_the_others_do(
         )
     real = service._store_customer
 
-    def store(session: Session, campaign: Any, customer: Any, *args: Any) -> bool:
+    def store(session: Session, campaign: Any, customer: Any, *args: Any) -> Any:
         stored = real(session, campaign, customer, *args)  # its rows are moved to their final status …
         if customer is broken:
             raise RuntimeError("the database went away")  # … and then the store fails
@@ -372,3 +372,50 @@ def test_a_group_store_keeps_each_customer_whole_whatever_the_others_do(
     assert by_customer[kept.customer_pk] == by_customer[last.customer_pk] == {("failed", None)}
     assert by_customer[stolen.customer_pk] == {("leased", "other")}
     assert by_customer[broken.customer_pk] == {("leased", "me")}  # rolled back whole: still this worker's lease
+
+
+def test_drafts_that_break_the_group_flush_fail_only_their_customer(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group's drafts are written in one flush after the customers' savepoints. When one customer's drafts break
+    it, the group is stored again with each customer's drafts in a savepoint of its own: that customer fails,
+    every other one keeps its drafts, and nothing of the broken one is left behind."""
+    from copyloom.content.campaigns import service
+
+    generator = CountingGenerator(content_engine.generator)
+    _configure(content_engine, generator, chunk=8, concurrency=8)
+    _seed(session_factory, 12)
+    campaign_id = _campaign(session_factory, content_engine)
+    real = service.persist_generated
+    broken_calls = 0
+
+    def persist(session: Session, workspace_id: str, prepared: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal broken_calls
+        if prepared.customer_external_id == "T0003":
+            broken_calls += 1
+            session.add(Draft(workspace_id=workspace_id))  # no customer, channel, …: the flush that writes it fails
+        return real(session, workspace_id, prepared, *args, **kwargs)
+
+    monkeypatch.setattr(service, "persist_generated", persist)
+
+    run_campaign(content_engine, session_factory, campaign_id)
+
+    assert broken_calls >= 1
+    with read_scope(session_factory) as s:
+        rows = s.execute(
+            select(Customer.external_id, CampaignTarget.status, CampaignTarget.reason_code)
+            .join(Customer, Customer.id == CampaignTarget.customer_id)
+            .where(CampaignTarget.campaign_id == campaign_id)
+        ).all()
+        broken_drafts = s.scalar(
+            select(func.count())
+            .select_from(Draft)
+            .join(Customer, Customer.id == Draft.customer_id)
+            .where(Draft.campaign_id == campaign_id, Customer.external_id == "T0003")
+        )
+    assert {(status, reason) for ext, status, reason in rows if ext == "T0003"} == {("failed", "internal_error")}
+    assert {status for ext, status, _ in rows if ext != "T0003"} == {"done"}
+    assert broken_drafts == 0
+    drafts = _drafts_per_target(session_factory, campaign_id)
+    assert set(drafts) == _done_targets(session_factory, campaign_id)
+    assert set(drafts.values()) == {1}

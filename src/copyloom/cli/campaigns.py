@@ -71,8 +71,11 @@ def run(
     )
     with bar:
         task_id = bar.add_task("drafting", total=None, rate="—", eta="—", calls=0, cost="$0")
-        watcher = threading.Thread(target=watch, args=(bar, task_id), daemon=True)
-        watcher.start()
+        # The bar's poll reads the whole progress (several queries a second): without a bar nothing polls, the
+        # drain itself ends when the campaign is finished.
+        watcher = threading.Thread(target=watch, args=(bar, task_id), daemon=True) if progress_bar else None
+        if watcher is not None:
+            watcher.start()
         try:
             run_campaign(engine, factory, campaign_id, stop=stop)
         except KeyboardInterrupt:
@@ -80,7 +83,8 @@ def run(
             console.print("stopping: the customers being drafted are stored, the rest stay pending")
         finally:
             finished.set()
-            watcher.join()
+            if watcher is not None:
+                watcher.join()
     p = progress_now()
     typer.echo(
         f"campaign {campaign_id}: {p.done} done, {p.suppressed} suppressed, "

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from copyloom.content.tasks import TaskContext, task
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.retrieval.indexer import index_workspace
 
 log = logging.getLogger("copyloom.indexing")
@@ -17,7 +17,7 @@ INDEX_TASK = "index.workspace"
 def reindex_workspace(ctx: TaskContext, payload: dict[str, Any]) -> None:
     """Embed new or changed products, notes and knowledge; drop what is gone (incremental, cheap when idle)."""
     workspace_id = str(payload["workspace_id"])
-    with session_scope(ctx.session_factory) as session:
+    with write(ctx.session_factory) as session:
         report = index_workspace(session, ctx.engine.store, ctx.engine.embedder, workspace_id)
     log.info(
         "content.index.updated",

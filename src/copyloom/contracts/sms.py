@@ -11,6 +11,7 @@ across segments. One deliberate difference from the calculator: a grapheme made 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import regex
@@ -57,6 +58,9 @@ Encoding = Literal["GSM-7", "UCS-2"]
 _GRAPHEME = regex.compile(r"\X")
 
 
+SEGMENT_CACHE_SIZE = 256  # the SMS texts of the drafts in flight (of one worker), each counted more than once
+
+
 @dataclass(frozen=True, slots=True)
 class SegmentInfo:
     """How an SMS body is encoded and into how many segments it splits."""
@@ -86,8 +90,11 @@ def _grapheme_bits(grapheme: str, encoding: Encoding) -> int:
     return 8 * len(grapheme.encode("utf-16-le"))
 
 
+@lru_cache(maxsize=SEGMENT_CACHE_SIZE)  # thread-safe; the answer is immutable, so sharing it is safe
 def count_segments(text: str) -> SegmentInfo:
-    """Encoding, segment count and size of ``text`` as sent, without any normalization."""
+    """Encoding, segment count and size of ``text`` as sent, without any normalization.
+
+    Memoized by text: a drafted SMS is counted by the length limits and again by the channel check."""
     encoding = encoding_of(text)
     non_gsm = tuple(dict.fromkeys(ch for ch in text if not _is_gsm(ch)))
     unit_bits = 7 if encoding == "GSM-7" else 16

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from copyloom.config import Settings
+from copyloom.contracts.brand import BrandPolicies
 from copyloom.domain.brand import load_brand_policies
 from copyloom.errors import RateLimited
 from copyloom.genai.types import GenerationResult
@@ -39,9 +40,12 @@ class BudgetStatus:
         return over_tokens or over_cost
 
 
-def _limits(session: Session, workspace_id: str, settings: Settings) -> tuple[int | None, Decimal | None]:
+def _limits(
+    session: Session, workspace_id: str, settings: Settings, policies: BrandPolicies | None = None
+) -> tuple[int | None, Decimal | None]:
     tokens, cost = settings.llm_daily_token_budget, settings.llm_daily_cost_budget_usd
-    policies = load_brand_policies(session, workspace_id)
+    if policies is None:
+        policies = load_brand_policies(session, workspace_id)
     if policies.llm_daily_token_budget is not None:
         tokens = policies.llm_daily_token_budget
     if policies.llm_daily_cost_budget_usd is not None:
@@ -70,12 +74,15 @@ def budget_status(session: Session, workspace_id: str, settings: Settings, now: 
     return BudgetStatus(day_start, int(tokens), Decimal(str(cost)), token_limit, cost_limit)
 
 
-def check_budget(session: Session, workspace_id: str, settings: Settings, now: datetime) -> BudgetStatus:
+def check_budget(
+    session: Session, workspace_id: str, settings: Settings, now: datetime, *, policies: BrandPolicies | None = None
+) -> BudgetStatus:
     """Raise ``RateLimited(code="budget_exhausted")`` when today's budget is spent; else the status.
 
     With no limit at all (the default) the ledger is not summed (the status then says 0 used): the sum grows with
-    the day's usage rows and ran once per drafted customer of a campaign."""
-    token_limit, cost_limit = _limits(session, workspace_id, settings)
+    the day's usage rows and ran once per drafted customer of a campaign. Callers that hold the brand's policies
+    (a cached brand kit) pass them to save reading the brand kit again."""
+    token_limit, cost_limit = _limits(session, workspace_id, settings, policies)
     if token_limit is None and cost_limit is None:
         return BudgetStatus(_day_start(now), 0, Decimal("0"), None, None)
     status = budget_status(session, workspace_id, settings, now)

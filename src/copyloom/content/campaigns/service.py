@@ -45,9 +45,10 @@ from copyloom.content.drafts.routing import route
 from copyloom.content.drafts.schemas import DraftRequest
 from copyloom.content.engine import ContentEngine
 from copyloom.content.tasks import TaskContext, TaskRunner, task
+from copyloom.contracts.brand import BrandPolicies
 from copyloom.contracts.enums import Channel, Purpose
 from copyloom.contracts.variants import CONTENT_MODELS, Variant
-from copyloom.db import read_scope, session_scope
+from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import Approval
 from copyloom.errors import Conflict, InvalidInput, NotFound
@@ -245,7 +246,7 @@ def lease_chunk(
         .with_for_update(skip_locked=True)
         .cte("picked")
     )
-    with session_scope(factory) as session:
+    with write(factory) as session:
         rows = session.execute(
             update(CampaignTarget)
             .where(CampaignTarget.id == picked.c.id, _leasable(now))
@@ -277,7 +278,7 @@ def _release(factory: sessionmaker[Session], target_ids: list[int], worker_id: s
     """Give leased rows back (``pending``), or end them (``cancelled``), if this worker still holds them."""
     if not target_ids:
         return
-    with session_scope(factory) as session:
+    with write(factory) as session:
         session.execute(
             update(CampaignTarget)
             .where(
@@ -295,7 +296,7 @@ def _release(factory: sessionmaker[Session], target_ids: list[int], worker_id: s
 
 
 def _renew(factory: sessionmaker[Session], campaign_id: str, worker_id: str, lease_s: float) -> int:
-    with session_scope(factory) as session:
+    with write(factory) as session:
         result = session.execute(
             update(CampaignTarget)
             .where(
@@ -386,14 +387,14 @@ def _store_customer(
     leased: LeasedCustomer,
     worker_id: str,
     finals: dict[Channel, _Final],
-    write: Callable[[Session, set[Channel]], None],
     now: datetime,
-) -> bool:
-    """Re-check consent under the customer's row lock, then move this worker's rows to their final status and
-    store the drafts of the channels still allowed. False (and nothing stored) when the lease was lost."""
+    policies: BrandPolicies,
+) -> set[Channel] | None:
+    """Re-check consent under the customer's row lock, then move this worker's rows to their final status: the
+    channels whose drafts may be stored, or None (and nothing changed) when the lease was lost."""
     conn = session.connection()
     conn.execute(_LOCK_CUSTOMER, {"pk": leased.customer_pk})
-    gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now)
+    gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now, policies=policies)
     allowed: set[Channel] = set()
     for channel, final in finals.items():
         if final.status != "done":
@@ -419,9 +420,8 @@ def _store_customer(
     ]
     result = conn.execute(_FINISH_TARGET, rows)
     if result.rowcount != len(rows):
-        return False  # the lease expired and another worker has this customer: its result will count
-    write(session, allowed)
-    return True
+        return None  # the lease expired and another worker has this customer: its result will count
+    return allowed
 
 
 STORE_GROUP = 32  # finished customers stored in one transaction at most
@@ -506,7 +506,7 @@ class _ChunkRun:
         return self._status[0] == "running"
 
     def _read_status(self) -> str:
-        with read_scope(self.factory) as session:
+        with read(self.factory) as session:
             return session.scalar(select(Campaign.status).where(Campaign.id == self.campaign.id)) or "missing"
 
     async def _pace(self) -> None:
@@ -634,7 +634,7 @@ class _ChunkRun:
         )
 
         def _prepare() -> Any:
-            with read_scope(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
+            with read(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
                 return prepare(session, self.engine, self.campaign.workspace_id, req, now)
 
         prepared = await self._db(_prepare)
@@ -681,65 +681,83 @@ class _ChunkRun:
                     item.done.set_result(res)
 
     def _store_group(self, group: list[_Finished]) -> list[list[str] | Exception | None]:
+        try:
+            with write(self.factory) as session:
+                return self._store_in(session, group, flush_each=False)
+        except Exception:
+            if len(group) == 1:
+                raise
+            # One customer's drafts broke the group's single flush (or the commit failed): the transaction rolled
+            # back whole, so store the group again with each customer's drafts flushed in its own savepoint.
+            log.warning("campaigns.group_store_retried", extra={"campaign_id": self.campaign.id, "group": len(group)})
+        with write(self.factory) as session:
+            return self._store_in(session, group, flush_each=True)
+
+    def _store_in(
+        self, session: Session, group: list[_Finished], *, flush_each: bool
+    ) -> list[list[str] | Exception | None]:
+        """Each customer in a savepoint of its own: the consent re-check and the targets' final status, and (with
+        ``flush_each``) its drafts. Without it the drafts of every stored customer are added after the savepoints
+        and written in one flush for the group (one INSERT per table instead of one per customer)."""
         out: list[list[str] | Exception | None] = [None] * len(group)
-        with session_scope(self.factory) as session:
-            # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
-            for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
-                item = group[i]
-                savepoint = session.begin_nested()
-                try:
-                    stored = _store_customer(
-                        session,
-                        self.campaign,
-                        item.leased,
-                        self.worker_id,
-                        item.finals,
-                        self._writer_of(item),
-                        item.now,
-                    )
-                except Exception as exc:  # this customer only: the others of the group are kept
-                    savepoint.rollback()
-                    out[i] = exc
-                    continue
-                if stored:
-                    savepoint.commit()
-                    out[i] = [f.status for f in item.finals.values()]
-                else:  # the lease was lost: nothing of this customer is stored
-                    savepoint.rollback()
+        stored: list[tuple[_Finished, set[Channel]]] = []
+        policies = self.engine.brand(session, self.campaign.workspace_id).policies  # cached: not per customer
+        # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
+        for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
+            item = group[i]
+            savepoint = session.begin_nested()
+            try:
+                allowed = _store_customer(
+                    session, self.campaign, item.leased, self.worker_id, item.finals, item.now, policies
+                )
+                if allowed is not None and flush_each:
+                    self._store_drafts(session, item, allowed, flush=True)
+            except Exception as exc:  # this customer only: the others of the group are kept
+                savepoint.rollback()
+                out[i] = exc
+                continue
+            if allowed is None:  # the lease was lost: nothing of this customer is stored
+                savepoint.rollback()
+                continue
+            savepoint.commit()
+            out[i] = [f.status for f in item.finals.values()]
+            stored.append((item, allowed))
+        if not flush_each:
+            for item, allowed in stored:
+                self._store_drafts(session, item, allowed, flush=False)
+            session.flush()  # one flush for the drafts of the whole group
         return out
 
-    def _writer_of(self, item: _Finished) -> Callable[[Session, set[Channel]], None]:
+    def _store_drafts(self, session: Session, item: _Finished, allowed: set[Channel], *, flush: bool) -> None:
+        """Add the drafts of the channels still allowed (``flush``: and write them now)."""
+        keep = [g for g in item.generated if g.plan.channel in allowed]
+        if not keep:
+            return
         campaign = self.campaign
-
-        def write(session: Session, allowed: set[Channel]) -> None:
-            keep = [g for g in item.generated if g.plan.channel in allowed]
-            if not keep:
-                return
-            policy = item.prepared.review_policy.model_copy(update={"sample_rate": self.approval.sample_rate})
-            req = DraftRequest(
-                customer_id=item.leased.external_id,
-                channels=[g.plan.channel for g in keep],
-                brief=self.brief,
-                variants=campaign.variants,
-            )
-            persist_generated(
-                session,
-                campaign.workspace_id,
-                replace(item.prepared, review_policy=policy),
-                keep,
-                req,
-                request_id=campaign.id,
-                actor="system",
-                campaign_id=campaign.id,
-                campaign_mode=self.approval.mode,
-                rng=self.rng,
-            )
-
-        return write
+        policy = item.prepared.review_policy.model_copy(update={"sample_rate": self.approval.sample_rate})
+        req = DraftRequest(
+            customer_id=item.leased.external_id,
+            channels=[g.plan.channel for g in keep],
+            brief=self.brief,
+            variants=campaign.variants,
+        )
+        persist_generated(
+            session,
+            campaign.workspace_id,
+            replace(item.prepared, review_policy=policy),
+            keep,
+            req,
+            request_id=campaign.id,
+            actor="system",
+            campaign_id=campaign.id,
+            campaign_mode=self.approval.mode,
+            rng=self.rng,
+            flush=flush,
+        )
 
 
 def _load_campaign(factory: sessionmaker[Session], campaign_id: str) -> Campaign:
-    with read_scope(factory) as session:
+    with read(factory) as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found", field="campaign_id")
@@ -748,7 +766,7 @@ def _load_campaign(factory: sessionmaker[Session], campaign_id: str) -> Campaign
 
 def _start(factory: sessionmaker[Session], campaign_id: str) -> bool:
     """queued -> running (with its start time); True while the campaign is running."""
-    with session_scope(factory) as session:
+    with write(factory) as session:
         session.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id, Campaign.status == "queued")
@@ -781,7 +799,7 @@ def run_chunk(
 
 def _remaining(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, int, datetime | None]:
     """(pending, leased, the earliest lease expiry)."""
-    with read_scope(factory) as session:
+    with read(factory) as session:
         pending = session.scalar(
             select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "pending")
         )
@@ -795,7 +813,7 @@ def _remaining(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, i
 
 def _finish_if_done(factory: sessionmaker[Session], campaign_id: str) -> bool:
     """Mark the campaign completed once no target is pending or leased; True if it has none left."""
-    with session_scope(factory) as session:
+    with write(factory) as session:
         left = session.scalar(
             select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status.in_(UNFINISHED))
         )
@@ -874,7 +892,7 @@ def run_campaign(
 
 def submit_chunks(factory: sessionmaker[Session], runner: TaskRunner, campaign_id: str, chunk_size: int) -> int:
     """One ``campaign.chunk`` task per chunk of unfinished customers; returns how many were submitted."""
-    with read_scope(factory) as session:
+    with read(factory) as session:
         customers = session.scalar(
             select(func.count(func.distinct(CampaignTarget.customer_id))).where(
                 CampaignTarget.campaign_id == campaign_id, CampaignTarget.status.in_(UNFINISHED)

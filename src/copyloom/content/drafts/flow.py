@@ -86,7 +86,9 @@ def prepare(
 ) -> Prepared:
     """Gate every channel, and build a facts bundle and check context for the ones that may proceed."""
     customer = get_customer(session, workspace_id, req.customer_id)
-    gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer)
+    brand = engine.brand(session, workspace_id)  # the cached brand kit: not read per customer
+    policies = brand.policies
+    gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer, policies=policies)
     lookups = engine.lookups(session, workspace_id)
     suppressed: list[SuppressedOut] = []
     allowed: dict[Channel, GateDecision] = {}
@@ -120,6 +122,7 @@ def prepare(
             now=now,
             personalization={c.value: d.personalization_allowed for c, d in allowed.items()},
             customer=customer,
+            brand=brand,
         )
         if allowed
         else {}
@@ -141,9 +144,8 @@ def prepare(
         )
         plans.append(ChannelPlan(channel, bundle, ctx, decision.whatsapp_template_only))
     if plans and engine.generator.kind == "llm":
-        check_budget(session, workspace_id, engine.settings, now)  # 429 before any model call
-    policy = engine.brand(session, workspace_id).policies.review
-    return Prepared(customer.id, customer.external_id, plans, suppressed, policy)
+        check_budget(session, workspace_id, engine.settings, now, policies=policies)  # 429 before any model call
+    return Prepared(customer.id, customer.external_id, plans, suppressed, policies.review)
 
 
 def _check_all(result: GenerationResult, plan: ChannelPlan) -> list[GuardrailReport]:
@@ -203,8 +205,10 @@ def persist_generated(
     campaign_id: str | None = None,
     campaign_mode: Literal["all", "sample"] | None = None,
     rng: random.Random | None = None,
+    flush: bool = True,
 ) -> list[Draft]:
-    """Store every variant with its provenance and audit trail; flushes, never commits."""
+    """Store every variant with its provenance and audit trail; flushes (unless ``flush`` is False: a caller that
+    stores many customers flushes once for all), never commits."""
     policy = prepared.review_policy
     drafts: list[Draft] = []
     brief = req.brief.model_dump(mode="json")
@@ -242,7 +246,8 @@ def persist_generated(
                     metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
             drafts.append(draft)
         record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
-    session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
+    if flush:
+        session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
 
 
