@@ -26,19 +26,14 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 READ_ONLY = "copyloom_read_only"
 
 
-# The longest pause between two tries of another process's write lock. At 1 ms two campaign workers at 0 ms model
-# latency spent ~1-3% of their drain's CPU (yappi) waking up to try the lock; a store group holds it for 0.1-0.3 s.
-LOCK_POLL_MAX_S = 0.005
-
-
 class _SerializedSQLite(sqlite3.Connection):
     """A SQLite connection whose write transactions queue on a lock instead of SQLite's busy-sleep.
 
     SQLite has one writer. Left to itself, a waiting connection sleeps in growing steps (up to 100 ms) until the
     lock frees, which ruins tail latency and throughput under concurrent requests. Threads of one process hand the
     lock over through ``threading.Lock``; processes (``serve --workers N``, a CLI import beside the server) queue
-    on an ``flock`` of a file beside the database, polled in growing steps of at most ``LOCK_POLL_MAX_S``. A
-    process that dies holding it releases it with its file descriptors.
+    on an ``flock`` of a file beside the database, polled in steps of at most a millisecond. A process that dies
+    holding it releases it with its file descriptors.
     """
 
     write_lock: threading.Lock  # set per engine on a subclass
@@ -78,7 +73,7 @@ class _SerializedSQLite(sqlite3.Connection):
                 if time.monotonic() > deadline:
                     raise sqlite3.OperationalError("database is locked (waited for another process)") from None
                 time.sleep(pause)
-                pause = min(pause * 2, LOCK_POLL_MAX_S)
+                pause = min(pause * 2, 0.001)
 
     def _release(self) -> None:
         if self._holds_lock:
