@@ -230,48 +230,81 @@ def lease_chunk(
     lease_s: float,
     now: datetime | None = None,
 ) -> list[LeasedCustomer]:
-    """Lease up to ``size`` customers' pending (or expired) targets for ``worker_id``, in one statement.
+    """Lease up to ``size`` whole customers' pending (or expired) targets for ``worker_id``, in one transaction.
 
-    On PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so concurrent workers get disjoint chunks without
-    waiting on each other; on SQLite the statement runs under the database's single write lock. The pick is a CTE,
-    evaluated once: as ``id IN (subquery)`` PostgreSQL may run the locking subquery again for the update (a
-    re-check after a concurrent write), and each run skips other rows, so one lease took several chunks."""
+    A lease takes every leasable row of a customer or none of them (one gate and one facts bundle per customer).
+    On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED``, so concurrent workers get disjoint chunks without
+    waiting on each other; a customer one of whose rows another worker has locked (it is leasing that customer
+    right now), or whose rows the ``LIMIT`` cut, is left out: taking the rest would split it across two leases
+    (measured before: a 14-row lease of 8 customers for a chunk of 7). On SQLite the transaction runs under the
+    database's single write lock. If every customer locked was partial, the lease is tried again: an empty answer
+    means there is nothing left to lease, never that another worker was busy.
+    """
     now = now or utcnow()
     rows_per_customer = max(1, len(campaign.channels))
-    picked = (
-        select(CampaignTarget.id)
-        .where(CampaignTarget.campaign_id == campaign.id, _leasable(now))
-        .order_by(CampaignTarget.customer_id, CampaignTarget.id)
-        .limit(size * rows_per_customer)
-        .with_for_update(skip_locked=True)
-        .cte("picked")
-    )
-    with write(factory) as session:
-        rows = session.execute(
-            update(CampaignTarget)
-            .where(CampaignTarget.id == picked.c.id, _leasable(now))
-            .values(
-                status="leased",
-                lease_owner=worker_id,
-                lease_expires_at=now + timedelta(seconds=lease_s),
-                updated_at=now,
+    attempts = 20
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(min(0.01 * attempt, 0.1))  # the other worker's lease commits in a moment
+        with write(factory) as session:
+            locked = session.execute(
+                select(CampaignTarget.id, CampaignTarget.customer_id)
+                .where(CampaignTarget.campaign_id == campaign.id, _leasable(now))
+                .order_by(CampaignTarget.customer_id, CampaignTarget.id)
+                .limit(size * rows_per_customer)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not locked:
+                return []
+            mine: dict[int, list[int]] = {}
+            for target_id, customer_pk in locked:
+                mine.setdefault(customer_pk, []).append(target_id)
+            candidates = list(mine)[:size]
+            leasable = dict(
+                session.execute(  # as this transaction sees them: rows another worker holds locked still count
+                    select(CampaignTarget.customer_id, func.count())
+                    .where(
+                        CampaignTarget.campaign_id == campaign.id,
+                        CampaignTarget.customer_id.in_(candidates),
+                        _leasable(now),
+                    )
+                    .group_by(CampaignTarget.customer_id)
+                )
+                .tuples()
+                .all()
             )
-            .returning(CampaignTarget.id, CampaignTarget.customer_id, CampaignTarget.channel)
-        ).all()
-        if not rows:
-            return []
-        pks = sorted({r.customer_id for r in rows})
-        externals = dict(
-            session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(pks))).tuples().all()
-        )
-    by_customer: dict[int, dict[Channel, int]] = {}
-    for row in rows:
-        by_customer.setdefault(row.customer_id, {})[Channel(row.channel)] = row.id
-    order = {ch: i for i, ch in enumerate(campaign.channels)}
-    return [
-        LeasedCustomer(pk, externals[pk], dict(sorted(targets.items(), key=lambda kv: order.get(kv[0].value, 99))))
-        for pk, targets in sorted(by_customer.items())
-    ]
+            whole = [pk for pk in candidates if len(mine[pk]) == leasable.get(pk, 0)]
+            if not whole and attempt < attempts - 1:
+                continue  # every customer locked was partial
+            # Still partial after every attempt (a worker stuck holding its locks): lease what is locked rather
+            # than answer "nothing left"; the rest of those customers goes in a later lease.
+            whole = whole or candidates
+            rows = session.execute(
+                update(CampaignTarget)
+                .where(CampaignTarget.id.in_([t for pk in whole for t in mine[pk]]), _leasable(now))
+                .values(
+                    status="leased",
+                    lease_owner=worker_id,
+                    lease_expires_at=now + timedelta(seconds=lease_s),
+                    updated_at=now,
+                )
+                .returning(CampaignTarget.id, CampaignTarget.customer_id, CampaignTarget.channel)
+            ).all()
+            if not rows:
+                continue
+            pks = sorted({r.customer_id for r in rows})
+            externals = dict(
+                session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(pks))).tuples().all()
+            )
+        by_customer: dict[int, dict[Channel, int]] = {}
+        for row in rows:
+            by_customer.setdefault(row.customer_id, {})[Channel(row.channel)] = row.id
+        order = {ch: i for i, ch in enumerate(campaign.channels)}
+        return [
+            LeasedCustomer(pk, externals[pk], dict(sorted(targets.items(), key=lambda kv: order.get(kv[0].value, 99))))
+            for pk, targets in sorted(by_customer.items())
+        ]
+    return []
 
 
 def _release(factory: sessionmaker[Session], target_ids: list[int], worker_id: str, status: str = "pending") -> None:
