@@ -244,3 +244,17 @@ def test_leases_are_renewed_while_the_loop_is_busy_so_no_customer_is_taken_mid_d
         statuses = Counter(s.scalars(select(CampaignTarget.status).where(CampaignTarget.campaign_id == campaign_id)))
     assert sum(statuses.values()) == len(customers) * len(CHANNELS)
     assert statuses["leased"] == statuses["pending"] == 0
+
+
+@pytest.mark.parametrize("status", ["paused", "cancelled", "completed"])
+def test_no_lease_once_the_campaign_is_no_longer_running(session_factory: sessionmaker[Session], status: str) -> None:
+    """A worker holding the campaign as it was (its status check is cached) leases nothing after a pause: a suite
+    run saw 12 targets drafted a second after the pause had returned with no lease held."""
+    campaign_id = _campaign(session_factory, 4)
+    stale = _load(session_factory, campaign_id)  # read while running
+    with session_scope(session_factory) as s:
+        s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status=status))
+    assert lease_chunk(session_factory, stale, "w", 4, lease_s=600) == []
+    with read_scope(session_factory) as s:
+        statuses = set(s.scalars(select(CampaignTarget.status).where(CampaignTarget.campaign_id == campaign_id)))
+    assert statuses == {"pending"}

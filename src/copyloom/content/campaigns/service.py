@@ -238,7 +238,8 @@ def lease_chunk(
     right now), or whose rows the ``LIMIT`` cut, is left out: taking the rest would split it across two leases
     (measured before: a 14-row lease of 8 customers for a chunk of 7). On SQLite the transaction runs under the
     database's single write lock. If every customer locked was partial, the lease is tried again: an empty answer
-    means there is nothing left to lease, never that another worker was busy.
+    means there is nothing left to lease (or the campaign is no longer queued or running), never that another
+    worker was busy.
     """
     now = now or utcnow()
     rows_per_customer = max(1, len(campaign.channels))
@@ -247,6 +248,14 @@ def lease_chunk(
         if attempt:
             time.sleep(min(0.01 * attempt, 0.1))  # the other worker's lease commits in a moment
         with write(factory) as session:
+            # The campaign's status in the same transaction, its row share-locked on PostgreSQL (a pause or cancel
+            # takes it for update): a lease is either committed before the pause, and so visible to whoever waits
+            # for leases to end, or sees the pause. The drain's status check is cached for a second; this is not.
+            status = session.scalar(
+                select(Campaign.status).where(Campaign.id == campaign.id).with_for_update(read=True)
+            )
+            if status not in ("queued", "running"):
+                return []
             locked = session.execute(
                 select(CampaignTarget.id, CampaignTarget.customer_id)
                 .where(CampaignTarget.campaign_id == campaign.id, _leasable(now))
