@@ -254,7 +254,7 @@ def lease_chunk(
             status = session.scalar(
                 select(Campaign.status).where(Campaign.id == campaign.id).with_for_update(read=True)
             )
-            if status not in ("queued", "running"):
+            if status not in ACTIVE:
                 return []
             locked = session.execute(
                 select(CampaignTarget.id, CampaignTarget.customer_id)
