@@ -24,8 +24,7 @@ class Campaign(Base):
     variants: Mapped[int] = mapped_column(default=1)
     control: Mapped[dict[str, Any]] = mapped_column(default=dict)
     approval: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # Read back as CampaignStatus members; typed str while content/campaigns/ still writes string literals.
-    status: Mapped[str] = mapped_column(StrEnumType(CampaignStatus, 16), default=CampaignStatus.QUEUED)
+    status: Mapped[CampaignStatus] = mapped_column(StrEnumType(CampaignStatus, 16), default=CampaignStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(String(500))
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()

@@ -25,8 +25,7 @@ class CampaignTarget(Base):
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
-    # Read back as TargetStatus members; typed str while content/campaigns/ still writes string literals.
-    status: Mapped[str] = mapped_column(StrEnumType(TargetStatus, 16), default=TargetStatus.PENDING)
+    status: Mapped[TargetStatus] = mapped_column(StrEnumType(TargetStatus, 16), default=TargetStatus.PENDING)
     reason_code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(String(500))
     lease_owner: Mapped[str | None] = mapped_column(String(64))

@@ -46,7 +46,7 @@ from copyloom.content.drafts.schemas import DraftRequest
 from copyloom.content.engine import ContentEngine
 from copyloom.content.tasks import TaskContext, TaskRunner, task
 from copyloom.contracts.brand import BrandPolicies
-from copyloom.contracts.enums import Channel, Purpose
+from copyloom.contracts.enums import CampaignStatus, Channel, Purpose
 from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read, write
 from copyloom.domain.brief import Brief
@@ -998,7 +998,7 @@ def pause_campaign(session: Session, workspace_id: str, campaign_id: str) -> boo
         return False
     if campaign.status not in ACTIVE:
         raise _refuse(campaign, "paused")
-    campaign.status = "paused"
+    campaign.status = CampaignStatus.PAUSED
     return True
 
 
@@ -1009,7 +1009,7 @@ def resume_campaign(session: Session, workspace_id: str, campaign_id: str) -> bo
         return False
     if campaign.status != "paused":
         raise _refuse(campaign, "resumed")
-    campaign.status = "running"
+    campaign.status = CampaignStatus.RUNNING
     return True
 
 
@@ -1021,7 +1021,7 @@ def cancel_campaign(session: Session, workspace_id: str, campaign_id: str) -> in
         return 0
     if campaign.status == "completed":
         raise _refuse(campaign, "cancelled")
-    campaign.status = "cancelled"
+    campaign.status = CampaignStatus.CANCELLED
     result = session.execute(
         update(CampaignTarget)
         .where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "pending")
@@ -1042,7 +1042,7 @@ def retry_failed(session: Session, workspace_id: str, campaign_id: str) -> int:
     )
     count = int(result.rowcount)  # type: ignore[attr-defined]
     if count and campaign.status in ("completed", "failed", "queued"):
-        campaign.status = "running"
+        campaign.status = CampaignStatus.RUNNING
         campaign.finished_at = None
     return count
 
@@ -1051,7 +1051,7 @@ def campaign_out(session: Session, workspace_id: str, campaign_id: str) -> Campa
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or campaign.workspace_id != workspace_id:
         raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found", field="campaign_id")
-    by_status = dict(
+    by_status: dict[str, int] = dict(
         session.execute(
             select(CampaignTarget.status, func.count())
             .where(CampaignTarget.campaign_id == campaign_id)
