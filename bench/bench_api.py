@@ -25,7 +25,7 @@ from copyloom.config import Settings
 from copyloom.content.campaigns.schemas import CampaignCreate
 from copyloom.content.campaigns.service import create_campaign
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.demo import load_demo
 from copyloom.domain.workspaces import create_key, create_workspace
 from copyloom.models import Consent, Customer, Draft, new_id, utcnow
@@ -76,7 +76,7 @@ def seed_approved(services: object, n: int) -> tuple[str, list[str]]:
     factory = services.session_factory  # type: ignore[attr-defined]
     engine = services.content_engine()  # type: ignore[attr-defined]
     now = utcnow()
-    with session_scope(factory) as s:
+    with write(factory) as s:
         rows = [
             {
                 "workspace_id": "acme",
@@ -215,13 +215,13 @@ async def main() -> None:
     args = parser.parse_args()
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="copyloom-bench-")))
     services = build_services(settings)
-    with session_scope(services.session_factory) as s:
+    with write(services.session_factory) as s:
         create_workspace(s, "acme")
         load_demo(s, "acme")
         s.flush()
         keys = {r: create_key(s, "acme", r).key for r in Role}
     engine = services.content_engine()
-    with session_scope(services.session_factory) as s:
+    with write(services.session_factory) as s:
         index_workspace(s, engine.store, engine.embedder, "acme")
     app = create_app(settings, services)
     app.state.services = services  # ASGITransport does not run the lifespan

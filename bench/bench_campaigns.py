@@ -32,7 +32,7 @@ from copyloom.config import Settings  # noqa: E402
 from copyloom.content.campaigns.schemas import CampaignCreate  # noqa: E402
 from copyloom.content.campaigns.service import create_campaign  # noqa: E402
 from copyloom.content.engine import build_content_engine  # noqa: E402
-from copyloom.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from copyloom.db import make_engine, make_session_factory, upgrade, write  # noqa: E402
 from copyloom.domain.demo import load_demo  # noqa: E402
 from copyloom.domain.workspaces import create_workspace  # noqa: E402
 from copyloom.models import CampaignTarget, Consent, Customer  # noqa: E402
@@ -43,7 +43,7 @@ def seed(settings: Settings, n: int) -> None:
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     factory = make_session_factory(engine)
-    with session_scope(factory) as s:
+    with write(factory) as s:
         create_workspace(s, "bench", "Bench Outfitters")
         load_demo(s, "bench")
         s.flush()
@@ -76,7 +76,7 @@ def seed(settings: Settings, n: int) -> None:
                         )
                     )
     content = build_content_engine(settings)
-    with session_scope(factory) as s:
+    with write(factory) as s:
         index_workspace(s, content.store, content.embedder, "bench")
     engine.dispose()
 
@@ -95,7 +95,7 @@ def new_campaign(settings: Settings, name: str, customers: list[str] | None = No
         }
     )
     content = build_content_engine(settings.model_copy(update={"llm_model": None}))
-    with session_scope(factory) as s:
+    with write(factory) as s:
         campaign_id = create_campaign(s, content, "bench", body).id
     engine.dispose()
     return campaign_id

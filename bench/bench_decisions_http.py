@@ -28,7 +28,7 @@ from bench.bench_api import seed_approved
 from copyloom.api.app import build_services
 from copyloom.config import Settings
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.demo import load_demo
 from copyloom.domain.workspaces import create_key, create_workspace
 from copyloom.models import Decision
@@ -175,7 +175,7 @@ def main() -> None:
             data_dir=root / "data", chroma_url=env["COPYLOOM_CHROMA_URL"], database_url=args.database_url
         )
         services = build_services(settings)
-        with session_scope(services.session_factory) as s:
+        with write(services.session_factory) as s:
             create_workspace(s, "acme")
             load_demo(s, "acme")
             s.flush()
@@ -248,7 +248,7 @@ def main() -> None:
             spy.wait(timeout=60)
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
         lat = dict(re.findall(r"\s+(50|90|99)%\s+([\d.]+\w+)", out))
-        with session_scope(services.session_factory) as s:
+        with write(services.session_factory) as s:
             by_kind = dict(s.execute(select(Decision.decision, func.count()).group_by(Decision.decision)).all())
         total = re.search(r"(\d+) requests in", out)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.db import make_engine, make_session_factory, session_scope, upgrade
+from copyloom.db import make_engine, make_session_factory, upgrade, write
 from copyloom.domain.customers import import_customers
 from copyloom.domain.online_retail_store import OnlineRetailReport, import_online_retail
 from copyloom.domain.workspaces import create_workspace
@@ -29,7 +29,7 @@ DEFAULT_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online
 
 def _retail(factory: sessionmaker[Session], path: Path) -> tuple[OnlineRetailReport, float]:
     started = time.perf_counter()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         report = import_online_retail(session, "retail", path)
     return report, time.perf_counter() - started  # includes the commit
 
@@ -43,7 +43,7 @@ def _customers(factory: sessionmaker[Session], n: int) -> tuple[float, float]:
     timings = []
     for _ in range(2):
         started = time.perf_counter()
-        with session_scope(factory) as session:
+        with write(factory) as session:
             import_customers(session, "batch", rows)
         timings.append(time.perf_counter() - started)
     return n / timings[0], n / timings[1]
@@ -62,12 +62,12 @@ def main() -> int:
         engine = make_engine(args.database_url or f"sqlite:///{tmp}/bench.db")
         upgrade(engine)
         factory = make_session_factory(engine)
-        with session_scope(factory) as session:
+        with write(factory) as session:
             create_workspace(session, "retail")
             create_workspace(session, "batch")
         first, first_s = _retail(factory, args.file)
         second, second_s = _retail(factory, args.file)
-        with session_scope(factory) as session:
+        with write(factory) as session:
             counted = {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in (Customer, Product, Order, OrderLine)}  # fmt: skip
             by_status = dict(session.execute(select(Order.status, func.count()).group_by(Order.status)).all())
         rows = first.file_rows.rows

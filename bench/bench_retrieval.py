@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, select
 from copyloom.api.app import build_services, create_app
 from copyloom.config import Settings
 from copyloom.contracts.enums import Goal, Role
-from copyloom.db import make_engine, make_session_factory, session_scope, upgrade
+from copyloom.db import make_engine, make_session_factory, upgrade, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.workspaces import create_key, create_workspace
 from copyloom.models import Consent, Customer, Order, Product, utcnow
@@ -66,7 +66,7 @@ def main() -> int:
     factory = make_session_factory(engine)
     from copyloom.domain.online_retail_store import import_online_retail
 
-    with session_scope(factory) as s:
+    with write(factory) as s:
         if s.scalar(select(func.count()).select_from(Customer)) == 0:
             create_workspace(s, "retail", "Online Retail")
             t = time.perf_counter()
@@ -87,7 +87,7 @@ def main() -> int:
             ]
             s.execute(insert(Consent), rows)
     retrieval = build_retrieval(settings)
-    with session_scope(factory) as s:
+    with write(factory) as s:
         n_products = s.scalar(select(func.count()).select_from(Product).where(Product.workspace_id == "retail"))
         n_orders = s.scalar(select(func.count()).select_from(Order))
         t = time.perf_counter()
@@ -96,7 +96,7 @@ def main() -> int:
             f"catalogue: {n_products} products, {n_orders} orders; indexed {report.total} docs "
             f"({report.embedded} embedded, {report.unchanged} unchanged) in {time.perf_counter() - t:.1f} s"
         )
-    with session_scope(factory) as s:
+    with write(factory) as s:
         t = time.perf_counter()
         again = index_workspace(s, retrieval.store, retrieval.embedder, "retail")
         print(f"re-index (nothing changed): {again.embedded} embedded in {time.perf_counter() - t:.2f} s")
@@ -138,7 +138,7 @@ def main() -> int:
 def drafts_overhead(settings: Settings, customers: list[str]) -> None:
     """Email drafts over the API (in-process) for real customers; overhead = request time minus generator time."""
     services = build_services(settings)
-    with session_scope(services.session_factory) as s:
+    with write(services.session_factory) as s:
         key = create_key(s, "retail", Role.MARKETER).key
         pks = s.scalars(select(Customer.id).where(Customer.workspace_id == "retail")).all()
         granted = set(

@@ -20,7 +20,7 @@ from copyloom.api.app import create_app
 from copyloom.api.services import Services
 from copyloom.config import Settings, get_settings
 from copyloom.contracts.enums import Role
-from copyloom.db import make_engine, make_session_factory, session_scope, upgrade
+from copyloom.db import make_engine, make_session_factory, upgrade, write
 from copyloom.domain.workspaces import create_key, create_workspace
 
 # Descriptor, thread and child-process growth per module, warned and listed at the end (tests/leaks.py).
@@ -119,7 +119,7 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def workspace(session_factory: sessionmaker[Session]) -> str:
-    with session_scope(session_factory) as session:
+    with write(session_factory) as session:
         create_workspace(session, "acme", "Acme Outdoor")
     return "acme"
 
@@ -143,7 +143,7 @@ def client(app: Any) -> Iterator[TestClient]:
 
 
 def make_keys(session_factory: sessionmaker[Session], workspace_id: str) -> dict[Role, str]:
-    with session_scope(session_factory) as session:
+    with write(session_factory) as session:
         return {role: create_key(session, workspace_id, role).key for role in Role}
 
 
@@ -161,7 +161,7 @@ def demo_workspace(session_factory: sessionmaker[Session], workspace: str) -> st
     """Workspace "acme" loaded with the Northwind Outfitters demo dataset."""
     from copyloom.domain.demo import load_demo
 
-    with session_scope(session_factory) as session:
+    with write(session_factory) as session:
         load_demo(session, workspace)
     return workspace
 
@@ -197,7 +197,7 @@ def content_engine(services: Services, session_factory: sessionmaker[Session], d
         generator=build_generator(services.settings),
         token_counter=get_token_counter(None),
     )
-    with session_scope(session_factory) as session:
+    with write(session_factory) as session:
         index_workspace(session, store, embedder, demo_workspace)
     services.content = engine
     return engine  # closed with the services

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.db import read_scope, session_scope
+from copyloom.db import read, write
 from copyloom.models import CampaignTarget, Consent, Customer, Draft
 from tests.conftest import auth
 
@@ -62,7 +62,7 @@ def seed_customers(factory: sessionmaker[Session], workspace: str, n: int, tag: 
     """``n`` customers (every fourth in Chinese) with marketing and personalization consent on email and SMS,
     tagged ``{"wave": tag}``; returns their external ids."""
     ids = []
-    with session_scope(factory) as s:
+    with write(factory) as s:
         for i in range(n):
             zh = i % 4 == 3
             c = Customer(
@@ -144,7 +144,7 @@ def tool_of(channel: str) -> str:
 
 def check_campaign(factory: sessionmaker[Session], campaign_id: str, *, variants: int = 1) -> CampaignCheck:
     """Assert the database invariants of a finished campaign and return its counts."""
-    with read_scope(factory) as s:
+    with read(factory) as s:
         targets = s.execute(
             select(
                 CampaignTarget.customer_id,
@@ -224,7 +224,7 @@ def requested(stats: dict[str, Any], targets: Iterable[tuple[str, str]]) -> int:
 def break_sms_answers(factory: sessionmaker[Session], server: Any, ids: list[str]) -> dict[str, str]:
     """Make every SMS answer for the first ``len(MALFORMED)`` of ``ids`` one of the malformed answers (matched on
     the first-name fence of their SMS prompt); returns first name -> fault."""
-    with read_scope(factory) as s:
+    with read(factory) as s:
         names = dict(
             s.execute(select(Customer.external_id, Customer.name).where(Customer.external_id.in_(ids))).tuples().all()
         )
@@ -237,7 +237,7 @@ def break_sms_answers(factory: sessionmaker[Session], server: Any, ids: list[str
 
 def failed_targets(factory: sessionmaker[Session], campaign_id: str) -> set[tuple[str, str]]:
     """The (first name, channel) of the campaign's failed targets."""
-    with read_scope(factory) as s:
+    with read(factory) as s:
         failed = s.execute(
             select(Customer.name, CampaignTarget.channel)
             .join(Customer, Customer.id == CampaignTarget.customer_id)

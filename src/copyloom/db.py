@@ -202,12 +202,6 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-# Deprecated names, kept for call sites outside the unit-of-work change (tests and bench/ only;
-# src/ uses write/read): each is the new unit of work under its old name.
-session_scope = write
-read_scope = read
-
-
 def head_revisions(versions: Path | None = None) -> set[str]:
     """The migration heads, read from the revision files' ``revision``/``down_revision`` literals.
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.deps import AdminPrincipal, DbSession
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import revoke_key
 from copyloom.models import ApiKey
 from tests.conftest import auth
@@ -44,7 +44,7 @@ def test_missing_wrong_and_revoked_keys_get_401(
         "workspace": "acme",
         "role": "admin",
     }
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         key_id = next(k.id for k in s.query(ApiKey).filter_by(role="admin"))
         revoke_key(s, key_id)
     assert client.get("/v1/_probe", headers=auth(keys[Role.ADMIN])).status_code == 401
@@ -57,7 +57,7 @@ def test_wrong_role_gets_403(client: TestClient, keys: dict[Role, str]) -> None:
 
 
 def test_keys_are_stored_only_as_hashes(keys: dict[Role, str], session_factory: sessionmaker[Session]) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         stored = {k.key_hash for k in s.query(ApiKey)}
     assert not any(key in stored for key in keys.values())
     assert len(stored) == len(keys)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import BrandKit, Consent, Customer, Event, KnowledgeItem, Note, Offer, Product
 from tests.conftest import auth, make_keys
@@ -19,7 +19,7 @@ MODELS = (Customer, Consent, Event, Product, Offer, Note, KnowledgeItem, BrandKi
 
 
 def counts(session_factory: sessionmaker[Session]) -> dict[str, int]:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         return {m.__name__: s.scalar(select(func.count()).select_from(m)) or 0 for m in MODELS}
 
 
@@ -82,7 +82,7 @@ def test_malformed_json_is_422_invalid_json(
 def test_other_workspace_customer_is_404(
     client: TestClient, admin: dict[str, str], session_factory: sessionmaker[Session]
 ) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         create_workspace(s, "globex")
     other = auth(make_keys(session_factory, "globex")[Role.ADMIN])
     assert client.put("/v1/customers/b-1", json={"name": "Bea"}, headers=other).status_code == 200

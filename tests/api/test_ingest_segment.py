@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.models import Customer, Event, Order
 
 
@@ -71,7 +71,7 @@ def test_segment_client_delivers_identify_track_and_orders(
         client.flush()
         client.join()
     assert errors == []
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         mei = s.scalars(select(Customer).where(Customer.external_id == "u-42")).one()
         assert (mei.name, mei.email, mei.phone, mei.country, mei.time_zone) == (
             "Mei Chen", "mei@example.com", "+8613800138000", "CN", "Asia/Shanghai"

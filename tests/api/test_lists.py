@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.catalogue import ProductIn, upsert_product
 from copyloom.models import Campaign
 from tests.conftest import auth
@@ -84,7 +84,7 @@ def test_bad_filters_and_cursors_are_422(client: TestClient, marketer: dict[str,
 
 def _put_product(session_factory: sessionmaker[Session], workspace: str, sku: str, **fields: Any) -> None:
     # Through the domain, not PUT /v1/products: the route also starts a background re-index.
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         upsert_product(s, workspace, sku, ProductIn.model_validate(fields))
 
 
@@ -127,7 +127,7 @@ def test_offers_and_campaigns_lists(
     assert _ids(client, "/v1/offers", marketer, active="true") == ["SPRING"]
     offer = client.get("/v1/offers", headers=marketer, params={"q": "spring"}).json()["items"][0]
     assert (offer["code"], offer["discount_value"], offer["discount_type"]) == ("SPRING20", "20.00", "percent")
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         for name, status in (("Spring launch", "completed"), ("Winter tents", "running")):
             s.add(Campaign(workspace_id=workspace, name=name, brief={"goal": "cross_sell"}, channels=["email"],
                            audience={"customer_ids": []}, status=status))  # fmt: skip
@@ -144,7 +144,7 @@ def test_lists_are_per_workspace_and_for_admin_and_marketer_keys(
 ) -> None:
     from tests.conftest import make_keys
 
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         from copyloom.domain.workspaces import create_workspace
 
         create_workspace(s, "other", "Other")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from copyloom.cli import app
 from copyloom.config import get_settings
-from copyloom.db import make_engine, make_session_factory, session_scope
+from copyloom.db import make_engine, make_session_factory, write
 from copyloom.models import IndexEntry
 from tests.domain.test_online_retail import SAMPLE
 
@@ -53,7 +53,7 @@ def test_products_offers_and_events_files(tmp_path: Path) -> None:
     products.write_text("sku,name,price,currency,active\nTENT,Trail Tent,249.00,GBP,true\nMUG,Mug,x,GBP,true\n")
     assert "1 inserted" in _ok("import", "products", str(products), "-w", "acme")
     # The import embeds what it added, so search sees the new product at once.
-    with session_scope(make_session_factory(make_engine(get_settings().effective_database_url))) as s:
+    with write(make_session_factory(make_engine(get_settings().effective_database_url))) as s:
         assert [e.doc_id for e in s.query(IndexEntry).filter_by(workspace_id="acme")] == ["product:TENT"]
     offers = tmp_path / "offers.json"
     offers.write_text(

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from copyloom.cli import app
 from copyloom.config import get_settings
-from copyloom.db import make_engine, make_session_factory, session_scope
+from copyloom.db import make_engine, make_session_factory, write
 from copyloom.review.actors import actor_names
 
 runner = CliRunner()
@@ -31,7 +31,7 @@ def test_a_labelled_key_is_listed_and_named_by_its_label() -> None:
     }
     assert listing[issued["key_id"]][-1] == "Dana Lee" and listing[bare["key_id"]][-1] == ""
     factory = make_session_factory(make_engine(get_settings().effective_database_url))
-    with session_scope(factory) as session:
+    with write(factory) as session:
         names = actor_names(session, "acme", [f"key:{issued['key_id']}", f"key:{bare['key_id']}"])
     assert names[f"key:{issued['key_id']}"] == "Dana Lee"
     bare_name = names[f"key:{bare['key_id']}"]  # an unlabelled key: its role and prefix, never its id

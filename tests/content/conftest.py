@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.api.services import Services
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.genai.types import GenerationRequest, GenerationResult, Generator, RefineRequest
 from copyloom.models import Draft
 from tests.conftest import auth
@@ -64,7 +64,7 @@ def approved_campaign(
         r = client.post("/v1/campaigns", json=payload, headers=auth(keys[Role.MARKETER]))
         assert r.status_code == 202, r.text
         services.task_runner().wait(timeout=60)
-        with session_scope(session_factory) as s:
+        with write(session_factory) as s:
             for d in s.scalars(select(Draft).where(Draft.campaign_id == r.json()["id"], Draft.verdict != "block")):
                 d.status = "approved"
         return str(r.json()["id"])

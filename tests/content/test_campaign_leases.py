@@ -28,7 +28,7 @@ from copyloom.content.campaigns.service import (
     run_chunk,
 )
 from copyloom.content.engine import ContentEngine
-from copyloom.db import make_engine, make_session_factory, read_scope, session_scope
+from copyloom.db import make_engine, make_session_factory, read, write
 from copyloom.genai.types import GenerationRequest, GenerationResult, Generator, RefineRequest
 from copyloom.models import Campaign, CampaignTarget, Customer, utcnow
 
@@ -42,9 +42,9 @@ Lease = tuple[str, list[tuple[int, int]]]  # (worker id, [(customer pk, target i
 def _campaign(factory: sessionmaker[Session], customers: int) -> str:
     from copyloom.domain.workspaces import create_workspace
 
-    with session_scope(factory) as s:
+    with write(factory) as s:
         create_workspace(s, "acme", "Acme Outdoor")
-    with session_scope(factory) as s:
+    with write(factory) as s:
         campaign = Campaign(
             workspace_id="acme",
             name="leases",
@@ -70,7 +70,7 @@ def _campaign(factory: sessionmaker[Session], customers: int) -> str:
 
 
 def _load(factory: sessionmaker[Session], campaign_id: str) -> Campaign:
-    with read_scope(factory) as s:
+    with read(factory) as s:
         campaign = s.get(Campaign, campaign_id)
         assert campaign is not None
         return campaign
@@ -115,7 +115,7 @@ def _check(factory: sessionmaker[Session], campaign_id: str, leases: list[Lease]
         for pk, _ in rows:
             lease_of_customer.setdefault(pk, set()).add(i)
     assert all(len(v) == 1 for v in lease_of_customer.values())
-    with read_scope(factory) as s:
+    with read(factory) as s:
         db = {
             r.id: (r.status, r.lease_owner)
             for r in s.execute(select(CampaignTarget).where(CampaignTarget.campaign_id == campaign_id)).scalars()
@@ -163,20 +163,20 @@ def test_a_lease_takes_expired_rows_and_leaves_live_ones(session_factory: sessio
     first = lease_chunk(session_factory, campaign, "a", 4, lease_s=600)
     second = lease_chunk(session_factory, campaign, "b", 4, lease_s=600)
     assert len(first) == len(second) == 4
-    with session_scope(session_factory) as s:  # worker a died: its lease ran out
+    with write(session_factory) as s:  # worker a died: its lease ran out
         s.execute(
             update(CampaignTarget)
             .where(CampaignTarget.lease_owner == "a")
             .values(lease_expires_at=utcnow() - timedelta(seconds=1))
         )
     third = lease_chunk(session_factory, campaign, "c", 10, lease_s=600)
-    with read_scope(session_factory) as s:
+    with read(session_factory) as s:
         everyone = set(s.scalars(select(Customer.id)))
     taken_by_b = {c.customer_pk for c in second}
     assert {c.customer_pk for c in third} == everyone - taken_by_b  # a's expired rows and the untouched ones
     assert not {c.customer_pk for c in third} & {c.customer_pk for c in second}
     _release(session_factory, [t for c in second for t in c.targets.values()], "not-b")  # not b's to give back
-    with read_scope(session_factory) as s:
+    with read(session_factory) as s:
         owners = set(s.scalars(select(CampaignTarget.lease_owner).where(CampaignTarget.campaign_id == campaign_id)))
     assert owners == {"b", "c"}
 
@@ -209,7 +209,7 @@ def test_leases_are_renewed_while_the_loop_is_busy_so_no_customer_is_taken_mid_d
         update={"campaign_lease_s": lease_s, "campaign_chunk_size": 3}
     )
     content_engine.generator = _LoopHog(content_engine.generator, hold_s=1.2)  # a customer: 2.4 s, over a lease
-    with read_scope(session_factory) as s:
+    with read(session_factory) as s:
         customers = list(s.scalars(select(Customer.external_id).where(Customer.workspace_id == "acme").limit(3)))
     body = CampaignCreate.model_validate(
         {
@@ -220,7 +220,7 @@ def test_leases_are_renewed_while_the_loop_is_busy_so_no_customer_is_taken_mid_d
             "approval": {"mode": "all"},
         }
     )
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         campaign_id = create_campaign(s, content_engine, "acme", body).id
     assert _start(session_factory, campaign_id)
     campaign = _load(session_factory, campaign_id)
@@ -240,7 +240,7 @@ def test_leases_are_renewed_while_the_loop_is_busy_so_no_customer_is_taken_mid_d
         other.join(timeout=60)
     assert report is not None and report.customers == len(customers)
     assert stolen == [] and report.lost == 0
-    with read_scope(session_factory) as s:
+    with read(session_factory) as s:
         statuses = Counter(s.scalars(select(CampaignTarget.status).where(CampaignTarget.campaign_id == campaign_id)))
     assert sum(statuses.values()) == len(customers) * len(CHANNELS)
     assert statuses["leased"] == statuses["pending"] == 0
@@ -252,9 +252,9 @@ def test_no_lease_once_the_campaign_is_no_longer_running(session_factory: sessio
     run saw 12 targets drafted a second after the pause had returned with no lease held."""
     campaign_id = _campaign(session_factory, 4)
     stale = _load(session_factory, campaign_id)  # read while running
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status=status))
     assert lease_chunk(session_factory, stale, "w", 4, lease_s=600) == []
-    with read_scope(session_factory) as s:
+    with read(session_factory) as s:
         statuses = set(s.scalars(select(CampaignTarget.status).where(CampaignTarget.campaign_id == campaign_id)))
     assert statuses == {"pending"}

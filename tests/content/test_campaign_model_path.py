@@ -30,7 +30,7 @@ from copyloom.api.services import Services, close_content_engine
 from copyloom.config import Settings
 from copyloom.content.engine import build_content_engine
 from copyloom.contracts.enums import Role
-from copyloom.db import read_scope, session_scope
+from copyloom.db import read, write
 from copyloom.domain.demo import load_demo
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import CampaignTarget, Customer
@@ -104,7 +104,7 @@ def local(
             "campaign_lease_s": float(LEASE_S),
         }
     )
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         create_workspace(s, "acme", "Acme Outdoor")
         load_demo(s, "acme")
     services = Services(settings=mine, engine=engine, session_factory=session_factory)
@@ -117,7 +117,7 @@ def local(
 
 def _index(local: Local) -> None:
     content = build_content_engine(local.settings)
-    with session_scope(local.factory) as s:
+    with write(local.factory) as s:
         index_workspace(s, content.store, content.embedder, "acme")
     close_content_engine(content)
 
@@ -144,7 +144,7 @@ def _cli_worker(local: Local, campaign_id: str, log: Path) -> subprocess.Popen[b
 
 
 def _held_by(local: Local, campaign_id: str, pid: int) -> list[tuple[str, str]]:
-    with read_scope(local.factory) as s:
+    with read(local.factory) as s:
         rows = s.execute(
             select(CampaignTarget.lease_owner, Customer.name, CampaignTarget.channel)
             .join(Customer, Customer.id == CampaignTarget.customer_id)

@@ -27,7 +27,7 @@ from copyloom.content.campaigns.service import (
     run_campaign,
 )
 from copyloom.content.engine import ContentEngine
-from copyloom.db import read_scope, session_scope
+from copyloom.db import read, write
 from copyloom.genai.types import GenerationRequest, GenerationResult, Generator, RefineRequest
 from copyloom.models import Campaign, CampaignTarget, Consent, Customer, Draft, utcnow
 
@@ -69,7 +69,7 @@ class CountingGenerator:
 
 
 def _seed(factory: sessionmaker[Session], n: int) -> None:
-    with session_scope(factory) as s:
+    with write(factory) as s:
         for i in range(n):
             c = Customer(
                 workspace_id="acme",
@@ -108,12 +108,12 @@ def _campaign(factory: sessionmaker[Session], engine: ContentEngine) -> str:
             "approval": {"mode": "all"},
         }
     )
-    with session_scope(factory) as s:
+    with write(factory) as s:
         return create_campaign(s, engine, "acme", body).id
 
 
 def _by_status(factory: sessionmaker[Session], campaign_id: str) -> dict[str, int]:
-    with read_scope(factory) as s:
+    with read(factory) as s:
         rows = s.execute(
             select(CampaignTarget.status, func.count())
             .where(CampaignTarget.campaign_id == campaign_id)
@@ -123,7 +123,7 @@ def _by_status(factory: sessionmaker[Session], campaign_id: str) -> dict[str, in
 
 
 def _drafts_per_target(factory: sessionmaker[Session], campaign_id: str) -> dict[tuple[int, str], int]:
-    with read_scope(factory) as s:
+    with read(factory) as s:
         rows = s.execute(
             select(Draft.customer_id, Draft.channel, func.count())
             .where(Draft.campaign_id == campaign_id, Draft.is_control.is_(False))
@@ -133,7 +133,7 @@ def _drafts_per_target(factory: sessionmaker[Session], campaign_id: str) -> dict
 
 
 def _done_targets(factory: sessionmaker[Session], campaign_id: str) -> set[tuple[int, str]]:
-    with read_scope(factory) as s:
+    with read(factory) as s:
         rows = s.execute(
             select(CampaignTarget.customer_id, CampaignTarget.channel).where(
                 CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "done"
@@ -143,7 +143,7 @@ def _done_targets(factory: sessionmaker[Session], campaign_id: str) -> set[tuple
 
 
 def _leased(factory: sessionmaker[Session], campaign_id: str) -> int:
-    with read_scope(factory) as s:
+    with read(factory) as s:
         return int(
             s.scalar(
                 select(func.count()).where(CampaignTarget.campaign_id == campaign_id, CampaignTarget.status == "leased")
@@ -188,7 +188,7 @@ def test_every_target_is_stored_once_and_the_drafting_is_bounded(
     assert 1 < generator.max_in_flight <= window * len(CHANNELS)
     # ... and a worker holds at most the window plus one and a half chunks of customers.
     assert 0 < peak_leased <= (window + chunk + chunk // 2) * len(CHANNELS)
-    with read_scope(session_factory) as s:
+    with read(session_factory) as s:
         assert s.get(Campaign, campaign_id).status == "completed"  # type: ignore[union-attr]
 
 
@@ -246,7 +246,7 @@ def test_pause_and_cancel_in_the_middle_of_a_drain(
     def act(call: int, request: GenerationRequest) -> None:
         nonlocal acted_at_call
         if call == 20:
-            with session_scope(session_factory) as s:
+            with write(session_factory) as s:
                 (pause_campaign if action == "pause" else cancel_campaign)(s, "acme", campaign_id)
             acted_at_call = call
 
@@ -274,7 +274,7 @@ def test_pause_and_cancel_in_the_middle_of_a_drain(
         assert done + statuses.get("cancelled", 0) == customers * len(CHANNELS)
         return
     assert statuses.get("pending", 0) + done == customers * len(CHANNELS)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert resume_campaign(s, "acme", campaign_id)
     run_campaign(content_engine, session_factory, campaign_id)
     assert _by_status(session_factory, campaign_id) == {"done": customers * len(CHANNELS)}
@@ -319,12 +319,12 @@ def test_a_group_store_keeps_each_customer_whole_whatever_the_others_do(
 
     _seed(session_factory, 4)
     campaign_id = _campaign(session_factory, content_engine)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status="running"))
     campaign = service._load_campaign(session_factory, campaign_id)
     leased = service.lease_chunk(session_factory, campaign, "me", 4, 60.0)
     kept, stolen, broken, last = leased
-    with session_scope(session_factory) as s:  # another worker took this customer after this lease expired
+    with write(session_factory) as s:  # another worker took this customer after this lease expired
         s.execute(
             update(CampaignTarget)
             .where(CampaignTarget.id.in_(list(stolen.targets.values())))
@@ -360,7 +360,7 @@ def test_a_group_store_keeps_each_customer_whole_whatever_the_others_do(
     assert results[0] == results[3] == ["failed", "failed"]
     assert results[1] is None
     assert isinstance(results[2], RuntimeError)
-    with read_scope(session_factory) as s:
+    with read(session_factory) as s:
         rows = s.execute(
             select(CampaignTarget.customer_id, CampaignTarget.status, CampaignTarget.lease_owner).where(
                 CampaignTarget.campaign_id == campaign_id
@@ -401,7 +401,7 @@ def test_drafts_that_break_the_group_flush_fail_only_their_customer(
     run_campaign(content_engine, session_factory, campaign_id)
 
     assert broken_calls >= 1
-    with read_scope(session_factory) as s:
+    with read(session_factory) as s:
         rows = s.execute(
             select(Customer.external_id, CampaignTarget.status, CampaignTarget.reason_code)
             .join(Customer, Customer.id == CampaignTarget.customer_id)

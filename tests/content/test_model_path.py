@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.genai.factory import build_generator
 from copyloom.models import CampaignTarget, Draft
 from tests.conftest import auth
@@ -57,7 +57,7 @@ def llm(
 
 
 def _no_duplicates(factory: sessionmaker[Session], campaign_id: str) -> int:
-    with session_scope(factory) as s:
+    with write(factory) as s:
         dupes = s.execute(
             select(Draft.customer_id, Draft.channel, Draft.variant_index, func.count())
             .where(Draft.campaign_id == campaign_id, Draft.is_control.is_(False))
@@ -84,7 +84,7 @@ def test_campaign_completes_concurrently_over_kept_alive_connections(
     stats = llm.stats()
     # Every model call is a (customer, channel) target or a re-ask of one: never a duplicate.
     assert stats["requests"] == progress["model_calls"] >= 400
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         per_target = s.execute(
             select(func.min(CampaignTarget.model_calls), func.max(CampaignTarget.model_calls)).where(
                 CampaignTarget.campaign_id == campaign_id

@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Channel, Purpose
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.consents import ConsentIn, grant_consents, latest_consent, parse_grant, record_consent
 from copyloom.domain.customers import get_customer, import_customers
 from copyloom.domain.imports import validate
@@ -25,7 +25,7 @@ EMAIL = [(Purpose.MARKETING, Channel.EMAIL)]
 def test_grant_records_the_source_and_never_overrides_a_withdrawal(
     session_factory: sessionmaker[Session], workspace: str
 ) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         import_customers(s, workspace, [{"id": "a"}, {"id": "b"}])
         withdrawn = ConsentIn(customer_id="b", purpose="marketing", channel="email", status="withdrawn",
                               recorded_at=datetime(2024, 1, 1, tzinfo=UTC), source="unsubscribe-link")  # fmt: skip
@@ -33,7 +33,7 @@ def test_grant_records_the_source_and_never_overrides_a_withdrawal(
         report = grant_consents(s, workspace, EMAIL, ["a", "b", "nobody"], source="signup form")
     assert (report.inserted, report.skipped_count) == (1, 2)
     assert sorted(k.reason for k in report.skipped) == ["consent_withdrawn", "customer_not_found"]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         a = latest_consent(s, get_customer(s, workspace, "a").id, "marketing", "email")
         b = latest_consent(s, get_customer(s, workspace, "b").id, "marketing", "email")
         assert a is not None and (a.status, a.source) == ("granted", "signup form")
@@ -44,7 +44,7 @@ def test_grant_records_the_source_and_never_overrides_a_withdrawal(
 
 
 def test_grant_needs_a_source_and_a_pair(session_factory: sessionmaker[Session], workspace: str) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         with pytest.raises(InvalidInput) as no_source:
             grant_consents(s, workspace, EMAIL, ["a"], source=" ")
         with pytest.raises(InvalidInput) as no_pair:
@@ -86,7 +86,7 @@ def test_bulk_grant_inserts_one_batch_per_statement_with_its_source_and_is_idemp
 ) -> None:
     ids = [f"c{i:04d}" for i in range(25)]
     pairs = [(Purpose.MARKETING, Channel.EMAIL), (Purpose.PERSONALIZATION, Channel.EMAIL)]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         import_customers(s, workspace, [{"id": i} for i in ids])
     inserts: list[tuple[bool, int]] = []  # (executemany?, rows) of each INSERT INTO consents
 
@@ -97,9 +97,9 @@ def test_bulk_grant_inserts_one_batch_per_statement_with_its_source_and_is_idemp
     engine = session_factory.kw["bind"]
     event.listen(engine, "before_cursor_execute", spy)
     try:
-        with session_scope(session_factory) as s:
+        with write(session_factory) as s:
             first = grant_consents(s, workspace, pairs, [*ids, "c0003", "nobody"], source="2011 checkout", batch=10)
-        with session_scope(session_factory) as s:
+        with write(session_factory) as s:
             again = grant_consents(s, workspace, pairs, ids, source="2011 checkout", batch=10)
     finally:
         event.remove(engine, "before_cursor_execute", spy)
@@ -109,7 +109,7 @@ def test_bulk_grant_inserts_one_batch_per_statement_with_its_source_and_is_idemp
     # SQLAlchemy may send one batch as a multi-row VALUES (insertmanyvalues) or an executemany: either way one
     # statement per batch of 10 customers (20 rows), never one per row; the re-run inserts nothing.
     assert [rows for _, rows in inserts] in ([20, 20, 10], [1, 1, 1])
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         rows = s.execute(select(Consent.customer_id, Consent.purpose, Consent.status, Consent.source)).all()
     assert len(rows) == 50 and len({(r.customer_id, r.purpose) for r in rows}) == 50
     assert {(r.status, r.source) for r in rows} == {("granted", "2011 checkout")}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.catalogue import OfferIn, upsert_offer
 from copyloom.domain.consents import ConsentIn, record_consent
 from copyloom.domain.customers import CustomerIn, import_customers, upsert_customer
@@ -29,17 +29,17 @@ def test_a_row_failing_half_way_leaves_nothing(session_factory: sessionmaker[Ses
         upsert_customer(s, workspace, "half", record)
         raise InvalidInput("refused after the insert", field="name")
 
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         report = import_rows(s, [{"name": "Ana"}], CustomerIn, apply)  # type: ignore[arg-type]
         import_customers(s, workspace, [{"id": "whole", "name": "Bo"}])
     assert [(k.reason, k.field) for k in report.skipped] == [("invalid_input", "name")]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert list(s.scalars(select(Customer.external_id))) == ["whole"]
 
 
 def test_updated_versus_unchanged(session_factory: sessionmaker[Session], workspace: str) -> None:
     rows: list[object] = [{"id": "a", "name": "Ana", "email": "ana@example.com"}, BadRow("invalid_json", "x")]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         first = import_customers(s, workspace, rows)
         same = import_customers(s, workspace, rows)
         changed = import_customers(s, workspace, [{"id": "a", "email": "ana@new.example"}])
@@ -58,7 +58,7 @@ def test_report_merge_and_listing_cap() -> None:
 
 def test_consent_without_time_does_not_grow_history(session_factory: sessionmaker[Session], workspace: str) -> None:
     granted = ConsentIn(customer_id="c", purpose="marketing", channel="email", status="granted")  # type: ignore[arg-type]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         upsert_customer(s, workspace, "c", CustomerIn(name="C"))
         outcomes = [record_consent(s, workspace, granted)[1] for _ in range(3)]
         withdrawn = ConsentIn.model_validate(granted.model_dump() | {"status": "withdrawn"})
@@ -78,7 +78,7 @@ def test_amount_offer_needs_currency_and_times_are_utc(session_factory: sessionm
         OfferIn.model_validate({"title": "5 off", "discount_type": "amount", "discount_value": 5})
     offer = OfferIn.model_validate({"title": "T", "valid_from": "2026-03-01T08:00:00+08:00"})
     assert offer.valid_from == datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert upsert_offer(s, workspace, "o", offer)[1] == "inserted"
         assert upsert_offer(s, workspace, "o", offer)[1] == "unchanged"
 

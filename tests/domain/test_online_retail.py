@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.online_retail import is_fee_code
 from copyloom.domain.online_retail_store import import_online_retail
 from copyloom.errors import InvalidInput
@@ -29,13 +29,13 @@ def _table_counts(session: Session) -> dict[str, int]:
 
 
 def test_sample_is_imported_deliberately(session_factory: sessionmaker[Session], workspace: str) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         report = import_online_retail(s, workspace, SAMPLE)
     rows = report.file_rows
     assert (rows.rows, rows.duplicate_rows, rows.stock_adjustment_rows, rows.rows_without_customer) == (295, 6, 10, 55)
     assert (report.customers.inserted, report.products.inserted) == (51, 186)
     assert (report.orders_completed, report.orders_cancelled, report.order_lines_written) == (43, 18, 199)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert _table_counts(s) == {"Customer": 51, "Product": 186, "Order": 61, "OrderLine": 199}
         assert not any(is_fee_code(sku) for sku in s.scalars(select(Product.sku)))
         heart = s.scalars(select(Product).where(Product.sku == "85123A")).one()
@@ -54,30 +54,30 @@ def test_sample_is_imported_deliberately(session_factory: sessionmaker[Session],
 
 
 def test_second_import_inserts_nothing(session_factory: sessionmaker[Session], workspace: str) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         import_online_retail(s, workspace, SAMPLE)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         before = _table_counts(s)
         again = import_online_retail(s, workspace, SAMPLE)
     for part in (again.customers, again.products, again.orders):
         assert (part.inserted, part.updated) == (0, 0)
     assert again.order_lines_written == 0
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert _table_counts(s) == before
 
 
 def test_changed_order_is_updated_not_duplicated(
     session_factory: sessionmaker[Session], workspace: str, tmp_path: Path
 ) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         import_online_retail(s, workspace, SAMPLE)
     text = SAMPLE.read_text().replace("536365,71053,WHITE METAL LANTERN,6,", "536365,71053,WHITE METAL LANTERN,7,")
     changed = tmp_path / "changed.csv"
     changed.write_text(text)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         report = import_online_retail(s, workspace, changed)
     assert (report.orders.inserted, report.orders.updated) == (0, 1)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         order = s.scalars(select(Order).where(Order.external_id == "536365")).one()
         assert [ln.quantity for ln in order.lines if ln.sku == "71053"] == [7]
         assert _table_counts(s)["OrderLine"] == 199
@@ -86,7 +86,7 @@ def test_changed_order_is_updated_not_duplicated(
 def test_wrong_columns_are_rejected(session_factory: sessionmaker[Session], workspace: str, tmp_path: Path) -> None:
     other = tmp_path / "other.csv"
     other.write_text("a,b\n1,2\n")
-    with pytest.raises(InvalidInput) as info, session_scope(session_factory) as s:
+    with pytest.raises(InvalidInput) as info, write(session_factory) as s:
         import_online_retail(s, workspace, other)
     assert info.value.field == "file"
 
@@ -95,11 +95,11 @@ def test_wrong_columns_are_rejected(session_factory: sessionmaker[Session], work
 def test_full_file(session_factory: sessionmaker[Session], workspace: str) -> None:
     if not FULL.exists():
         pytest.skip(f"{FULL} is not present")
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         report = import_online_retail(s, workspace, FULL)
     assert report.file_rows.rows == 541_909 and report.customers.inserted == 4_372
     assert (report.orders_completed, report.orders_cancelled) == (18_536, 3_654)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         again = import_online_retail(s, workspace, FULL)
     assert again.customers.inserted + again.products.inserted + again.orders.inserted == 0
     assert again.orders.unchanged == 22_190

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.segment import ingest_segment_batch
 from copyloom.models import Customer, Event, Order
 from copyloom.retrieval.customer_data import load_personal_data
@@ -20,7 +20,7 @@ def test_identify_maps_traits_and_merges_attributes(session_factory: sessionmake
          "context": {"locale": "pt-PT", "timezone": "Europe/Lisbon"}},
         {"type": "identify", "userId": "u1", "traits": {"interests": ["hiking"]}},
     ]  # fmt: skip
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         report = ingest_segment_batch(s, workspace, batch)
         c = s.scalars(select(Customer)).one()
         assert (c.name, c.locale, c.time_zone, c.country) == ("Ana", "pt-PT", "Europe/Lisbon", None)
@@ -31,7 +31,7 @@ def test_identify_maps_traits_and_merges_attributes(session_factory: sessionmake
 def test_a_bad_order_rolls_back_the_customer_it_created(session_factory: sessionmaker[Session], workspace: str) -> None:
     bad = {"type": "track", "userId": "new", "event": "Order Completed",
            "properties": {"order_id": "o1", "products": [{"sku": "A", "price": -3}]}}  # fmt: skip
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         report = ingest_segment_batch(s, workspace, [bad])
         assert s.scalars(select(Customer)).all() == [] and s.scalars(select(Order)).all() == []
     assert (report.skipped[0].field, report.customers_created) == ("properties.lines.0.unit_price", 0)
@@ -45,7 +45,7 @@ def test_order_total_defaults_to_lines_and_screen_is_an_event(
          "properties": {"order_id": 7, "products": [{"product_id": "A", "price": 10, "quantity": 3}]}},
         {"type": "screen", "userId": "u", "name": "Cart", "messageId": "s-1"},
     ]  # fmt: skip
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         ingest_segment_batch(s, workspace, batch)
         order = s.scalars(select(Order)).one()
         assert (order.external_id, order.total, order.currency) == ("7", 30, "USD")
@@ -79,7 +79,7 @@ def test_cancelled_and_refunded_orders_stop_being_purchases(
         {"type": "track", "userId": "u", "event": "Order Refunded", "messageId": "m7",
          "properties": {"order_id": "nope"}},
     ]  # fmt: skip
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         report = ingest_segment_batch(s, workspace, batch)
         assert report.skipped == []
         statuses = dict(s.execute(select(Order.external_id, Order.status)).tuples().all())

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.config import Settings
 from copyloom.contracts.enums import Channel
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.errors import ModelError, ModelTimeout, RateLimited
 from copyloom.genai import build_generator
 from copyloom.genai.budget import check_budget, record_usage
@@ -193,7 +193,7 @@ def test_api_key_goes_in_the_header_and_never_in_logs(stub: OpenAIStubServer, ca
 
 
 def _ledger_count(factory: sessionmaker[Session]) -> int:
-    with session_scope(factory) as s:
+    with write(factory) as s:
         return s.query(UsageRecord).count()
 
 
@@ -207,7 +207,7 @@ def test_exhausted_budget_answers_429_without_calling_the_model(
 
     def generate_within_budget() -> GenerationResult:
         # What the content pipeline does: check before any call, generate, record the usage.
-        with session_scope(session_factory) as session:
+        with write(session_factory) as session:
             check_budget(session, workspace, settings, now)
             result = asyncio.run(generator.generate(make_request(Channel.PUSH, 1)))
             record_usage(session, workspace, result, operation="generate", channel="push", now=now)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Channel, Goal
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.brief import Brief
 from copyloom.domain.demo_data import CUSTOMERS
 from copyloom.genai import GenerationRequest, OfflineGenerator
@@ -26,13 +26,13 @@ def test_every_demo_customer_channel_goal_and_locale(
 ) -> None:
     embedder = WordHashEmbedder()
     store = VectorStore(local_chroma, embedder)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         index_workspace(s, store, embedder, demo_workspace)
     generator = OfflineGenerator()
     now = utcnow()
     failures: list[str] = []
     checked = cited = 0
-    with session_scope(session_factory) as session:
+    with write(session_factory) as session:
         for customer in (c["id"] for c in CUSTOMERS):
             for goal in Goal:
                 brief = Brief(goal=goal)

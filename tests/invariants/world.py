@@ -24,7 +24,7 @@ from copyloom.content.journey.outcomes import record_outcome
 from copyloom.content.journey.schemas import DecisionRequest, OutcomeIn
 from copyloom.content.journey.service import decide
 from copyloom.contracts.enums import Channel, ConsentStatus, Purpose
-from copyloom.db import make_engine, make_session_factory, session_scope
+from copyloom.db import make_engine, make_session_factory, write
 from copyloom.domain.consents import ConsentIn, fold_consents, status_in_force
 from copyloom.domain.consents import record_consent as store_consent
 from copyloom.domain.workspaces import create_workspace
@@ -78,7 +78,7 @@ def _draft(pk: int | None, campaign: str, channel: str, index: int, control: boo
 
 def seed_world(factory: sessionmaker[Session]) -> World:
     now = utcnow()
-    with session_scope(factory) as s:
+    with write(factory) as s:
         create_workspace(s, WS, "Acme")
         policies = {"channels": {ch: {"min_gap_hours": g, "max_per_week": m} for ch, (g, m) in POLICIES.items()}}
         s.add(BrandKit(workspace_id=WS, name="Acme", policies=policies))
@@ -200,13 +200,13 @@ class Driver:
                 status = ConsentStatus.WITHDRAWN if op == "withdraw" or rng.random() < 0.5 else ConsentStatus.GRANTED
                 if op == "grant":
                     status = ConsentStatus.GRANTED
-                with session_scope(self.factory) as s:
+                with write(self.factory) as s:
                     store_consent(
                         s, WS, ConsentIn(customer_id=customer, purpose=purpose, channel=Channel(channel), status=status)
                     )
             else:
                 draft = w.personal.get((customer, channel)) or w.controls[channel]
-                with session_scope(self.factory) as s:
+                with write(self.factory) as s:
                     record_outcome(s, WS, OutcomeIn(draft_id=draft, event="unsubscribed", customer_id=customer))
         except CopyloomError as exc:  # a contended decision may answer 409; it must not break the invariants
             return f"{op}:{exc.code}"
@@ -234,7 +234,7 @@ def violations(factory: sessionmaker[Session]) -> tuple[list[str], int]:
     without personalization consent) or fatigue (over the weekly cap, inside the minimum gap); and how many sends
     there were. Sends and consent records are stamped under the customer's lock, so their order is commit order."""
     found: list[str] = []
-    with session_scope(factory) as s:
+    with write(factory) as s:
         consents: dict[int, list[tuple[str, str, str, datetime]]] = {}
         for pk, purpose, channel, status, at in s.execute(
             select(Consent.customer_id, Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at).order_by(

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.models import Base, Customer, Workspace
 
 pytestmark = pytest.mark.store
@@ -24,9 +24,9 @@ def test_migrated_schema_matches_models(engine: Engine) -> None:
 
 def test_datetimes_come_back_timezone_aware_utc(session_factory: sessionmaker[Session]) -> None:
     local = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=8)))
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.add(Workspace(id="w", name="w", created_at=local))
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         got = s.get(Workspace, "w")
         assert got is not None
         assert got.created_at == local and got.created_at.tzinfo is not None
@@ -34,21 +34,21 @@ def test_datetimes_come_back_timezone_aware_utc(session_factory: sessionmaker[Se
 
 
 def test_failed_transaction_leaves_nothing(session_factory: sessionmaker[Session]) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.add(Workspace(id="w", name="w"))
-    with pytest.raises(RuntimeError), session_scope(session_factory) as s:
+    with pytest.raises(RuntimeError), write(session_factory) as s:
         s.add(Customer(workspace_id="w", external_id="c1", name="Ana"))
         s.flush()
         raise RuntimeError("boom")
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert s.query(Customer).count() == 0
 
 
 def test_json_attributes_round_trip_unicode(session_factory: sessionmaker[Session]) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.add(Workspace(id="w", name="w"))
         s.flush()
         s.add(Customer(workspace_id="w", external_id="c1", name="王芳", attributes={"interests": ["露营", "徒步"]}))
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         c = s.query(Customer).one()
         assert c.name == "王芳" and c.attributes == {"interests": ["露营", "徒步"]}

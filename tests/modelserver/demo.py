@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.config import Settings
 from copyloom.contracts.enums import Channel, Goal
 from copyloom.contracts.facts import FactsBundle
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.brief import Brief
 from copyloom.domain.demo_data import CUSTOMERS, PRODUCTS
 from copyloom.guardrails.context import CheckContext
@@ -62,10 +62,10 @@ def _cases(
     embedder: WordHashEmbedder,
     goals: Sequence[Goal],
 ) -> Iterator[Case]:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         index_workspace(s, store, embedder, workspace)
     now = utcnow()
-    with session_scope(session_factory) as session:
+    with write(session_factory) as session:
         for customer in CUSTOMERS:
             locale = customer.get("locale", "en")
             for goal in goals:

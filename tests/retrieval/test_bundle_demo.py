@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Goal
 from copyloom.contracts.facts import FactKind, FactsBundle
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.brief import Brief
 from copyloom.models import utcnow
 from copyloom.retrieval.bundle import build_bundle
@@ -20,7 +20,7 @@ from copyloom.retrieval.store import VectorStore
 def indexed_demo(
     session_factory: sessionmaker[Session], demo_workspace: str, nano_store: VectorStore, nano_embedder: Embedder
 ) -> str:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         index_workspace(s, nano_store, nano_embedder, demo_workspace)
     return demo_workspace
 

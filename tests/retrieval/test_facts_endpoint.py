@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_workspace
 from copyloom.retrieval.indexer import index_workspace
 from tests.conftest import auth, make_keys
@@ -15,7 +15,7 @@ from tests.retrieval import seed
 
 def _index(session_factory: sessionmaker[Session], client: TestClient, ws: str) -> None:
     engine = client.app.state.services.content_engine()  # type: ignore[attr-defined]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         index_workspace(s, engine.store, engine.embedder, ws)
 
 
@@ -50,7 +50,7 @@ def test_unknown_customer_is_404(client: TestClient, demo_workspace: str, keys: 
 def test_another_workspaces_customer_is_404(
     client: TestClient, session_factory: sessionmaker[Session], demo_workspace: str
 ) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         create_workspace(s, "other", "Other brand")
         seed.customer(s, "other", "X1")
     acme_keys = make_keys(session_factory, demo_workspace)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.content.drafts.recheck import stored_check_context, stored_variant
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.drafts import record_draft_event
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Draft, new_id, utcnow
@@ -73,7 +73,7 @@ def stage(session_factory: sessionmaker[Session], review_engine: ContentEngine) 
         campaign_id: str | None = None,
         workspace_id: str | None = None,
     ) -> str:
-        with session_scope(session_factory) as session:
+        with write(session_factory) as session:
             src = session.get(Draft, source_id)
             assert src is not None
             body = {**(content or src.content), "channel": src.channel}

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_key
 from copyloom.models import Draft, DraftEvent
 from tests.review.conftest import Stage
@@ -58,7 +58,7 @@ def test_two_reviewers_approving_at_once_one_wins(
     session_factory: sessionmaker[Session],
     workspace: str,
 ) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         second = create_key(s, workspace, Role.REVIEWER).key
     src = generate()[0]["id"]
     drafts = [stage(src) for _ in range(ROUNDS)]
@@ -118,7 +118,7 @@ def test_a_decision_based_on_a_stale_read_writes_nothing(
         headers={"Authorization": f"Bearer {keys[Role.REVIEWER]}"},
     )
     assert resp.status_code == 200
-    with pytest.raises(Conflict) as caught, session_scope(session_factory) as s:
+    with pytest.raises(Conflict) as caught, write(session_factory) as s:
         compare_and_set(s, seen, {"status": "approved"})
     assert caught.value.code == "already_reviewed"
     with session_factory() as s:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import Campaign, Draft, DraftEvent
 from tests.conftest import auth, make_keys
@@ -76,7 +76,7 @@ def test_queue_filters_by_channel_campaign_and_status_with_counts(
     workspace: str,
 ) -> None:
     sms, email = (d["id"] for d in generate(channels=("sms", "email")))
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.add(Campaign(id="camp1", workspace_id=workspace, name="Spring", brief={}, channels=["sms"], audience={}))
     in_campaign = stage(sms, campaign_id="camp1")
     stage(sms, status="approved")
@@ -267,7 +267,7 @@ def test_other_workspaces_drafts_answer_404_and_stay_out_of_the_queue(
     session_factory: sessionmaker[Session],
 ) -> None:
     draft_id = generate()[0]["id"]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         create_workspace(s, "other")
     other = make_keys(session_factory, "other")
     assert client.get("/v1/reviews", headers=_reviewer(other)).json()["items"] == []

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_key
 from copyloom.models import Draft
 from tests.review.conftest import Stage
@@ -29,7 +29,7 @@ def test_approve_and_reject_are_confirmed_and_the_history_names_the_reviewer(
     workspace: str,
 ) -> None:
     first = generate()[0]["id"]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         row = s.get(Draft, first)
         assert row is not None
         priority = row.review_priority

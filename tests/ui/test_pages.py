@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_workspace, hash_key, revoke_key
 from copyloom.models import ApiKey, Draft, ReviewerSession, utcnow
 from tests.conftest import make_keys
@@ -82,14 +82,14 @@ def test_revoking_the_key_or_expiry_ends_the_session(
 ) -> None:
     _sign_in(client, keys[Role.REVIEWER])
     assert client.get("/ui/", follow_redirects=False).status_code == 200
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         key_id = s.scalars(select(ApiKey.id).where(ApiKey.key_hash == hash_key(keys[Role.REVIEWER]))).one()
         revoke_key(s, key_id)
     assert client.get("/ui/", follow_redirects=False).status_code == 303
 
     _sign_in(client, keys[Role.ADMIN])
     assert client.get("/ui/", follow_redirects=False).status_code == 200
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.execute(update(ReviewerSession).values(expires_at=utcnow() - timedelta(seconds=1)))
     assert client.get("/ui/", follow_redirects=False).status_code == 303
 
@@ -139,7 +139,7 @@ def test_a_reviewer_of_another_workspace_sees_neither_queue_nor_draft(
     session_factory: sessionmaker[Session],
 ) -> None:
     draft = generate()[0]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         create_workspace(s, "beta")
     other = make_keys(session_factory, "beta")
     _sign_in(client, other[Role.REVIEWER])

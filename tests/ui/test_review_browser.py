@@ -154,12 +154,12 @@ def test_a_reviewer_of_another_workspace_sees_nothing_of_this_one(
     generate: Callable[..., list[dict[str, Any]]],
     session_factory: sessionmaker[Session],
 ) -> None:
-    from copyloom.db import session_scope
+    from copyloom.db import write
     from copyloom.domain.workspaces import create_workspace
     from tests.conftest import make_keys
 
     draft = generate()[0]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         create_workspace(s, "beta")
     beta = make_keys(session_factory, "beta")
     sign_in(page, live_url, beta[Role.REVIEWER])

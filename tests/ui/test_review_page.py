@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_key
 from copyloom.errors import InvalidInput
 from copyloom.models import ApiKey, Campaign, Draft, ReviewerSession
@@ -34,7 +34,7 @@ def _csrf(page: str) -> str:
 
 
 def _labelled(session_factory: sessionmaker[Session], workspace: str, role: Role, label: str) -> tuple[str, str]:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         issued = create_key(s, workspace, role, label)
     return issued.key, issued.key_id
 
@@ -89,7 +89,7 @@ def generated_prefix(session_factory: sessionmaker[Session], actor: str) -> str:
 
 
 def test_a_label_longer_than_the_column_is_refused(session_factory: sessionmaker[Session], workspace: str) -> None:
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         try:
             create_key(s, workspace, Role.REVIEWER, "x" * 201)
         except InvalidInput as exc:
@@ -146,7 +146,7 @@ def test_offline_drafts_carry_the_banner_and_others_do_not(
     assert draft["generator"]["kind"] == "offline"
     assert "offline template, no model" in draft["generator"]["notes"]
     other = stage(draft["id"])
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         row = s.get(Draft, other)
         assert row is not None
         row.generator = {**row.generator, "kind": "llm", "model": "openai:gpt-4o-mini", "notes": []}
@@ -165,7 +165,7 @@ def test_campaigns_are_shown_by_name(
     workspace: str,
 ) -> None:
     source = generate()[0]["id"]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         campaign = Campaign(
             workspace_id=workspace, name="Spring <b>camping</b> push", brief={}, channels=["sms"], audience={}
         )

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.models import Customer, Draft
 from tests.conftest import auth
 from tests.review.conftest import Stage
@@ -47,7 +47,7 @@ def test_payloads_render_as_text_on_every_page(
 ) -> None:
     src = generate()[0]
     text = src["content"]["text"]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.execute(
             update(Customer)
             .where(Customer.workspace_id == workspace, Customer.external_id == "C1001")
@@ -58,7 +58,7 @@ def test_payloads_render_as_text_on_every_page(
         {"text": text.replace("Goes with your order", "GOES WITH YOUR ORDER " + COPY)},
         status="pending_review",
     )
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         draft = s.get(Draft, hostile)
         assert draft is not None
         note = {

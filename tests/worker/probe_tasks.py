@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from copyloom.content.tasks import TaskContext, task
-from copyloom.db import session_scope
+from copyloom.db import write
 
 PROBE_TABLE = """CREATE TABLE worker_probe (
     id SERIAL PRIMARY KEY, key TEXT NOT NULL, event TEXT NOT NULL, pid INTEGER NOT NULL, ppid INTEGER NOT NULL
@@ -20,7 +20,7 @@ PATIENCE_S = 240.0
 
 
 def record(ctx: TaskContext, key: str, event: str) -> None:
-    with session_scope(ctx.session_factory) as session:
+    with write(ctx.session_factory) as session:
         session.execute(
             text("INSERT INTO worker_probe (key, event, pid, ppid) VALUES (:key, :event, :pid, :ppid)"),
             {"key": key, "event": event, "pid": os.getpid(), "ppid": os.getppid()},
@@ -28,7 +28,7 @@ def record(ctx: TaskContext, key: str, event: str) -> None:
 
 
 def count(ctx: TaskContext, sql: str, **params: Any) -> int:
-    with session_scope(ctx.session_factory) as session:
+    with write(ctx.session_factory) as session:
         return int(session.execute(text(sql), params).scalar_one())
 
 

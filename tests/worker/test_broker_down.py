@@ -14,7 +14,7 @@ from copyloom.api.app import create_app
 from copyloom.api.services import Services
 from copyloom.config import Settings
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.models import Campaign, Customer
 from tests.conftest import auth
 
@@ -31,7 +31,7 @@ def test_campaign_with_the_broker_down_answers_503_and_stays_queued(
         port = s.getsockname()[1]
     down = settings.model_copy(update={"broker_url": SecretStr(f"redis://127.0.0.1:{port}/0")})
     services = Services(settings=down, engine=engine, session_factory=session_factory, content=content_engine)
-    with session_scope(session_factory) as session:
+    with write(session_factory) as session:
         customers = list(session.scalars(select(Customer.external_id).limit(2)))
     body = {
         "name": "x",
@@ -44,6 +44,6 @@ def test_campaign_with_the_broker_down_answers_503_and_stays_queued(
     services.close()
     assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "broker_unavailable"
-    with session_scope(session_factory) as session:
+    with write(session_factory) as session:
         # Committed before it was sent: the API submits it again when it starts (resume_unfinished).
         assert list(session.scalars(select(Campaign.status))) == ["queued"]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.api.app import create_app
 from copyloom.api.services import Services
 from copyloom.contracts.enums import Role
-from copyloom.db import make_session_factory, session_scope
+from copyloom.db import make_session_factory, write
 from copyloom.domain.demo import load_demo
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import Customer, Draft
@@ -31,10 +31,10 @@ pytestmark = [
 def test_campaign_sent_by_the_api_is_generated_by_the_workers(cluster: Cluster, engine: Engine) -> None:
     factory: sessionmaker[Session] = make_session_factory(engine)
     workspace = f"w{uuid.uuid4().hex[:10]}"  # Chroma collections are per workspace, on a shared server
-    with session_scope(factory) as session:
+    with write(factory) as session:
         create_workspace(session, workspace, "Northwind")
         load_demo(session, workspace)
-    with session_scope(factory) as session:
+    with write(factory) as session:
         customers = list(
             session.scalars(select(Customer.external_id).where(Customer.workspace_id == workspace).limit(6))
         )
@@ -68,7 +68,7 @@ def test_campaign_sent_by_the_api_is_generated_by_the_workers(cluster: Cluster, 
     assert progress["total"] == len(customers) * 2
     assert progress["done"] + progress["suppressed"] == progress["total"]
     assert progress["done"] > 0
-    with session_scope(factory) as session:
+    with write(factory) as session:
         per_variant = session.execute(
             select(Draft.customer_id, Draft.channel, Draft.variant_index, func.count())
             .where(Draft.campaign_id == campaign_id, Draft.is_control.is_(False))

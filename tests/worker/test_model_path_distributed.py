@@ -27,7 +27,7 @@ from copyloom.api.app import create_app
 from copyloom.api.services import Services
 from copyloom.config import Settings
 from copyloom.contracts.enums import Role
-from copyloom.db import make_session_factory, read_scope, session_scope
+from copyloom.db import make_session_factory, read, write
 from copyloom.domain.demo import load_demo
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import CampaignTarget, Customer
@@ -107,7 +107,7 @@ def deployment(cluster: Cluster, engine: Engine, model_server: ModelServer) -> I
     model_server.reset()
     factory = make_session_factory(engine)
     workspace = f"w{uuid.uuid4().hex[:10]}"
-    with session_scope(factory) as session:
+    with write(factory) as session:
         create_workspace(session, workspace, "Northwind")
         load_demo(session, workspace)
     model = {
@@ -133,7 +133,7 @@ def deployment(cluster: Cluster, engine: Engine, model_server: ModelServer) -> I
     cluster.start("w2", "--concurrency=1")
     services = Services(settings=settings, engine=engine, session_factory=factory)
     content = services.content_engine()
-    with session_scope(factory) as session:
+    with write(factory) as session:
         index_workspace(session, content.store, content.embedder, workspace)
     key = make_keys(factory, workspace)[Role.MARKETER]
     cluster.wait_ready()
@@ -160,7 +160,7 @@ def test_two_workers_draft_200_customers_on_2_channels_each_model_call_once(depl
 
 def _leases(deployment: Deployment, campaign_id: str) -> list[tuple[int, str, str]]:
     """Targets leased now: (pid of the process holding it, first name, channel)."""
-    with read_scope(deployment.factory) as s:
+    with read(deployment.factory) as s:
         rows = s.execute(
             select(CampaignTarget.lease_owner, Customer.name, CampaignTarget.channel)
             .join(Customer, Customer.id == CampaignTarget.customer_id)

@@ -17,7 +17,7 @@ from copyloom.api.services import close_content_engine
 from copyloom.config import Settings
 from copyloom.content.campaigns.schemas import CampaignCreate
 from copyloom.content.engine import build_content_engine
-from copyloom.db import make_engine, make_session_factory, session_scope, upgrade
+from copyloom.db import make_engine, make_session_factory, upgrade, write
 from copyloom.domain.demo import load_demo
 from copyloom.domain.workspaces import create_workspace
 from copyloom.models import CampaignTarget, Consent, Customer, Draft
@@ -28,7 +28,7 @@ VARIANTS = 2
 
 
 def _seed(factory: sessionmaker[Session], n: int) -> None:
-    with session_scope(factory) as s:
+    with write(factory) as s:
         create_workspace(s, "acme")
         load_demo(s, "acme")
         s.flush()
@@ -59,7 +59,7 @@ def _seed(factory: sessionmaker[Session], n: int) -> None:
 
 
 def _counts(factory: sessionmaker[Session], campaign_id: str) -> tuple[int, int, int]:
-    with session_scope(factory) as s:
+    with write(factory) as s:
         done = (
             s.scalar(
                 select(func.count())
@@ -105,7 +105,7 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(tmp_path: Path) -> N
     factory = make_session_factory(engine)
     _seed(factory, 60)
     content = build_content_engine(settings)
-    with session_scope(factory) as s:
+    with write(factory) as s:
         index_workspace(s, content.store, content.embedder, "acme")
     body = CampaignCreate.model_validate(
         {
@@ -117,7 +117,7 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(tmp_path: Path) -> N
             "approval": {"mode": "all"},
         }
     )
-    with session_scope(factory) as s:
+    with write(factory) as s:
         from copyloom.content.campaigns.service import create_campaign
 
         campaign_id = create_campaign(s, content, "acme", body).id
@@ -138,7 +138,7 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(tmp_path: Path) -> N
     assert second.returncode == 0, err.decode()
     done, pending, drafts = _counts(factory, campaign_id)
     assert pending == 0 and done == 60 and drafts == 60 * VARIANTS
-    with session_scope(factory) as s:
+    with write(factory) as s:
         dupes = s.execute(
             select(Draft.customer_id, Draft.channel, Draft.variant_index, func.count())
             .where(Draft.campaign_id == campaign_id)

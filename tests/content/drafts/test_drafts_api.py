@@ -16,7 +16,7 @@ from copyloom.api.services import Services
 from copyloom.content.engine import ContentEngine
 from copyloom.content.journey.service import thompson_choice
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.domain.workspaces import create_workspace
 from copyloom.errors import ModelError
 from copyloom.genai.chat import build_chat_model
@@ -81,14 +81,14 @@ def test_an_invitation_without_an_event_is_422_not_supported_offline(
 ) -> None:
     """The offline generator writes an invitation only to an event fact; without one the request is refused as
     such (422 not_supported_offline), not reported as a failed model (502 model_error), and nothing is stored."""
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         s.execute(delete(KnowledgeItem).where(KnowledgeItem.kind == "event"))
     r = _draft(client, keys[Role.MARKETER], channels=["email", "push"], brief={"goal": "event_invite"})
     assert r.status_code == 422, r.text
     error = r.json()["error"]
     assert (error["code"], error["field"]) == ("not_supported_offline", "brief.goal")
     assert "event" in error["message"] and "COPYLOOM_LLM_MODEL" in error["message"]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert s.scalar(select(func.count()).select_from(Draft)) == 0
 
 
@@ -112,7 +112,7 @@ def test_bad_draft_requests_answer_4xx_with_field(
         assert r.status_code == 422 and r.json()["error"]["field"] == field, (extra, r.text)
     r = _draft(client, key, customer_id="nobody")
     assert r.status_code == 404 and r.json()["error"]["code"] == "customer_not_found"
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert s.query(Draft).count() == 0  # nothing half-written by any of them
         create_workspace(s, "other")
     other = make_keys(session_factory, "other")
@@ -229,7 +229,7 @@ def test_campaign_stats_count_sends_outcomes_and_conversions_per_variant(
     assert (variant["channel"], variant["variant_index"], variant["drafts"], variant["sent"]) == ("in_app", 0, 2, 2)
     assert variant["outcomes"] == {"delivered": 1, "opened": 1, "converted": 1}
     assert variant["conversion_rate"] == 0.5
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         create_workspace(s, "elsewhere")
     other = make_keys(session_factory, "elsewhere")
     assert client.get(f"/v1/campaigns/{c['id']}/stats", headers=auth(other[Role.MARKETER])).status_code == 404

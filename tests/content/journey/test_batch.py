@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.services import Services
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.models import ContactRecord
 from tests.conftest import auth
 
@@ -67,7 +67,7 @@ def test_batch_answers_like_single_decisions(
     assert results[len(EXPECTED)]["result"]["decision_id"] == results[0]["result"]["decision_id"]
     assert _summary(results[len(EXPECTED) + 1]["result"]) == ("suppress", None, "fatigue_min_gap")
     assert results[-1]["error"]["code"] == "customer_not_found"
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         sent = s.scalar(select(func.count()).select_from(ContactRecord).where(ContactRecord.campaign_id == campaign))
     assert sent == sum(1 for v in EXPECTED.values() if v[0] == "send")
 

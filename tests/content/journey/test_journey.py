@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.api.services import Services
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.models import ContactRecord, Customer, Draft
 from tests.conftest import auth
 from tests.content.conftest import SlowGenerator
@@ -38,7 +38,7 @@ def _campaign(client: TestClient, key: str, **overrides: Any) -> dict[str, Any]:
 
 def _approve(factory: sessionmaker[Session], campaign_id: str, customer: str | None) -> list[str]:
     """Stands in for a reviewer (the review queue has its own tests): approve pending drafts."""
-    with session_scope(factory) as s:
+    with write(factory) as s:
         q = select(Draft).where(Draft.campaign_id == campaign_id, Draft.status == "pending_review")
         if customer is None:
             q = q.where(Draft.is_control.is_(True))
@@ -86,7 +86,7 @@ def test_campaign_to_decisions_to_unsubscribe(
 
     again = _decide(client, journey, campaign["id"], "C1001", "k1")
     assert again["decision_id"] == sent["decision_id"] and again["replayed"] is True
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         assert s.query(ContactRecord).filter(ContactRecord.draft_id == sent["draft"]["id"]).count() == 1
 
     # A second send within the push minimum gap is fatigue, whatever the campaign.
@@ -124,7 +124,7 @@ def test_slow_model_falls_back_to_control_within_deadline(
         audience={"customer_ids": ["C2001"]},
     )
     services.task_runner().wait(timeout=60)
-    with session_scope(session_factory) as s:  # forget the background drafts: force generation at decision time
+    with write(session_factory) as s:  # forget the background drafts: force generation at decision time
         for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"], Draft.is_control.is_(False))):
             d.status = "rejected"
     _approve(session_factory, campaign["id"], None)
@@ -157,7 +157,7 @@ def test_fast_model_serves_generated_draft_when_campaign_auto_approves(
         brief={"goal": "cross_sell", "instructions": "gear for a week in the Alps"},
     )
     services.task_runner().wait(timeout=60)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"])):
             d.status = "rejected"
     r = client.post(
@@ -231,7 +231,7 @@ def test_decisions_say_what_they_mean(
     assert len(after) == len(before)  # no draft was written for the missing channel
 
     # The email variants are approved, the push ones wait for review, and push has no approved control yet.
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"], Draft.channel == "email")):
             d.status = "approved"
     out = _decide(client, journey, campaign["id"], "C1001", "w-2")
@@ -239,7 +239,7 @@ def test_decisions_say_what_they_mean(
     assert "pending review" in out["message"] and "email (variant)" in out["message"], out["message"]
 
     _approve(session_factory, campaign["id"], None)  # the push control
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         for d in s.scalars(select(Draft).where(Draft.campaign_id == campaign["id"], Draft.channel == "push")):
             if not d.is_control:
                 d.status = "rejected"

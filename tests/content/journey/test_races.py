@@ -23,7 +23,7 @@ from copyloom.content.journey.outcomes import record_outcome
 from copyloom.content.journey.schemas import DecisionRequest, OutcomeIn
 from copyloom.content.journey.service import decide
 from copyloom.contracts.enums import Channel, Role
-from copyloom.db import session_scope
+from copyloom.db import write
 from copyloom.models import ContactRecord, Decision, utcnow
 from tests.conftest import auth
 from tests.invariants.world import WS, World, engine_for, seed_world
@@ -74,7 +74,7 @@ def test_simultaneous_decisions_for_one_customer_send_once(
         "fatigue_min_gap",
         "decision_contended",
     }
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         sent = s.scalar(
             select(func.count())
             .select_from(ContactRecord)
@@ -109,7 +109,7 @@ def test_simultaneous_retries_with_one_key_get_one_answer(
             t.join()
     assert len({a["decision_id"] for a in answers}) == 1, answers
     assert answers[0]["decision"] == "send", answers[0]
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         sent = s.scalar(
             select(func.count()).select_from(ContactRecord).where(ContactRecord.campaign_id == campaign["id"])
         )
@@ -140,7 +140,7 @@ def _decide_in_threads(
 
 
 def _sends(factory: sessionmaker[Session], channel: str, after: datetime | None = None) -> int:
-    with session_scope(factory) as s:
+    with write(factory) as s:
         q = select(func.count()).select_from(ContactRecord).where(ContactRecord.channel == channel)
         if after is not None:
             q = q.where(ContactRecord.created_at > after)
@@ -189,7 +189,7 @@ def test_no_send_is_committed_after_an_unsubscribe_returns(
     deadline = time.monotonic() + 60
     while _sends(session_factory, channel) < 3 and time.monotonic() < deadline:  # poll: sends are flowing
         time.sleep(0.01)
-    with session_scope(session_factory) as s:
+    with write(session_factory) as s:
         out = record_outcome(
             s, WS, OutcomeIn(draft_id=world.controls[channel], event="unsubscribed", customer_id=customer)
         )
