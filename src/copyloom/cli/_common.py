@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -23,15 +24,21 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def open_db(settings: Settings | None = None) -> tuple[Settings, sessionmaker[Session]]:
-    """Settings and a session factory on a database with every migration applied."""
+@contextmanager
+def open_db(settings: Settings | None = None) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """Settings and a session factory on a database with every migration applied, for the ``with`` block: the
+    engine's pooled connections are closed when it ends (a command run in-process, by a test or by ``demo``
+    before it serves, leaves no connection or file open behind it)."""
     from copyloom.config import get_settings
     from copyloom.db import make_engine, make_session_factory, upgrade
 
     settings = settings or get_settings()
     engine = make_engine(settings.effective_database_url)
-    upgrade(engine)  # a no-op, without importing Alembic, on a database already at head
-    return settings, make_session_factory(engine)
+    try:
+        upgrade(engine)  # a no-op, without importing Alembic, on a database already at head
+        yield settings, make_session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 def resolve_workspace(session: Session, workspace_id: str) -> Workspace:

@@ -22,8 +22,7 @@ def workspaces_create(
     name: Annotated[str | None, typer.Option(help="Display name (the brand).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    _, factory = open_db()
-    with write(factory) as session:
+    with open_db() as (_, factory), write(factory) as session:
         ws = create_workspace(session, workspace, name)
         result = {"workspace": ws.id, "name": ws.name}
     print_json(result) if as_json else typer.echo(f"created workspace {result['workspace']}")
@@ -32,8 +31,7 @@ def workspaces_create(
 @workspaces_app.command("list")
 @handle_errors
 def workspaces_list() -> None:
-    _, factory = open_db()
-    with write(factory) as session:
+    with open_db() as (_, factory), write(factory) as session:
         for ws in list_workspaces(session):
             typer.echo(f"{ws.id}\t{ws.name}")
 
@@ -52,8 +50,7 @@ def keys_create(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"key": …} only.')] = False,
 ) -> None:
-    _, factory = open_db()
-    with write(factory) as session:
+    with open_db() as (_, factory), write(factory) as session:
         issued = create_key(session, workspace, role, label)
     if as_json:
         print_json({"key": issued.key, "key_id": issued.key_id, "workspace": workspace, "role": role.value})
@@ -65,8 +62,7 @@ def keys_create(
 @keys_app.command("list")
 @handle_errors
 def keys_list(workspace: Annotated[str, typer.Option(help="The workspace.")]) -> None:
-    _, factory = open_db()
-    with write(factory) as session:
+    with open_db() as (_, factory), write(factory) as session:
         for k in list_keys(session, workspace):
             state = "revoked" if k.revoked_at else "active"
             typer.echo(f"{k.id}\t{k.prefix}…\t{k.role}\t{state}\t{k.label or ''}")
@@ -77,7 +73,6 @@ def keys_list(workspace: Annotated[str, typer.Option(help="The workspace.")]) ->
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="Key id or the key's first 10 characters.")],
 ) -> None:
-    _, factory = open_db()
-    with write(factory) as session:
+    with open_db() as (_, factory), write(factory) as session:
         row = revoke_key(session, key_id)
         typer.echo(f"revoked {row.id}")

@@ -34,8 +34,7 @@ def put(
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{file.name} is not JSON: {exc}", code="invalid_json", field="file") from exc
     spec = validate(BrandKitSpec, payload)
-    _, factory = open_db()
-    with write(factory) as session:
+    with open_db() as (_, factory), write(factory) as session:
         resolve_workspace(session, workspace)
         outcome = save_brand_kit(session, workspace, spec)
     typer.echo(f"brand kit {spec.name!r}: {outcome}")
@@ -48,7 +47,6 @@ def show(workspace: WorkspaceOpt) -> None:
     from copyloom.db import write
     from copyloom.domain.brand import get_brand_kit
 
-    _, factory = open_db()
-    with write(factory) as session:
+    with open_db() as (_, factory), write(factory) as session:
         resolve_workspace(session, workspace)
         print_json(get_brand_kit(session, workspace).model_dump(mode="json"))

@@ -33,63 +33,63 @@ def run(
     from copyloom.db import read
     from copyloom.models import Campaign
 
-    settings, factory = open_db()
-    engine = build_content_engine(settings)
-    with read(factory) as session:
-        campaign = session.get(Campaign, campaign_id)
-        workspace = campaign.workspace_id if campaign is not None else ""
-    stop = threading.Event()
-    finished = threading.Event()
-
-    def progress_now() -> CampaignProgress:
+    with open_db() as (settings, factory):
+        engine = build_content_engine(settings)
         with read(factory) as session:
-            return campaign_out(session, workspace, campaign_id).progress
+            campaign = session.get(Campaign, campaign_id)
+            workspace = campaign.workspace_id if campaign is not None else ""
+        stop = threading.Event()
+        finished = threading.Event()
 
-    def watch(bar: Progress, task_id: TaskID) -> None:
-        while not finished.wait(1.0):
-            p = progress_now()
-            bar.update(
-                task_id,
-                completed=p.total - p.pending - p.leased,
-                total=p.total,
-                rate=f"{p.targets_per_s or 0:.1f}/s",
-                eta=f"{p.eta_s:.0f}s" if p.eta_s is not None else "—",
-                calls=p.model_calls,
-                cost=f"${p.cost_usd:.4f}",
-            )
+        def progress_now() -> CampaignProgress:
+            with read(factory) as session:
+                return campaign_out(session, workspace, campaign_id).progress
 
-    bar = Progress(
-        TextColumn(f"campaign {campaign_id[:8]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(
-            "{task.fields[rate]} eta {task.fields[eta]} · {task.fields[calls]} model calls · {task.fields[cost]}"
-        ),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not progress_bar,
-    )
-    with bar:
-        task_id = bar.add_task("drafting", total=None, rate="—", eta="—", calls=0, cost="$0")
-        # The bar's poll reads the whole progress (several queries a second): without a bar nothing polls, the
-        # drain itself ends when the campaign is finished.
-        watcher = threading.Thread(target=watch, args=(bar, task_id), daemon=True) if progress_bar else None
-        if watcher is not None:
-            watcher.start()
-        try:
-            run_campaign(engine, factory, campaign_id, stop=stop)
-        except KeyboardInterrupt:
-            stop.set()
-            console.print("stopping: the customers being drafted are stored, the rest stay pending")
-        finally:
-            finished.set()
+        def watch(bar: Progress, task_id: TaskID) -> None:
+            while not finished.wait(1.0):
+                p = progress_now()
+                bar.update(
+                    task_id,
+                    completed=p.total - p.pending - p.leased,
+                    total=p.total,
+                    rate=f"{p.targets_per_s or 0:.1f}/s",
+                    eta=f"{p.eta_s:.0f}s" if p.eta_s is not None else "—",
+                    calls=p.model_calls,
+                    cost=f"${p.cost_usd:.4f}",
+                )
+
+        bar = Progress(
+            TextColumn(f"campaign {campaign_id[:8]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "{task.fields[rate]} eta {task.fields[eta]} · {task.fields[calls]} model calls · {task.fields[cost]}"
+            ),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not progress_bar,
+        )
+        with bar:
+            task_id = bar.add_task("drafting", total=None, rate="—", eta="—", calls=0, cost="$0")
+            # The bar's poll reads the whole progress (several queries a second): without a bar nothing polls, the
+            # drain itself ends when the campaign is finished.
+            watcher = threading.Thread(target=watch, args=(bar, task_id), daemon=True) if progress_bar else None
             if watcher is not None:
-                watcher.join()
-    p = progress_now()
-    typer.echo(
-        f"campaign {campaign_id}: {p.done} done, {p.suppressed} suppressed, "
-        f"{p.failed} failed, {p.pending + p.leased} unfinished of {p.total}"
-    )
+                watcher.start()
+            try:
+                run_campaign(engine, factory, campaign_id, stop=stop)
+            except KeyboardInterrupt:
+                stop.set()
+                console.print("stopping: the customers being drafted are stored, the rest stay pending")
+            finally:
+                finished.set()
+                if watcher is not None:
+                    watcher.join()
+        p = progress_now()
+        typer.echo(
+            f"campaign {campaign_id}: {p.done} done, {p.suppressed} suppressed, "
+            f"{p.failed} failed, {p.pending + p.leased} unfinished of {p.total}"
+        )
 
 
 @campaigns_app.command("status")
@@ -101,6 +101,5 @@ def status(
     from copyloom.content.campaigns.service import campaign_out
     from copyloom.db import write
 
-    _, factory = open_db()
-    with write(factory) as session:
+    with open_db() as (_, factory), write(factory) as session:
         typer.echo(json.dumps(campaign_out(session, workspace, campaign_id).model_dump(mode="json"), indent=2))

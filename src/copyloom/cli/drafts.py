@@ -32,23 +32,23 @@ def create(
     from copyloom.domain.brief import Brief
     from copyloom.domain.imports import validate
 
-    settings, factory = open_db()
-    with write(factory) as session:
-        resolve_workspace(session, workspace)
-    request = validate(
-        DraftRequest,
-        {
-            "customer_id": customer_id,
-            "channels": [c.value for c in channel or [Channel.EMAIL]],
-            "brief": Brief(goal=goal, instructions=instructions).model_dump(),
-            "variants": variants,
-        },
-    )
-    engine = build_content_engine(settings)
-    from copyloom.genai.loop import background_loop
+    with open_db() as (settings, factory):
+        with write(factory) as session:
+            resolve_workspace(session, workspace)
+        request = validate(
+            DraftRequest,
+            {
+                "customer_id": customer_id,
+                "channels": [c.value for c in channel or [Channel.EMAIL]],
+                "brief": Brief(goal=goal, instructions=instructions).model_dump(),
+                "variants": variants,
+            },
+        )
+        engine = build_content_engine(settings)
+        from copyloom.genai.loop import background_loop
 
-    # The process's one model loop (its pooled connections live there), not a throwaway asyncio.run loop.
-    response = background_loop().run(create_drafts(engine, factory, workspace, request, actor="cli"))
+        # The process's one model loop (its pooled connections live there), not a throwaway asyncio.run loop.
+        response = background_loop().run(create_drafts(engine, factory, workspace, request, actor="cli"))
     if as_json:
         print_json(response.model_dump(mode="json"))
         return

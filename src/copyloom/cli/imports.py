@@ -38,9 +38,9 @@ def _run(importer: Importer, path: Path, workspace: str, as_json: bool) -> None:
     from copyloom.db import write
     from copyloom.domain.tabular import read_rows
 
-    _, factory = open_db()
     started = time.perf_counter()
-    with write(factory) as session, Phases() as phases:
+
+    with open_db() as (_, factory), write(factory) as session, Phases() as phases:
         resolve_workspace(session, workspace)
         rows = phases.counting("import", f"import {path.name}", read_rows(path))
         report = importer(session, workspace, rows)
@@ -166,9 +166,8 @@ def _grant(
     from copyloom.domain.tabular import read_ids
 
     pairs = [parse_grant(g) for g in grant]
-    _, factory = open_db()
     started = time.perf_counter()
-    with write(factory) as session, Phases() as phases:
+    with open_db() as (_, factory), write(factory) as session, Phases() as phases:
         resolve_workspace(session, workspace)
         ids = read_ids(customers_file) if customers_file else workspace_customer_ids(session, workspace)
         label = "grant " + " ".join(grant)
@@ -223,8 +222,7 @@ def online_retail(file: FileArg, workspace: WorkspaceOpt, as_json: JsonOpt = Fal
     from copyloom.db import write
     from copyloom.domain.online_retail_store import import_online_retail
 
-    _, factory = open_db()
-    with write(factory) as session, Phases() as phases:
+    with open_db() as (_, factory), write(factory) as session, Phases() as phases:
         resolve_workspace(session, workspace)
 
         def update(phase: str, done: int, total: int | None) -> None:

@@ -23,24 +23,24 @@ def index(
     from copyloom.retrieval.indexer import index_workspace
     from copyloom.retrieval.services import build_retrieval
 
-    settings, factory = open_db()
-    retrieval = build_retrieval(settings)
-    try:
-        with write(factory) as s:
-            ids = [resolve_workspace(s, workspace).id] if workspace else list(s.scalars(select(Workspace.id)))
-        for ws in ids:
-            with Phases() as phases, write(factory) as s:
+    with open_db() as (settings, factory):
+        retrieval = build_retrieval(settings)
+        try:
+            with write(factory) as s:
+                ids = [resolve_workspace(s, workspace).id] if workspace else list(s.scalars(select(Workspace.id)))
+            for ws in ids:
+                with Phases() as phases, write(factory) as s:
 
-                def progress(done: int, total: int, ws: str = ws, bar: Phases = phases) -> None:
-                    bar.update("embed", f"embed {ws} ({total:,} docs)", done, total, unit="docs/s")
+                    def progress(done: int, total: int, ws: str = ws, bar: Phases = phases) -> None:
+                        bar.update("embed", f"embed {ws} ({total:,} docs)", done, total, unit="docs/s")
 
-                report = index_workspace(s, retrieval.store, retrieval.embedder, ws, progress=progress)
-            console.print(
-                f"{ws}: {report.total} documents, {report.embedded} embedded, {report.unchanged} unchanged, "
-                f"{report.deleted} deleted in {report.seconds:.1f} s"
-            )
-    finally:
-        retrieval.close()
+                    report = index_workspace(s, retrieval.store, retrieval.embedder, ws, progress=progress)
+                console.print(
+                    f"{ws}: {report.total} documents, {report.embedded} embedded, {report.unchanged} unchanged, "
+                    f"{report.deleted} deleted in {report.seconds:.1f} s"
+                )
+        finally:
+            retrieval.close()
 
 
 @handle_errors
@@ -61,22 +61,22 @@ def facts(
     from copyloom.retrieval.bundle import build_bundle
     from copyloom.retrieval.services import build_retrieval
 
-    settings, factory = open_db()
-    retrieval = build_retrieval(settings)
-    with write(factory) as s:
-        resolve_workspace(s, workspace)
-        bundle = build_bundle(
-            s,
-            retrieval.store,
-            retrieval.embedder,
-            workspace_id=workspace,
-            customer_external_id=customer_id,
-            brief=Brief(goal=goal, instructions=instructions),
-            channel=channel.value,
-            locale=locale,
-            token_budget=token_budget if token_budget is not None else DEFAULT_TOKEN_BUDGET,
-        )
-    retrieval.close()
+    with open_db() as (settings, factory):
+        retrieval = build_retrieval(settings)
+        with write(factory) as s:
+            resolve_workspace(s, workspace)
+            bundle = build_bundle(
+                s,
+                retrieval.store,
+                retrieval.embedder,
+                workspace_id=workspace,
+                customer_external_id=customer_id,
+                brief=Brief(goal=goal, instructions=instructions),
+                channel=channel.value,
+                locale=locale,
+                token_budget=token_budget if token_budget is not None else DEFAULT_TOKEN_BUDGET,
+            )
+        retrieval.close()
     if as_json:
         print_json(bundle.model_dump(mode="json"))
         return

@@ -33,7 +33,8 @@ def serve(
     # Migrations run first here, once, so that workers do not race to apply them.
     from copyloom.cli._common import open_db
 
-    open_db(settings)
+    with open_db(settings):
+        pass  # migrated; the workers open their own engines
     target = "copyloom.api.app:create_app"
     if not supports_reuse_port():
         uvicorn.run(target, factory=True, host=host, port=port, workers=workers, log_level="warning")
@@ -59,26 +60,26 @@ def demo(
     from copyloom.domain.workspaces import create_key, create_workspace
     from copyloom.models import Workspace
 
-    settings, factory = open_db()
-    with write(factory) as session:
-        if session.get(Workspace, workspace) is None:
-            create_workspace(session, workspace, "Northwind Outfitters")
-            summary = load_demo(session, workspace)
-            typer.echo(
-                f"loaded demo brand into workspace {workspace!r}: {summary.customers} customers, "
-                f"{summary.products} products, {summary.offers} offers, {summary.orders} orders, "
-                f"{summary.events} events, {summary.notes} notes, {summary.consents} consent records"
-            )
-        else:
-            typer.echo(f"workspace {workspace!r} exists; keeping its data")
-        keys = {role: create_key(session, workspace, role, label="demo").key for role in Role}
-    from copyloom.content.engine import build_content_engine
-    from copyloom.retrieval.indexer import index_workspace
+    with open_db() as (settings, factory):
+        with write(factory) as session:
+            if session.get(Workspace, workspace) is None:
+                create_workspace(session, workspace, "Northwind Outfitters")
+                summary = load_demo(session, workspace)
+                typer.echo(
+                    f"loaded demo brand into workspace {workspace!r}: {summary.customers} customers, "
+                    f"{summary.products} products, {summary.offers} offers, {summary.orders} orders, "
+                    f"{summary.events} events, {summary.notes} notes, {summary.consents} consent records"
+                )
+            else:
+                typer.echo(f"workspace {workspace!r} exists; keeping its data")
+            keys = {role: create_key(session, workspace, role, label="demo").key for role in Role}
+        from copyloom.content.engine import build_content_engine
+        from copyloom.retrieval.indexer import index_workspace
 
-    engine = build_content_engine(settings)
-    with write(factory) as session:
-        report = index_workspace(session, engine.store, engine.embedder, workspace)
-    typer.echo(f"indexed {report.embedded} new documents ({report.unchanged} unchanged) in {report.seconds:.1f} s")
+        engine = build_content_engine(settings)
+        with write(factory) as session:
+            report = index_workspace(session, engine.store, engine.embedder, workspace)
+        typer.echo(f"indexed {report.embedded} new documents ({report.unchanged} unchanged) in {report.seconds:.1f} s")
     typer.echo(
         f"generator: {engine.generator.kind}"
         + (" (no model configured: set COPYLOOM_LLM_MODEL)" if engine.generator.kind == "offline" else "")

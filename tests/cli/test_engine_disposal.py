@@ -1,0 +1,62 @@
+"""Every command that opens the database lets go of it when it ends, on success and on an expected error: run
+in-process (by a test, or ``demo`` before it serves) an undisposed engine would keep its pooled connections, and
+their descriptors on the database file, for the life of the process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+import copyloom.db
+from copyloom.cli import app
+from copyloom.config import get_settings
+
+runner = CliRunner()
+
+COMMANDS = [
+    (["workspaces", "create", "acme"], 0),
+    (["keys", "create", "--workspace", "acme", "--role", "admin", "--json"], 0),
+    (["keys", "list", "--workspace", "acme"], 0),
+    (["workspaces", "list"], 0),
+    (["brand", "show", "-w", "ghost"], 2),  # workspace_not_found: the error path closes too
+    (["campaigns", "status", "nope", "--workspace", "acme"], 2),
+]
+
+
+def _open_under(folder: Path) -> list[str]:
+    """Paths under ``folder`` this process holds open (the database, its WAL and lock files)."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:  # the descriptor listdir used, closed since
+            continue
+        if target.startswith(str(folder)):
+            found.append(target)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors through /proc (Linux)")
+def test_each_command_closes_its_database_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    engines: list[Engine] = []
+    make_engine = copyloom.db.make_engine
+
+    def recording(url: str, **kwargs: Any) -> Engine:
+        engine = make_engine(url, **kwargs)
+        engines.append(engine)  # held here, so that no garbage collection closes what the command left open
+        return engine
+
+    monkeypatch.setattr(copyloom.db, "make_engine", recording)
+    data_dir = get_settings().data_dir.resolve()
+    for args, code in COMMANDS:
+        before = len(engines)
+        result = runner.invoke(app, args)
+        assert result.exit_code == code, (args, result.output)
+        assert len(engines) == before + 1, args  # the command did open the database
+        assert _open_under(data_dir) == [], args
+        assert engines[-1].pool.checkedin() == 0 and engines[-1].pool.checkedout() == 0, args
