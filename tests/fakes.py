@@ -88,10 +88,12 @@ class ScriptedChatModel(BaseChatModel):
 
 @dataclass
 class StubResponse:
-    """One scripted HTTP answer. ``delay_s`` sleeps before answering (to trigger client timeouts)."""
+    """One scripted HTTP answer. ``delay_s`` sleeps before answering (to trigger client timeouts); ``raw`` is sent
+    as it is (as text/html), instead of ``body`` as JSON."""
 
     status: int = 200
     body: dict[str, Any] | None = None
+    raw: bytes | None = None
     delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -179,10 +181,10 @@ class OpenAIStubServer:
                     nxt = StubResponse(status=500, body={"error": {"message": "stub script exhausted"}})
                 if nxt.delay_s:
                     time.sleep(nxt.delay_s)
-                payload = json.dumps(nxt.body or {}).encode()
+                payload = nxt.raw if nxt.raw is not None else json.dumps(nxt.body or {}).encode()
                 try:
                     self.send_response(nxt.status)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", "text/html" if nxt.raw is not None else "application/json")
                     self.send_header("content-length", str(len(payload)))
                     for k, v in nxt.headers.items():
                         self.send_header(k, v)

@@ -10,7 +10,8 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from copyloom.config import Settings
-from copyloom.genai.direct import DirectChatModel, parse_completion
+from copyloom.genai.answers import MalformedAnswer, failure_code, parse_completion
+from copyloom.genai.direct import DirectChatModel
 
 
 def _answer(message: Any, **extra: Any) -> bytes:
@@ -59,23 +60,24 @@ def test_no_usage_is_none_not_zero() -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "error"),
+    "content",
     [
-        (b"<html><body>502 Bad Gateway</body></html>", ValueError),
-        (b"upstream connect error", ValueError),
-        (json.dumps({"id": "x", "object": "chat.completion"}).encode(), LookupError),
-        (json.dumps({"id": "x", "choices": []}).encode(), LookupError),
-        (json.dumps({"id": "x", "choices": None}).encode(), TypeError),
-        (json.dumps({"id": "x", "choices": [{"index": 0, "message": None}]}).encode(), TypeError),
-        (json.dumps({"error": {"message": "overloaded"}}).encode(), ValueError),
-        (b"[1, 2]", TypeError),
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"upstream connect error",
+        json.dumps({"id": "x", "object": "chat.completion"}).encode(),
+        json.dumps({"id": "x", "choices": []}).encode(),
+        json.dumps({"id": "x", "choices": None}).encode(),
+        json.dumps({"id": "x", "choices": [None]}).encode(),
+        json.dumps({"id": "x", "choices": [{"index": 0, "message": None}]}).encode(),
+        json.dumps({"id": "x", "choices": [{"index": 0}]}).encode(),
+        json.dumps({"error": {"message": "overloaded"}}).encode(),
+        b"[1, 2]",
     ],
 )
-def test_a_200_that_is_no_chat_completion_raises_what_the_generator_treats_as_malformed(
-    content: bytes, error: type[Exception]
-) -> None:
-    with pytest.raises(error):
+def test_a_200_that_is_no_chat_completion_is_a_malformed_answer(content: bytes) -> None:
+    with pytest.raises(MalformedAnswer) as caught:
         parse_completion(content)
+    assert failure_code(caught.value) == "model_invalid_output"
 
 
 def test_the_request_body_carries_the_tool_the_choice_and_the_messages() -> None:

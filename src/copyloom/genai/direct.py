@@ -11,8 +11,9 @@ built from ``httpx`` objects: openai 3 annotates its vendored ``httpx2`` but rea
   ``usage_metadata``, ``additional_kwargs["refusal"]`` and ``response_metadata["finish_reason"]``;
 - ``openai.APIStatusError`` (with the response, for ``Retry-After``) for an HTTP error, ``openai.APITimeoutError``
   and ``openai.APIConnectionError`` for a timeout or a broken connection;
-- ``ValueError`` / ``LookupError`` / ``TypeError`` for a 200 that is no chat completion (HTML, not JSON, no or
-  empty ``choices``, ``message: null``), which the generator turns into a re-ask and then a per-channel 502.
+- ``MalformedAnswer`` (a ``ValueError``, from ``answers.parse_completion``, which reads the body) for a 200 that
+  is no chat completion (HTML, not JSON, no or empty ``choices``, ``message: null``), which the generator turns
+  into a re-ask and then a per-channel 502.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ import aiohttp
 import httpx
 import openai
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.messages.tool import invalid_tool_call, tool_call
 
 from copyloom.config import Settings
 from copyloom.errors import InvalidInput
+from copyloom.genai.answers import parse_completion
 
-__all__ = ["DirectChatModel", "parse_completion"]
+__all__ = ["DirectChatModel"]
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -124,55 +125,3 @@ class BoundTools:
                 body=body,
             )
         return parse_completion(content)
-
-
-def parse_completion(content: bytes | str) -> AIMessage:
-    """The first choice of a chat-completions answer as LangChain's ``ChatOpenAI`` reads it."""
-    data = json.loads(content)  # HTML or text: JSONDecodeError, a ValueError
-    if not isinstance(data, dict):
-        raise TypeError(f"a chat completion is a JSON object, not {type(data).__name__}")
-    if data.get("error"):
-        raise ValueError(str(data["error"])[:500])
-    choices = data["choices"]  # KeyError when missing
-    if not isinstance(choices, list):
-        raise TypeError(f"'choices' is {type(choices).__name__}, not a list")
-    choice = choices[0]  # IndexError when empty
-    message = choice["message"]
-    if not isinstance(message, dict):
-        raise TypeError(f"'message' is {type(message).__name__}, not an object")
-    calls, invalid = [], []
-    for raw in message.get("tool_calls") or []:
-        function = raw.get("function") if isinstance(raw, dict) else None
-        if not isinstance(function, dict):
-            continue
-        name, arguments, call_id = function.get("name") or "", function.get("arguments"), raw.get("id")
-        try:
-            args = json.loads(arguments, strict=False) if arguments else {}
-        except (json.JSONDecodeError, TypeError) as exc:
-            invalid.append(invalid_tool_call(name=name, args=arguments, id=call_id, error=f"not valid JSON: {exc}"))
-            continue
-        if isinstance(args, dict):
-            calls.append(tool_call(name=name, args=args, id=call_id))
-        else:
-            invalid.append(invalid_tool_call(name=name, args=arguments, id=call_id, error="arguments not an object"))
-    extra: dict[str, Any] = {}
-    if message.get("refusal"):
-        extra["refusal"] = message["refusal"]
-    usage = data.get("usage")
-    usage_metadata = None
-    if isinstance(usage, dict):
-        prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-        usage_metadata = {
-            "input_tokens": prompt,
-            "output_tokens": completion,
-            "total_tokens": int(usage.get("total_tokens") or prompt + completion),
-        }
-    return AIMessage(
-        content=message.get("content") or "",
-        tool_calls=calls,
-        invalid_tool_calls=invalid,
-        additional_kwargs=extra,
-        response_metadata={"finish_reason": choice.get("finish_reason"), "model_name": data.get("model")},
-        usage_metadata=usage_metadata,
-        id=data.get("id"),
-    )

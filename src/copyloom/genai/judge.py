@@ -2,8 +2,10 @@
 facts support it. It sees what patterns cannot (an invented history, a sensitive inference, "as requested,
 everything is free"); the rule-based checks stay the gate, the judge adds flags with the sentence as evidence.
 
-One structured call per draft (``JudgeAnswer``), bounded by the chat model's own timeout and retries; its usage,
-cost and latency are returned so the caller records and budgets them. Customer-written facts enter the prompt
+One structured call per draft (a call of the ``JudgeAnswer`` tool), bounded by the chat model's own timeout and
+retries, its answer read as the generator's is (``genai/answers.py``): an answer without a valid call raises
+``MalformedAnswer`` (``model_invalid_output``), never an empty verdict. Its usage, cost and latency are returned
+so the caller records and budgets them. Customer-written facts enter the prompt
 only inside a data fence.
 """
 
@@ -14,12 +16,14 @@ import time
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from copyloom.config import ModelPrice
 from copyloom.contracts.facts import FactsBundle
+from copyloom.genai.answers import require_tool_answer, tool_for
 from copyloom.genai.chat import priced_usage
+from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.types import Usage
 from copyloom.prompts import DataFence, get_prompt, render_chat
 
@@ -76,8 +80,13 @@ def split_sentences(fields: dict[str, str]) -> list[str]:
 class SupportJudge:
     """Asks ``chat_model`` whether the facts support each sentence of a draft."""
 
-    def __init__(self, chat_model: BaseChatModel, *, model_name: str, price: ModelPrice | None = None) -> None:
-        self._chat = chat_model
+    def __init__(
+        self, chat_model: BaseChatModel | DirectChatModel, *, model_name: str, price: ModelPrice | None = None
+    ) -> None:
+        tool = tool_for(JudgeAnswer)
+        self._runnable: Any = chat_model.bind_tools(
+            [tool], tool_choice=tool["function"]["name"], parallel_tool_calls=False
+        )
         self._model = model_name
         self._price = price
 
@@ -102,17 +111,15 @@ class SupportJudge:
         messages: list[BaseMessage] = [
             SystemMessage(m.content) if m.role == "system" else HumanMessage(m.content) for m in prompt.messages
         ]
-        runnable = self._chat.with_structured_output(JudgeAnswer, method="function_calling", include_raw=True)
         started = time.perf_counter()
-        out: Any = await runnable.ainvoke(messages)
+        raw = await self._runnable.ainvoke(messages)
         latency = (time.perf_counter() - started) * 1000
-        raw: AIMessage = out["raw"]
+        parsed = require_tool_answer(raw, JudgeAnswer)
         meta = raw.usage_metadata
         usage = priced_usage(self._price, meta["input_tokens"], meta["output_tokens"]) if meta else Usage()
-        parsed: JudgeAnswer | None = out["parsed"]
         known = bundle.ids()
         verdicts = []
-        for v in parsed.sentences if parsed is not None else []:
+        for v in parsed.sentences:
             cited = [f for f in v.fact_ids if f in known]
             # "Supported" by nothing in the bundle is not supported.
             if v.label == "supported" and not cited:

@@ -9,19 +9,18 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, Literal
 
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from copyloom.config import Settings
 from copyloom.contracts.enums import Channel
 from copyloom.contracts.facts import FactsBundle
 from copyloom.errors import ModelError, ModelTimeout
+from copyloom.genai.answers import MALFORMED, tool_answer, tool_for
 from copyloom.genai.chat import bare_model_name, price_for, priced_usage
 from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.messages import render_generation_prompt, render_refine_prompt
@@ -69,23 +68,6 @@ def backoff_s(retry: int, retry_after: float | None) -> float:
     """Full jitter over an exponential step (AWS's recommendation), never less than the server asked for."""
     step = random.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2 ** (retry - 1)))
     return max(step, retry_after or 0.0)
-
-
-@lru_cache(maxsize=128)
-def _tool(schema: type[BaseModel]) -> dict[str, Any]:
-    return convert_to_openai_tool(schema)
-
-
-def _parse(raw: AIMessage, schema: type[BaseModel]) -> tuple[BaseModel | None, Exception | None]:
-    """The first call of the tool, validated against ``schema`` (or why not)."""
-    name = _tool(schema)["function"]["name"]
-    for call in raw.tool_calls:
-        if call["name"] == name:
-            try:
-                return schema.model_validate(call["args"]), None
-            except ValidationError as exc:
-                return None, exc
-    return None, None
 
 
 def _estimate_tokens(messages: list[BaseMessage], n: int) -> int:
@@ -175,12 +157,12 @@ class LlmGenerator:
 
         This is what ``with_structured_output(method="function_calling")`` binds, without its tracing metadata
         (which turns the schema into JSON schema again on every call) and without its output parser's thread
-        hop: :func:`_parse` validates the tool call's arguments."""
+        hop: :func:`~copyloom.genai.answers.tool_answer` validates the tool call's arguments."""
         key = (id(chat), schema)
         hit = self._runnables.get(key)
         if hit is not None and hit[0] is chat:  # the id of a collected model can be reused: compare the object
             return hit[1]
-        tool = _tool(schema)
+        tool = tool_for(schema)
         runnable = chat.bind_tools([tool], tool_choice=tool["function"]["name"], parallel_tool_calls=False)
         if len(self._runnables) > 256:
             self._runnables.clear()
@@ -239,7 +221,7 @@ class LlmGenerator:
             if refusal or finish == "content_filter":
                 details |= {"usage": usage.model_dump(mode="json"), "refusal": str(refusal or finish)[:1000]}
                 raise ModelError("the model refused to write this message", code="model_refused", details=details)
-            parsed, parsing_error = _parse(raw, schema)
+            parsed, parsing_error = tool_answer(raw, schema)
             if parsed is None:
                 problems = [_unparsed_problem(raw, parsing_error, schema.__name__)]
                 variants = []
@@ -324,10 +306,9 @@ class LlmGenerator:
                     raise ModelError(
                         "the model server could not be reached", code="model_unreachable", details=details
                     ) from exc
-            except (openai.APIResponseValidationError, ValueError, TypeError, LookupError, AttributeError) as exc:
+            except MALFORMED as exc:
                 # A 200 that is not a chat completion: empty or missing choices, message null, HTML, not JSON …
-                # (json.JSONDecodeError and pydantic's ValidationError are ValueErrors; IndexError/KeyError
-                # LookupErrors). The transport worked; the answer did not.
+                # The transport worked; the answer did not (answers.failure_code: model_invalid_output).
                 ok = True  # the server is not overloaded: do not count it against the throttle
                 raise _Malformed(f"{type(exc).__name__}: {exc}") from exc
             finally:

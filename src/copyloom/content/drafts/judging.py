@@ -12,11 +12,11 @@ import asyncio
 import logging
 import weakref
 
-import httpx
-
 from copyloom.config import Settings
 from copyloom.contracts.text import copy_fields
+from copyloom.genai.answers import failure_code
 from copyloom.genai.chat import build_chat_model, price_for
+from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.judge import JudgeOutcome, SupportJudge
 from copyloom.genai.types import GenerationResult
 from copyloom.guardrails.context import CheckContext
@@ -40,10 +40,11 @@ def _judge(settings: Settings) -> SupportJudge | None:
     judges = _JUDGES.setdefault(asyncio.get_running_loop(), {})
     judge = judges.get(model)
     if judge is None:
-        # Its own connection pool on this loop (langchain-openai's shared default client is bound to one loop).
-        client = httpx.AsyncClient(timeout=settings.llm_timeout_s)
-        chat = build_chat_model(settings.model_copy(update={"llm_model": model}), http_async_client=client)
-        chat = chat.model_copy(update={"temperature": 0.0})
+        # The generator's client (its answers read by the same genai/answers.py), with its own connection pool on
+        # this loop.
+        judged = settings.model_copy(update={"llm_model": model})
+        build_chat_model(judged)  # the same checks of the model's name and provider as the generator's
+        chat = DirectChatModel(judged, DirectChatModel.open_session(judged), temperature=0.0)
         judge = judges[model] = SupportJudge(chat, model_name=model, price=price_for(settings, model))
     return judge
 
@@ -85,8 +86,10 @@ async def judge_drafts(
         try:
             outcome = await judge.judge(copy_fields(variant), ctx.bundle, send_at=ctx.send_at.isoformat())
         except Exception as exc:  # a judge failure leaves the draft unverified, never lost
-            log.warning("content.judge.failed", extra={"error": repr(exc)[:300]})
-            out.append(_with(report, result(NAME, Verdict.FLAG, "judge_failed", f"Judge failed: {exc!r}"[:300])))
+            code = failure_code(exc)  # model_invalid_output for an answer that came back unusable
+            log.warning("content.judge.failed", extra={"error": repr(exc)[:300], "code": code})
+            message = f"Judge failed ({code}): {exc!r}"[:300]
+            out.append(_with(report, result(NAME, Verdict.FLAG, "judge_failed", message)))
             continue
         usage = usage + outcome.usage
         out.append(_with(report, judge_result(outcome)))
