@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaigns.control import control_bundle
@@ -50,7 +50,7 @@ from copyloom.contracts.enums import Channel, Purpose
 from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read, write
 from copyloom.domain.brief import Brief
-from copyloom.domain.campaigns import Approval
+from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, lease_targets
 from copyloom.errors import Conflict, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
 from copyloom.guardrails.context import CheckContext
@@ -62,8 +62,6 @@ from copyloom.models import Campaign, CampaignTarget, Customer, Draft, new_id, u
 log = logging.getLogger("copyloom.campaigns")
 T = TypeVar("T")
 FINISHED = ("done", "suppressed", "failed", "cancelled")
-UNFINISHED = ("pending", "leased")
-ACTIVE = ("queued", "running")
 # Database work of chunks (gate, facts bundle, storing) runs here; it is CPU work under the GIL, so a few threads
 # keep the loop fed without fighting over it.
 _DB_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="copyloom-campaign-db")
@@ -204,13 +202,6 @@ def create_campaign(
     return campaign
 
 
-def _leasable(now: datetime) -> Any:
-    return or_(
-        CampaignTarget.status == "pending",
-        and_(CampaignTarget.status == "leased", CampaignTarget.lease_expires_at < now),
-    )
-
-
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -242,78 +233,50 @@ def lease_chunk(
     worker was busy.
     """
     now = now or utcnow()
-    rows_per_customer = max(1, len(campaign.channels))
     attempts = 20
     for attempt in range(attempts):
         if attempt:
             time.sleep(min(0.01 * attempt, 0.1))  # the other worker's lease commits in a moment
-        with write(factory) as session:
-            # The campaign's status in the same transaction, its row share-locked on PostgreSQL (a pause or cancel
-            # takes it for update): a lease is either committed before the pause, and so visible to whoever waits
-            # for leases to end, or sees the pause. The drain's status check is cached for a second; this is not.
-            status = session.scalar(
-                select(Campaign.status).where(Campaign.id == campaign.id).with_for_update(read=True)
-            )
-            if status not in ACTIVE:
-                return []
-            locked = session.execute(
-                select(CampaignTarget.id, CampaignTarget.customer_id)
-                .where(CampaignTarget.campaign_id == campaign.id, _leasable(now))
-                .order_by(CampaignTarget.customer_id, CampaignTarget.id)
-                .limit(size * rows_per_customer)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if not locked:
-                return []
-            mine: dict[int, list[int]] = {}
-            for target_id, customer_pk in locked:
-                mine.setdefault(customer_pk, []).append(target_id)
-            candidates = list(mine)[:size]
-            leasable = dict(
-                session.execute(  # as this transaction sees them: rows another worker holds locked still count
-                    select(CampaignTarget.customer_id, func.count())
-                    .where(
-                        CampaignTarget.campaign_id == campaign.id,
-                        CampaignTarget.customer_id.in_(candidates),
-                        _leasable(now),
-                    )
-                    .group_by(CampaignTarget.customer_id)
-                )
-                .tuples()
-                .all()
-            )
-            whole = [pk for pk in candidates if len(mine[pk]) == leasable.get(pk, 0)]
-            if not whole and attempt < attempts - 1:
-                continue  # every customer locked was partial
-            # Still partial after every attempt (a worker stuck holding its locks): lease what is locked rather
-            # than answer "nothing left"; the rest of those customers goes in a later lease.
-            whole = whole or candidates
-            rows = session.execute(
-                update(CampaignTarget)
-                .where(CampaignTarget.id.in_([t for pk in whole for t in mine[pk]]), _leasable(now))
-                .values(
-                    status="leased",
-                    lease_owner=worker_id,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    updated_at=now,
-                )
-                .returning(CampaignTarget.id, CampaignTarget.customer_id, CampaignTarget.channel)
-            ).all()
-            if not rows:
-                continue
-            pks = sorted({r.customer_id for r in rows})
-            externals = dict(
-                session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(pks))).tuples().all()
-            )
-        by_customer: dict[int, dict[Channel, int]] = {}
-        for row in rows:
-            by_customer.setdefault(row.customer_id, {})[Channel(row.channel)] = row.id
-        order = {ch: i for i, ch in enumerate(campaign.channels)}
-        return [
-            LeasedCustomer(pk, externals[pk], dict(sorted(targets.items(), key=lambda kv: order.get(kv[0].value, 99))))
-            for pk, targets in sorted(by_customer.items())
-        ]
+        leased = _lease_once(factory, campaign, worker_id, size, lease_s, now, last_try=attempt == attempts - 1)
+        if leased is not None:
+            return leased
     return []
+
+
+def _lease_once(
+    factory: sessionmaker[Session],
+    campaign: Campaign,
+    worker_id: str,
+    size: int,
+    lease_s: float,
+    now: datetime,
+    *,
+    last_try: bool,
+) -> list[LeasedCustomer] | None:
+    """One attempt of ``lease_chunk`` in its own transaction (``lease_targets``): the customers leased, ``[]`` when
+    there is nothing to lease, or None to try again."""
+    with write(factory) as session:
+        rows = lease_targets(
+            session,
+            campaign.id,
+            worker_id,
+            size,
+            max(1, len(campaign.channels)),
+            now + timedelta(seconds=lease_s),
+            now,
+            last_try=last_try,
+        )
+        if not rows:
+            return rows if rows is None else []
+        externals = external_ids(session, sorted({pk for _, pk, _ in rows}))
+    by_customer: dict[int, dict[Channel, int]] = {}
+    for target_id, pk, channel in rows:
+        by_customer.setdefault(pk, {})[Channel(channel)] = target_id
+    order = {ch: i for i, ch in enumerate(campaign.channels)}
+    return [
+        LeasedCustomer(pk, externals[pk], dict(sorted(targets.items(), key=lambda kv: order.get(kv[0].value, 99))))
+        for pk, targets in sorted(by_customer.items())
+    ]
 
 
 def _release(factory: sessionmaker[Session], target_ids: list[int], worker_id: str, status: str = "pending") -> None:
