@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from copyloom.contracts.brand import BrandPolicies
 from copyloom.contracts.enums import Channel
 from copyloom.domain.brand import load_brand_policies
-from copyloom.domain.consents import consents_in_force, fold_consents
+from copyloom.domain.consents import consents_in_force_of
+from copyloom.domain.contacts import sent_since
 from copyloom.domain.customers import BY_EXTERNAL_ID
 from copyloom.errors import NotFound
 from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
-from copyloom.models import Consent, ContactRecord, Customer, Event
+from copyloom.models import Customer, Event
 
 INBOUND_WHATSAPP_EVENTS = ("Inbound Message", "WhatsApp Message Received")
 
@@ -111,17 +112,13 @@ def _relevant_events(
     )
 
 
-# Built once: the single-customer path runs on every real-time decision, and building a statement costs more
-# than running it on an indexed lookup.
-_SENT = select(ContactRecord.channel, ContactRecord.occurred_at).where(
-    ContactRecord.customer_id == bindparam("pk"),
-    ContactRecord.kind == "sent",
-    ContactRecord.occurred_at >= bindparam("since"),
-)
-_EVENTS = select(Event.name, Event.occurred_at, Event.properties).where(
-    Event.customer_id == bindparam("pk"),
+# Built once: the single-customer path (a batch of one) runs on every real-time decision, and building a
+# statement costs more than running it on an indexed lookup.
+_EVENTS = select(Event.customer_id, Event.name, Event.occurred_at, Event.properties).where(
+    Event.customer_id.in_(bindparam("pks", expanding=True)),
     _relevant_events(bindparam("since", type_=Event.occurred_at.type), bindparam("now", type_=Event.occurred_at.type)),
 )
+_IN_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 
 
 def _snapshot(
@@ -180,44 +177,22 @@ def load_gate_input(
         else:
             with Session(bind=conn) as session:
                 policies = load_brand_policies(session, workspace_id)
-    history_since, events_since = _windows(policies, now)
-    sent = conn.execute(_SENT, {"pk": customer.id, "since": history_since}).all()
-    events = conn.execute(_EVENTS, {"pk": customer.id, "since": events_since, "now": now}).all()
-    return _snapshot(customer, consents_in_force(conn, customer.id, now), sent, events, policies)
+    return load_gate_inputs(conn, [customer], now, policies)[customer.id]
 
 
 def load_gate_inputs(
     session: Session | Connection, customers: Sequence[GateCustomer], now: datetime, policies: BrandPolicies
 ) -> dict[int, GateInput]:
-    """``load_gate_input`` for many customers of one workspace at once: three queries per 900 customers."""
+    """``load_gate_input`` for many customers of one workspace at once (the one implementation: a single
+    customer is a batch of one): three queries per 900 customers."""
+    conn = session.connection() if isinstance(session, Session) else session
     history_since, events_since = _windows(policies, now)
-    out: dict[int, GateInput] = {}
-    for start in range(0, len(customers), 900):
-        chunk = customers[start : start + 900]
-        pks = [c.id for c in chunk]
-        consents: dict[int, list[tuple[str, str, str, datetime]]] = defaultdict(list)
-        for pk, purpose, channel, status, at in session.execute(
-            select(Consent.customer_id, Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
-            .where(Consent.customer_id.in_(pks))
-            .order_by(Consent.recorded_at, Consent.id)
-        ):
-            consents[pk].append((purpose, channel, status, at))
-        sent: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-        for pk, channel, at in session.execute(
-            select(ContactRecord.customer_id, ContactRecord.channel, ContactRecord.occurred_at).where(
-                ContactRecord.customer_id.in_(pks),
-                ContactRecord.kind == "sent",
-                ContactRecord.occurred_at >= history_since,
-            )
-        ):
-            sent[pk].append((channel, at))
-        events: dict[int, list[_GateEvent]] = defaultdict(list)
-        for ev in session.execute(
-            select(Event.customer_id, Event.name, Event.occurred_at, Event.properties).where(
-                Event.customer_id.in_(pks), _relevant_events(events_since, now)
-            )
-        ):
+    pks = [c.id for c in customers]
+    consents = consents_in_force_of(conn, pks, now)
+    sent = sent_since(conn, pks, history_since)
+    events: dict[int, list[_GateEvent]] = defaultdict(list)
+    for start in range(0, len(pks), _IN_CHUNK):
+        params = {"pks": pks[start : start + _IN_CHUNK], "since": events_since, "now": now}
+        for ev in conn.execute(_EVENTS, params):
             events[ev.customer_id].append(ev)
-        for c in chunk:
-            out[c.id] = _snapshot(c, fold_consents(consents[c.id], now), sent[c.id], events[c.id], policies)
-    return out
+    return {c.id: _snapshot(c, consents[c.id], sent[c.id], events[c.id], policies) for c in customers}

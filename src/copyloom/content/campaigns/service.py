@@ -40,7 +40,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaigns.control import control_bundle
 from copyloom.content.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
-from copyloom.content.drafts.flow import Failed, Generated, audit_new_draft, generate_all, persist_generated, prepare
+from copyloom.content.drafts.flow import (
+    Failed,
+    Generated,
+    Prepared,
+    audit_new_draft,
+    generate_all,
+    persist_generated,
+    prepare_many,
+)
 from copyloom.content.drafts.routing import route
 from copyloom.content.drafts.schemas import DraftRequest
 from copyloom.content.engine import ContentEngine
@@ -51,7 +59,7 @@ from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, lease_targets
-from copyloom.errors import Conflict, InvalidInput, NotFound
+from copyloom.errors import Conflict, CopyloomError, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.gate import evaluate_gate
@@ -430,6 +438,7 @@ def _store_customer(
 
 
 STORE_GROUP = 32  # finished customers stored in one transaction at most
+PREPARE_BATCH = 64  # customers whose gate and facts are read in one transaction at most
 
 
 @dataclass
@@ -496,6 +505,8 @@ class _ChunkRun:
         self._finished = asyncio.Event()  # set whenever one of them is
         self._to_store: list[_Finished] = []  # finished customers waiting for the store writer
         self._writer: asyncio.Task[None] | None = None
+        self._to_prepare: list[tuple[DraftRequest, asyncio.Future[Prepared | CopyloomError]]] = []
+        self._preparer: asyncio.Task[None] | None = None  # reads the gate and facts of customers as they start
 
     async def _db(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(_DB_POOL, fn)
@@ -599,6 +610,48 @@ class _ChunkRun:
         if on_chunk is not None:
             on_chunk(report)
 
+    def _request(self, leased: LeasedCustomer) -> DraftRequest:
+        return DraftRequest(
+            customer_id=leased.external_id,
+            channels=list(leased.targets),
+            brief=self.brief,
+            variants=self.campaign.variants,
+        )
+
+    async def _prepare(self, req: DraftRequest) -> Prepared:
+        """Queue the customer for the next ``prepare_many`` and wait for its answer: the customers that start while
+        one batch is read are read together in the next (one read transaction, a few queries for all of them)."""
+        done: asyncio.Future[Prepared | CopyloomError] = asyncio.get_running_loop().create_future()
+        self._to_prepare.append((req, done))
+        if self._preparer is None or self._preparer.done():
+            self._preparer = asyncio.create_task(self._prepare_batches())
+        prepared = await done
+        if isinstance(prepared, CopyloomError):
+            raise prepared
+        return prepared
+
+    async def _prepare_batches(self) -> None:
+        while self._to_prepare:
+            batch, self._to_prepare = self._to_prepare[:PREPARE_BATCH], self._to_prepare[PREPARE_BATCH:]
+            reqs = [req for req, _ in batch]
+            try:
+                results: list[Prepared | CopyloomError] | Exception = await self._db(
+                    functools.partial(self._prepare_in, reqs, utcnow())
+                )
+            except Exception as exc:  # the read itself failed: every customer of the batch fails with it
+                results = exc
+            for i, (_, done) in enumerate(batch):
+                if done.done():
+                    continue
+                if isinstance(results, Exception):
+                    done.set_exception(results)
+                else:
+                    done.set_result(results[i])
+
+    def _prepare_in(self, reqs: list[DraftRequest], now: datetime) -> list[Prepared | CopyloomError]:
+        with read(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
+            return prepare_many(session, self.engine, self.campaign.workspace_id, reqs, now)
+
     async def _customer(self, leased: LeasedCustomer, report: ChunkReport) -> None:
         try:
             async with self._places:
@@ -630,19 +683,8 @@ class _ChunkRun:
                 report.stored[status] += 1
 
     async def _draft(self, leased: LeasedCustomer) -> list[str] | None:
-        now = utcnow()
-        req = DraftRequest(
-            customer_id=leased.external_id,
-            channels=list(leased.targets),
-            brief=self.brief,
-            variants=self.campaign.variants,
-        )
-
-        def _prepare() -> Any:
-            with read(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
-                return prepare(session, self.engine, self.campaign.workspace_id, req, now)
-
-        prepared = await self._db(_prepare)
+        req = self._request(leased)
+        prepared = await self._prepare(req)
         finals: dict[Channel, _Final] = {}
         for s in prepared.suppressed:
             finals[s.channel] = _Final("suppressed", s.reason_code, s.message)
