@@ -419,3 +419,43 @@ def test_drafts_that_break_the_group_flush_fail_only_their_customer(
     drafts = _drafts_per_target(session_factory, campaign_id)
     assert set(drafts) == _done_targets(session_factory, campaign_id)
     assert set(drafts.values()) == {1}
+
+
+def test_a_consent_withdrawn_while_the_draft_is_written_stores_it_suppressed(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session]
+) -> None:
+    """The gate runs with the customers' batch before generation; the store re-checks consent for its whole group
+    under the customers' row locks: a withdrawal recorded during the model call keeps that draft out (issue 13)."""
+    from copyloom.domain.consents import ConsentIn, record_consent
+
+    withdrawn = "T0003"
+
+    def withdraw(call: int, request: GenerationRequest) -> None:
+        if request.bundle.customer.external_id == withdrawn and request.channel == "email":
+            with session_scope(session_factory) as s:
+                record_consent(
+                    s,
+                    "acme",
+                    ConsentIn(customer_id=withdrawn, purpose="marketing", channel="email", status="withdrawn"),
+                )
+
+    generator = CountingGenerator(content_engine.generator, withdraw)
+    _configure(content_engine, generator, chunk=4, concurrency=4)
+    _seed(session_factory, 8)
+    campaign_id = _campaign(session_factory, content_engine)
+
+    run_campaign(content_engine, session_factory, campaign_id)
+
+    with read_scope(session_factory) as s:
+        pk = s.scalars(select(Customer.id).where(Customer.external_id == withdrawn)).one()
+        rows = s.execute(
+            select(
+                CampaignTarget.customer_id, CampaignTarget.channel, CampaignTarget.status, CampaignTarget.reason_code
+            ).where(CampaignTarget.campaign_id == campaign_id)
+        ).all()
+    statuses = {(int(c), str(ch)): (str(st), rc) for c, ch, st, rc in rows}
+    assert statuses.pop((pk, "email")) == ("suppressed", "no_consent")
+    assert {st for st, _ in statuses.values()} == {"done"}
+    drafts = _drafts_per_target(session_factory, campaign_id)
+    assert (pk, "email") not in drafts
+    assert set(drafts) == _done_targets(session_factory, campaign_id)

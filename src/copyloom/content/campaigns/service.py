@@ -59,11 +59,12 @@ from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, lease_targets
+from copyloom.domain.contacts import lock_customer_rows
 from copyloom.errors import Conflict, CopyloomError, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.gate import evaluate_gate
-from copyloom.guardrails.gate_loader import load_gate_input
+from copyloom.guardrails.gate import GateInput, evaluate_gate
+from copyloom.guardrails.gate_loader import GATE_COLUMNS, load_gate_inputs
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Campaign, CampaignTarget, Customer, Draft, new_id, utcnow
 
@@ -370,9 +371,8 @@ def _usage_of(outcome: Generated | Failed | None) -> tuple[int, int, Decimal]:
     return 0, 0, Decimal("0")
 
 
-# Built once (see retrieval/customer_data.py): the row lock a store takes, and the move of one leased target row
-# to its final status, run for every channel of a customer in one executemany.
-_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_for_update()
+# Built once (see retrieval/customer_data.py): the move of one leased target row to its final status, run for
+# every channel of a customer in one executemany.
 _FINISH_TARGET = (
     update(CampaignTarget)
     .where(
@@ -401,13 +401,12 @@ def _store_customer(
     worker_id: str,
     finals: dict[Channel, _Final],
     now: datetime,
-    policies: BrandPolicies,
+    gate_input: GateInput,
 ) -> set[Channel] | None:
-    """Re-check consent under the customer's row lock, then move this worker's rows to their final status: the
-    channels whose drafts may be stored, or None (and nothing changed) when the lease was lost."""
+    """Re-check consent (``gate_input``: read under the customer's row lock, see ``_lock_for_store``), then move
+    this worker's rows to their final status: the channels whose drafts may be stored, or None (and nothing
+    changed) when the lease was lost."""
     conn = session.connection()
-    conn.execute(_LOCK_CUSTOMER, {"pk": leased.customer_pk})
-    gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now, policies=policies)
     allowed: set[Channel] = set()
     for channel, final in finals.items():
         if final.status != "done":
@@ -435,6 +434,17 @@ def _store_customer(
     if result.rowcount != len(rows):
         return None  # the lease expired and another worker has this customer: its result will count
     return allowed
+
+
+def _lock_for_store(
+    session: Session, customer_pks: list[int], now: datetime, policies: BrandPolicies
+) -> dict[int, GateInput]:
+    """Lock a store group's customers (by primary key: every writer takes them in one order, so two never
+    deadlock; a consent withdrawal takes the same lock) and read their gate snapshots under the locks, for the
+    store-time re-check: three queries for the group. A withdrawal committed before the lock is seen; a later one
+    waits for the store to commit."""
+    rows = lock_customer_rows(session, customer_pks, GATE_COLUMNS)
+    return load_gate_inputs(session, rows, now, policies)
 
 
 STORE_GROUP = 32  # finished customers stored in one transaction at most
@@ -749,13 +759,14 @@ class _ChunkRun:
         out: list[list[str] | Exception | None] = [None] * len(group)
         stored: list[tuple[_Finished, set[Channel]]] = []
         policies = self.engine.brand(session, self.campaign.workspace_id).policies  # cached: not per customer
-        # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
+        snapshots = _lock_for_store(session, [item.leased.customer_pk for item in group], utcnow(), policies)
         for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
             item = group[i]
             savepoint = session.begin_nested()
             try:
+                gate_input = snapshots[item.leased.customer_pk]
                 allowed = _store_customer(
-                    session, self.campaign, item.leased, self.worker_id, item.finals, item.now, policies
+                    session, self.campaign, item.leased, self.worker_id, item.finals, item.now, gate_input
                 )
                 if allowed is not None and flush_each:
                     self._store_drafts(session, item, allowed, flush=True)
