@@ -174,3 +174,32 @@ def external_ids(session: Session, customer_pks: Sequence[int]) -> dict[int, str
     """Customer row id -> the brand's external id."""
     query = select(Customer.id, Customer.external_id).where(Customer.id.in_(customer_pks))
     return dict(session.execute(query).tuples().all())
+
+
+# Built once (a worker runs it for every customer it stores): one leased target row to its final status.
+_FINISH_TARGET = (
+    update(CampaignTarget)
+    .where(
+        CampaignTarget.id == bindparam("target_id"),
+        CampaignTarget.status == "leased",
+        CampaignTarget.lease_owner == bindparam("owner"),
+    )
+    .values(
+        status=bindparam("final_status"),
+        reason_code=bindparam("reason"),
+        message=bindparam("final_message"),
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=bindparam("now"),
+        model_calls=bindparam("calls"),
+        tokens=bindparam("spent_tokens"),
+        cost_usd=bindparam("cost"),
+    )
+)
+
+
+def finish_targets(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Move leased targets to their final status (one executemany of ``rows``: target_id, owner, final_status,
+    reason, final_message, now, calls, spent_tokens, cost), each only while ``owner`` still holds its lease; the
+    number moved."""
+    return session.connection().execute(_FINISH_TARGET, list(rows)).rowcount

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, and_, bindparam, func, or_, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.brand import BrandPolicies
 from copyloom.contracts.enums import Channel
+from copyloom.domain.activity import gate_events
 from copyloom.domain.brand import load_brand_policies
 from copyloom.domain.consents import consents_in_force_of
 from copyloom.domain.contacts import sent_since
-from copyloom.domain.customers import BY_EXTERNAL_ID
+from copyloom.domain.customers import GATE_COLUMNS as GATE_COLUMNS  # re-exported: the journey's sends lock these
+from copyloom.domain.customers import find_gate_customer
 from copyloom.errors import NotFound
 from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
-from copyloom.models import Customer, Event
-
-INBOUND_WHATSAPP_EVENTS = ("Inbound Message", "WhatsApp Message Received")
 
 
 class GateCustomer(Protocol):
-    """What the gate reads of a customer: an ORM ``Customer`` or a row of ``GATE_CUSTOMER``."""
+    """What the gate reads of a customer: an ORM ``Customer`` or a row of ``GATE_COLUMNS``."""
 
     @property
     def id(self) -> int: ...
@@ -53,21 +51,6 @@ class _GateEvent(Protocol):
     def occurred_at(self) -> datetime: ...
     @property
     def properties(self) -> dict[str, Any]: ...
-
-
-# The columns the gate needs, by (workspace, external id): hot paths load these instead of the whole ORM object.
-GATE_COLUMNS = (
-    Customer.id,
-    Customer.workspace_id,
-    Customer.external_id,
-    Customer.suppressed,
-    Customer.suppressed_reason,
-    Customer.birth_date,
-    Customer.attributes,
-    Customer.time_zone,
-    Customer.country,
-)
-GATE_CUSTOMER = select(*GATE_COLUMNS).where(*BY_EXTERNAL_ID)
 
 
 def _region(customer: GateCustomer) -> str | None:
@@ -99,26 +82,6 @@ def _windows(policies: BrandPolicies, now: datetime) -> tuple[datetime, datetime
     history_since = now - max(timedelta(days=7), timedelta(hours=longest_gap))
     events_since = now - max(timedelta(days=policies.sensitive_context_days), WHATSAPP_WINDOW)
     return history_since, events_since
-
-
-def _relevant_events(
-    events_since: datetime | BindParameter[datetime], now: datetime | BindParameter[datetime]
-) -> ColumnElement[bool]:
-    lowered = func.lower(Event.name)
-    return and_(
-        Event.occurred_at >= events_since,
-        Event.occurred_at <= now,
-        or_(lowered.contains("complaint"), lowered.contains("refund"), Event.name.in_(INBOUND_WHATSAPP_EVENTS)),
-    )
-
-
-# Built once: the single-customer path (a batch of one) runs on every real-time decision, and building a
-# statement costs more than running it on an indexed lookup.
-_EVENTS = select(Event.customer_id, Event.name, Event.occurred_at, Event.properties).where(
-    Event.customer_id.in_(bindparam("pks", expanding=True)),
-    _relevant_events(bindparam("since", type_=Event.occurred_at.type), bindparam("now", type_=Event.occurred_at.type)),
-)
-_IN_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 
 
 def _snapshot(
@@ -168,7 +131,7 @@ def load_gate_input(
     The queries run on the connection underneath (Core): no ORM unit of work is needed to read a snapshot."""
     conn = db.connection() if isinstance(db, Session) else db
     if customer is None or customer.workspace_id != workspace_id or customer.external_id != customer_id:
-        customer = conn.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": customer_id}).first()
+        customer = find_gate_customer(conn, workspace_id, customer_id)
     if customer is None:
         raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
     if policies is None:
@@ -190,9 +153,5 @@ def load_gate_inputs(
     pks = [c.id for c in customers]
     consents = consents_in_force_of(conn, pks, now)
     sent = sent_since(conn, pks, history_since)
-    events: dict[int, list[_GateEvent]] = defaultdict(list)
-    for start in range(0, len(pks), _IN_CHUNK):
-        params = {"pks": pks[start : start + _IN_CHUNK], "since": events_since, "now": now}
-        for ev in conn.execute(_EVENTS, params):
-            events[ev.customer_id].append(ev)
+    events = gate_events(conn, pks, events_since, now)
     return {c.id: _snapshot(c, consents[c.id], sent[c.id], events[c.id], policies) for c in customers}

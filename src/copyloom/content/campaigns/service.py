@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaigns.control import control_bundle
@@ -58,7 +58,7 @@ from copyloom.contracts.enums import Channel, Purpose
 from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read, write
 from copyloom.domain.brief import Brief
-from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, lease_targets
+from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, finish_targets, lease_targets
 from copyloom.domain.contacts import lock_customer_rows
 from copyloom.errors import Conflict, CopyloomError, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
@@ -371,29 +371,6 @@ def _usage_of(outcome: Generated | Failed | None) -> tuple[int, int, Decimal]:
     return 0, 0, Decimal("0")
 
 
-# Built once (see retrieval/customer_data.py): the move of one leased target row to its final status, run for
-# every channel of a customer in one executemany.
-_FINISH_TARGET = (
-    update(CampaignTarget)
-    .where(
-        CampaignTarget.id == bindparam("target_id"),
-        CampaignTarget.status == "leased",
-        CampaignTarget.lease_owner == bindparam("owner"),
-    )
-    .values(
-        status=bindparam("final_status"),
-        reason_code=bindparam("reason"),
-        message=bindparam("final_message"),
-        lease_owner=None,
-        lease_expires_at=None,
-        finished_at=bindparam("now"),
-        model_calls=bindparam("calls"),
-        tokens=bindparam("spent_tokens"),
-        cost_usd=bindparam("cost"),
-    )
-)
-
-
 def _store_customer(
     session: Session,
     campaign: Campaign,
@@ -406,7 +383,6 @@ def _store_customer(
     """Re-check consent (``gate_input``: read under the customer's row lock, see ``_lock_for_store``), then move
     this worker's rows to their final status: the channels whose drafts may be stored, or None (and nothing
     changed) when the lease was lost."""
-    conn = session.connection()
     allowed: set[Channel] = set()
     for channel, final in finals.items():
         if final.status != "done":
@@ -430,8 +406,7 @@ def _store_customer(
         }
         for channel, final in finals.items()
     ]
-    result = conn.execute(_FINISH_TARGET, rows)
-    if result.rowcount != len(rows):
+    if finish_targets(session, rows) != len(rows):
         return None  # the lease expired and another worker has this customer: its result will count
     return allowed
 
