@@ -60,7 +60,7 @@ from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, finish_targets, lease_targets
 from copyloom.domain.contacts import lock_customer_rows
-from copyloom.errors import Conflict, CopyloomError, InvalidInput, NotFound
+from copyloom.errors import Conflict, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.gate import GateInput, evaluate_gate
@@ -490,7 +490,7 @@ class _ChunkRun:
         self._finished = asyncio.Event()  # set whenever one of them is
         self._to_store: list[_Finished] = []  # finished customers waiting for the store writer
         self._writer: asyncio.Task[None] | None = None
-        self._to_prepare: list[tuple[DraftRequest, asyncio.Future[Prepared | CopyloomError]]] = []
+        self._to_prepare: list[tuple[DraftRequest, asyncio.Future[Prepared | Exception]]] = []
         self._preparer: asyncio.Task[None] | None = None  # reads the gate and facts of customers as they start
 
     async def _db(self, fn: Callable[[], T]) -> T:
@@ -606,12 +606,12 @@ class _ChunkRun:
     async def _prepare(self, req: DraftRequest) -> Prepared:
         """Queue the customer for the next ``prepare_many`` and wait for its answer: the customers that start while
         one batch is read are read together in the next (one read transaction, a few queries for all of them)."""
-        done: asyncio.Future[Prepared | CopyloomError] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Prepared | Exception] = asyncio.get_running_loop().create_future()
         self._to_prepare.append((req, done))
         if self._preparer is None or self._preparer.done():
             self._preparer = asyncio.create_task(self._prepare_batches())
         prepared = await done
-        if isinstance(prepared, CopyloomError):
+        if isinstance(prepared, Exception):
             raise prepared
         return prepared
 
@@ -620,22 +620,29 @@ class _ChunkRun:
             batch, self._to_prepare = self._to_prepare[:PREPARE_BATCH], self._to_prepare[PREPARE_BATCH:]
             reqs = [req for req, _ in batch]
             try:
-                results: list[Prepared | CopyloomError] | Exception = await self._db(
-                    functools.partial(self._prepare_in, reqs, utcnow())
-                )
-            except Exception as exc:  # the read itself failed: every customer of the batch fails with it
-                results = exc
-            for i, (_, done) in enumerate(batch):
-                if done.done():
-                    continue
-                if isinstance(results, Exception):
-                    done.set_exception(results)
-                else:
-                    done.set_result(results[i])
+                results = await self._db(functools.partial(self._prepare_in, reqs, utcnow()))
+            except Exception as exc:  # the read of a lone customer failed
+                results = [exc]
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
 
-    def _prepare_in(self, reqs: list[DraftRequest], now: datetime) -> list[Prepared | CopyloomError]:
-        with read(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
-            return prepare_many(session, self.engine, self.campaign.workspace_id, reqs, now)
+    def _prepare_in(self, reqs: list[DraftRequest], now: datetime) -> list[Prepared | Exception]:
+        try:
+            with read(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
+                return list(prepare_many(session, self.engine, self.campaign.workspace_id, reqs, now))
+        except Exception:
+            if len(reqs) == 1:
+                raise
+            # One customer broke the batch (or the read failed): each prepares alone, so only its own fails.
+            log.warning("campaigns.batch_prepare_retried", extra={"campaign_id": self.campaign.id, "batch": len(reqs)})
+        return [self._prepare_alone(req, now) for req in reqs]
+
+    def _prepare_alone(self, req: DraftRequest, now: datetime) -> Prepared | Exception:
+        try:
+            return self._prepare_in([req], now)[0]
+        except Exception as exc:
+            return exc
 
     async def _customer(self, leased: LeasedCustomer, report: ChunkReport) -> None:
         try:
