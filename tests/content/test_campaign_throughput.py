@@ -419,3 +419,78 @@ def test_drafts_that_break_the_group_flush_fail_only_their_customer(
     drafts = _drafts_per_target(session_factory, campaign_id)
     assert set(drafts) == _done_targets(session_factory, campaign_id)
     assert set(drafts.values()) == {1}
+
+
+def test_a_consent_withdrawn_while_the_draft_is_written_stores_it_suppressed(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session]
+) -> None:
+    """The gate runs with the customers' batch before generation; the store re-checks consent for its whole group
+    under the customers' row locks: a withdrawal recorded during the model call keeps that draft out (issue 13)."""
+    from copyloom.domain.consents import ConsentIn, record_consent
+
+    withdrawn = "T0003"
+
+    def withdraw(call: int, request: GenerationRequest) -> None:
+        if request.bundle.customer.external_id == withdrawn and request.channel == "email":
+            with write(session_factory) as s:
+                record_consent(
+                    s,
+                    "acme",
+                    ConsentIn(customer_id=withdrawn, purpose="marketing", channel="email", status="withdrawn"),
+                )
+
+    generator = CountingGenerator(content_engine.generator, withdraw)
+    _configure(content_engine, generator, chunk=4, concurrency=4)
+    _seed(session_factory, 8)
+    campaign_id = _campaign(session_factory, content_engine)
+
+    run_campaign(content_engine, session_factory, campaign_id)
+
+    with read(session_factory) as s:
+        pk = s.scalars(select(Customer.id).where(Customer.external_id == withdrawn)).one()
+        rows = s.execute(
+            select(
+                CampaignTarget.customer_id, CampaignTarget.channel, CampaignTarget.status, CampaignTarget.reason_code
+            ).where(CampaignTarget.campaign_id == campaign_id)
+        ).all()
+    statuses = {(int(c), str(ch)): (str(st), rc) for c, ch, st, rc in rows}
+    assert statuses.pop((pk, "email")) == ("suppressed", "no_consent")
+    assert {st for st, _ in statuses.values()} == {"done"}
+    drafts = _drafts_per_target(session_factory, campaign_id)
+    assert (pk, "email") not in drafts
+    assert set(drafts) == _done_targets(session_factory, campaign_id)
+
+
+def test_a_customer_that_breaks_its_prepare_batch_fails_alone(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Customers starting together are gated and given their facts in one batch (``prepare_many``); a customer
+    whose preparation raises (a bug, a broken row) is prepared again alone and fails alone."""
+    from copyloom.content.campaigns import service
+
+    broken = "T0001"
+    real = service.prepare_many
+    batches: list[int] = []
+
+    def prepare_many(session: Session, engine: Any, workspace_id: str, reqs: Any, now: Any) -> Any:
+        batches.append(len(reqs))
+        if any(r.customer_id == broken for r in reqs):
+            raise RuntimeError("a broken row")
+        return real(session, engine, workspace_id, reqs, now)
+
+    monkeypatch.setattr(service, "prepare_many", prepare_many)
+    _configure(content_engine, CountingGenerator(content_engine.generator), chunk=4, concurrency=4)
+    _seed(session_factory, 6)
+    campaign_id = _campaign(session_factory, content_engine)
+
+    run_campaign(content_engine, session_factory, campaign_id)
+
+    assert max(batches) > 1  # customers were prepared together
+    with read(session_factory) as s:
+        rows = s.execute(
+            select(Customer.external_id, CampaignTarget.status, CampaignTarget.reason_code)
+            .join(Customer, Customer.id == CampaignTarget.customer_id)
+            .where(CampaignTarget.campaign_id == campaign_id)
+        ).all()
+    assert {(ext, st, rc) for ext, st, rc in rows if ext == broken} == {(broken, "failed", "internal_error")}
+    assert {st for ext, st, _ in rows if ext != broken} == {"done"}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.enums import OrderStatus
@@ -151,3 +152,38 @@ def import_orders(session: Session, workspace_id: str, rows: Iterable[object]) -
         return upsert_order(s, workspace_id, record)[1]
 
     return import_rows(session, rows, OrderIn, apply)
+
+
+INBOUND_WHATSAPP_EVENTS = ("Inbound Message", "WhatsApp Message Received")
+
+
+def _weighed_by_the_gate(since: Any, now: Any) -> ColumnElement[bool]:
+    lowered = func.lower(Event.name)
+    return and_(
+        Event.occurred_at >= since,
+        Event.occurred_at <= now,
+        or_(lowered.contains("complaint"), lowered.contains("refund"), Event.name.in_(INBOUND_WHATSAPP_EVENTS)),
+    )
+
+
+# Built once: the consent gate reads it on every real-time decision (the customers as an expanding ``pks``).
+_GATE_EVENTS = select(Event.customer_id, Event.name, Event.occurred_at, Event.properties).where(
+    Event.customer_id.in_(bindparam("pks", expanding=True)),
+    _weighed_by_the_gate(
+        bindparam("since", type_=Event.occurred_at.type), bindparam("now", type_=Event.occurred_at.type)
+    ),
+)
+_IN_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
+
+
+def gate_events(
+    db: Session | Connection, customer_pks: Sequence[int], since: datetime, now: datetime
+) -> dict[int, list[Row[Any]]]:
+    """Per customer: the events the consent gate weighs (complaints, refunds, inbound messages) from ``since`` to
+    ``now``, as rows of (customer_id, name, occurred_at, properties); one query per 900 customers."""
+    events: dict[int, list[Row[Any]]] = {pk: [] for pk in customer_pks}
+    for start in range(0, len(customer_pks), _IN_CHUNK):
+        params = {"pks": list(customer_pks[start : start + _IN_CHUNK]), "since": since, "now": now}
+        for ev in db.execute(_GATE_EVENTS, params):
+            events[ev.customer_id].append(ev)
+    return events

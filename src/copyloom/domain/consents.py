@@ -16,7 +16,7 @@ sent without ``recorded_at`` is stamped now, unless the record in force already 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -79,17 +79,31 @@ def personalization_in_force(consents: ConsentsInForce, channel: str, *, suppres
     return not suppressed and granted(consents, Purpose.PERSONALIZATION.value, channel)
 
 
+# Built once (they run on every decision): the customers as an expanding parameter ``pks``.
 _RECORDS = (
-    select(Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
-    .where(Consent.customer_id == bindparam("pk"))
+    select(Consent.customer_id, Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
+    .where(Consent.customer_id.in_(bindparam("pks", expanding=True)))
     .order_by(Consent.recorded_at, Consent.id)
-)  # built once: it runs on every decision
+)
+_IN_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 
 
 def consents_in_force(db: Session | Connection, customer_pk: int, at: datetime | None) -> dict[tuple[str, str], str]:
     """One indexed scan of the customer's (few) records, folded by the rule: cheaper than a grouped self-join."""
-    rows = db.execute(_RECORDS, {"pk": customer_pk}).tuples().all()
-    return fold_consents(rows, at)
+    return consents_in_force_of(db, [customer_pk], at)[customer_pk]
+
+
+def consents_in_force_of(
+    db: Session | Connection, customer_pks: Sequence[int], at: datetime | None
+) -> dict[int, dict[tuple[str, str], str]]:
+    """``consents_in_force`` for many customers: one query per 900 customers."""
+    records: dict[int, list[ConsentRecord]] = {pk: [] for pk in customer_pks}
+    for start in range(0, len(customer_pks), _IN_CHUNK):
+        for pk, purpose, channel, status, recorded_at in db.execute(
+            _RECORDS, {"pks": list(customer_pks[start : start + _IN_CHUNK])}
+        ):
+            records[pk].append((purpose, channel, status, recorded_at))
+    return {pk: fold_consents(rows, at) for pk, rows in records.items()}
 
 
 def consent_in_force(db: Session | Connection, customer_pk: int, purpose: str, channel: str, at: datetime) -> bool:

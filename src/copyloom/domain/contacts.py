@@ -8,6 +8,7 @@ writes rows. Nothing here commits: the caller's unit of work does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, Table, bindparam, select
@@ -78,3 +79,21 @@ def used_decision_keys(session: Session, workspace_id: str, keys: Sequence[str])
             )
         )
     return seen
+
+
+_SENT = select(ContactRecord.customer_id, ContactRecord.channel, ContactRecord.occurred_at).where(
+    ContactRecord.customer_id.in_(bindparam("pks", expanding=True)),
+    ContactRecord.kind == "sent",
+    ContactRecord.occurred_at >= bindparam("since"),
+)  # built once: the gate reads it on every decision
+
+
+def sent_since(
+    db: Connection | Session, customer_pks: Sequence[int], since: datetime
+) -> dict[int, list[tuple[str, datetime]]]:
+    """Per customer: (channel, when) of every message sent to them since ``since`` (one query per 900)."""
+    sent: dict[int, list[tuple[str, datetime]]] = {pk: [] for pk in customer_pks}
+    for start in range(0, len(customer_pks), CHUNK):
+        for pk, channel, at in db.execute(_SENT, {"pks": list(customer_pks[start : start + CHUNK]), "since": since}):
+            sent[pk].append((channel, at))
+    return sent

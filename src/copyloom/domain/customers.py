@@ -21,7 +21,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from copyloom.domain.fields import Country, ExternalId, Locale, Name, ShortText, TimeZone, normalize_phone
@@ -116,12 +116,30 @@ class CustomerOut(BaseModel):
 BY_EXTERNAL_ID = (Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext"))
 _CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 _CUSTOMER = select(Customer).where(*BY_EXTERNAL_ID)
+# The columns the consent gate needs: hot paths load these instead of the whole ORM object.
+GATE_COLUMNS = (
+    Customer.id,
+    Customer.workspace_id,
+    Customer.external_id,
+    Customer.suppressed,
+    Customer.suppressed_reason,
+    Customer.birth_date,
+    Customer.attributes,
+    Customer.time_zone,
+    Customer.country,
+)
+GATE_CUSTOMER = select(*GATE_COLUMNS).where(*BY_EXTERNAL_ID)
 _CUSTOMER_PK = select(Customer.id).where(*BY_EXTERNAL_ID)
 
 
 def find_customer(session: Session, workspace_id: str, external_id: str) -> Customer | None:
     """The workspace's customer with this external id, or None."""
     return session.scalars(_CUSTOMER, {"ws": workspace_id, "ext": external_id}).first()
+
+
+def find_gate_customer(db: Session | Connection, workspace_id: str, external_id: str) -> Row[Any] | None:
+    """The workspace's customer with this external id, as a row of ``GATE_COLUMNS`` (no ORM object), or None."""
+    return db.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": external_id}).first()
 
 
 def find_customer_pk(db: Session | Connection, workspace_id: str, external_id: str) -> int | None:
@@ -147,8 +165,13 @@ def get_customer(session: Session, workspace_id: str, external_id: str) -> Custo
     """The workspace's customer with this external id; another workspace's customer is NotFound too."""
     row = find_customer(session, workspace_id, external_id)
     if row is None:
-        raise NotFound(f"no customer {external_id!r}", code="customer_not_found", field="customer_id")
+        raise unknown_customer(external_id)
     return row
+
+
+def unknown_customer(external_id: str) -> NotFound:
+    """The 404 of a customer id the workspace does not know."""
+    return NotFound(f"no customer {external_id!r}", code="customer_not_found", field="customer_id")
 
 
 def ensure_customer(session: Session, workspace_id: str, external_id: str) -> tuple[Customer, bool]:
@@ -192,3 +215,13 @@ def import_customers(session: Session, workspace_id: str, rows: Iterable[object]
         return upsert_customer(s, workspace_id, record.id, record)[1]
 
     return import_rows(session, rows, CustomerRecordIn, apply)
+
+
+def customers_by_external_id(session: Session, workspace_id: str, external_ids: Sequence[str]) -> dict[str, Customer]:
+    """external id -> the workspace's customer, for many at once (unknown ones are absent; one query per 900)."""
+    found: dict[str, Customer] = {}
+    for start in range(0, len(external_ids), _CHUNK):
+        chunk = list(external_ids[start : start + _CHUNK])
+        query = select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk))
+        found |= {c.external_id: c for c in session.scalars(query)}
+    return found

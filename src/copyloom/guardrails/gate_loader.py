@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, and_, bindparam, func, or_, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.brand import BrandPolicies
 from copyloom.contracts.enums import Channel
+from copyloom.domain.activity import gate_events
 from copyloom.domain.brand import load_brand_policies
-from copyloom.domain.consents import consents_in_force, fold_consents
-from copyloom.domain.customers import BY_EXTERNAL_ID
+from copyloom.domain.consents import consents_in_force_of
+from copyloom.domain.contacts import sent_since
+from copyloom.domain.customers import GATE_COLUMNS as GATE_COLUMNS  # re-exported: the journey's sends lock these
+from copyloom.domain.customers import find_gate_customer
 from copyloom.errors import NotFound
 from copyloom.guardrails.gate import WHATSAPP_WINDOW, EventSummary, GateInput
-from copyloom.models import Consent, ContactRecord, Customer, Event
-
-INBOUND_WHATSAPP_EVENTS = ("Inbound Message", "WhatsApp Message Received")
 
 
 class GateCustomer(Protocol):
-    """What the gate reads of a customer: an ORM ``Customer`` or a row of ``GATE_CUSTOMER``."""
+    """What the gate reads of a customer: an ORM ``Customer`` or a row of ``GATE_COLUMNS``."""
 
     @property
     def id(self) -> int: ...
@@ -52,21 +51,6 @@ class _GateEvent(Protocol):
     def occurred_at(self) -> datetime: ...
     @property
     def properties(self) -> dict[str, Any]: ...
-
-
-# The columns the gate needs, by (workspace, external id): hot paths load these instead of the whole ORM object.
-GATE_COLUMNS = (
-    Customer.id,
-    Customer.workspace_id,
-    Customer.external_id,
-    Customer.suppressed,
-    Customer.suppressed_reason,
-    Customer.birth_date,
-    Customer.attributes,
-    Customer.time_zone,
-    Customer.country,
-)
-GATE_CUSTOMER = select(*GATE_COLUMNS).where(*BY_EXTERNAL_ID)
 
 
 def _region(customer: GateCustomer) -> str | None:
@@ -98,30 +82,6 @@ def _windows(policies: BrandPolicies, now: datetime) -> tuple[datetime, datetime
     history_since = now - max(timedelta(days=7), timedelta(hours=longest_gap))
     events_since = now - max(timedelta(days=policies.sensitive_context_days), WHATSAPP_WINDOW)
     return history_since, events_since
-
-
-def _relevant_events(
-    events_since: datetime | BindParameter[datetime], now: datetime | BindParameter[datetime]
-) -> ColumnElement[bool]:
-    lowered = func.lower(Event.name)
-    return and_(
-        Event.occurred_at >= events_since,
-        Event.occurred_at <= now,
-        or_(lowered.contains("complaint"), lowered.contains("refund"), Event.name.in_(INBOUND_WHATSAPP_EVENTS)),
-    )
-
-
-# Built once: the single-customer path runs on every real-time decision, and building a statement costs more
-# than running it on an indexed lookup.
-_SENT = select(ContactRecord.channel, ContactRecord.occurred_at).where(
-    ContactRecord.customer_id == bindparam("pk"),
-    ContactRecord.kind == "sent",
-    ContactRecord.occurred_at >= bindparam("since"),
-)
-_EVENTS = select(Event.name, Event.occurred_at, Event.properties).where(
-    Event.customer_id == bindparam("pk"),
-    _relevant_events(bindparam("since", type_=Event.occurred_at.type), bindparam("now", type_=Event.occurred_at.type)),
-)
 
 
 def _snapshot(
@@ -171,7 +131,7 @@ def load_gate_input(
     The queries run on the connection underneath (Core): no ORM unit of work is needed to read a snapshot."""
     conn = db.connection() if isinstance(db, Session) else db
     if customer is None or customer.workspace_id != workspace_id or customer.external_id != customer_id:
-        customer = conn.execute(GATE_CUSTOMER, {"ws": workspace_id, "ext": customer_id}).first()
+        customer = find_gate_customer(conn, workspace_id, customer_id)
     if customer is None:
         raise NotFound(f"Unknown customer {customer_id!r}.", code="customer_not_found")
     if policies is None:
@@ -180,44 +140,18 @@ def load_gate_input(
         else:
             with Session(bind=conn) as session:
                 policies = load_brand_policies(session, workspace_id)
-    history_since, events_since = _windows(policies, now)
-    sent = conn.execute(_SENT, {"pk": customer.id, "since": history_since}).all()
-    events = conn.execute(_EVENTS, {"pk": customer.id, "since": events_since, "now": now}).all()
-    return _snapshot(customer, consents_in_force(conn, customer.id, now), sent, events, policies)
+    return load_gate_inputs(conn, [customer], now, policies)[customer.id]
 
 
 def load_gate_inputs(
     session: Session | Connection, customers: Sequence[GateCustomer], now: datetime, policies: BrandPolicies
 ) -> dict[int, GateInput]:
-    """``load_gate_input`` for many customers of one workspace at once: three queries per 900 customers."""
+    """``load_gate_input`` for many customers of one workspace at once (the one implementation: a single
+    customer is a batch of one): three queries per 900 customers."""
+    conn = session.connection() if isinstance(session, Session) else session
     history_since, events_since = _windows(policies, now)
-    out: dict[int, GateInput] = {}
-    for start in range(0, len(customers), 900):
-        chunk = customers[start : start + 900]
-        pks = [c.id for c in chunk]
-        consents: dict[int, list[tuple[str, str, str, datetime]]] = defaultdict(list)
-        for pk, purpose, channel, status, at in session.execute(
-            select(Consent.customer_id, Consent.purpose, Consent.channel, Consent.status, Consent.recorded_at)
-            .where(Consent.customer_id.in_(pks))
-            .order_by(Consent.recorded_at, Consent.id)
-        ):
-            consents[pk].append((purpose, channel, status, at))
-        sent: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-        for pk, channel, at in session.execute(
-            select(ContactRecord.customer_id, ContactRecord.channel, ContactRecord.occurred_at).where(
-                ContactRecord.customer_id.in_(pks),
-                ContactRecord.kind == "sent",
-                ContactRecord.occurred_at >= history_since,
-            )
-        ):
-            sent[pk].append((channel, at))
-        events: dict[int, list[_GateEvent]] = defaultdict(list)
-        for ev in session.execute(
-            select(Event.customer_id, Event.name, Event.occurred_at, Event.properties).where(
-                Event.customer_id.in_(pks), _relevant_events(events_since, now)
-            )
-        ):
-            events[ev.customer_id].append(ev)
-        for c in chunk:
-            out[c.id] = _snapshot(c, fold_consents(consents[c.id], now), sent[c.id], events[c.id], policies)
-    return out
+    pks = [c.id for c in customers]
+    consents = consents_in_force_of(conn, pks, now)
+    sent = sent_since(conn, pks, history_since)
+    events = gate_events(conn, pks, events_since, now)
+    return {c.id: _snapshot(c, consents[c.id], sent[c.id], events[c.id], policies) for c in customers}

@@ -9,6 +9,7 @@ stale or foreign vector can never surface as a fact.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -27,7 +28,7 @@ from copyloom.models import Customer, KnowledgeItem, Offer, Product, utcnow
 from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET, fit_to_budget
 from copyloom.retrieval.customer_data import (
     CustomerData,
-    load_personal_data,
+    load_personal_datas,
     personalization_allowed,
 )
 from copyloom.retrieval.embeddings import Embedder
@@ -49,7 +50,7 @@ from copyloom.retrieval.sections import (
 )
 from copyloom.retrieval.store import VectorStore
 
-__all__ = ["build_bundle"]
+__all__ = ["Prefetched", "build_bundle", "build_bundles", "prefetch"]
 
 PRODUCTS = 6
 KNOWLEDGE = 4
@@ -89,13 +90,32 @@ def brand_fact(brand: BrandKitSpec, workspace_id: str) -> Fact:
     )
 
 
+@dataclass(frozen=True)
+class Prefetched:
+    """The SQL reads of the bundles of many customers of one workspace, made once for all of them: the
+    workspace's offers and knowledge items, and the personal data of the customers whose bundles may be personal.
+    A single bundle is a batch of one (``build_bundles`` prefetches for its customer)."""
+
+    offers: Sequence[Offer]
+    knowledge: Sequence[KnowledgeItem]
+    personal: Mapping[int, CustomerData]
+
+
+def prefetch(session: Session, workspace_id: str, personal_for: Sequence[Customer]) -> Prefetched:
+    """Everything ``build_bundles`` reads from SQL besides products, for a chunk of customers: nine queries."""
+    offers = session.scalars(select(Offer).where(Offer.workspace_id == workspace_id)).all()
+    knowledge = session.scalars(
+        select(KnowledgeItem).where(KnowledgeItem.workspace_id == workspace_id).limit(MAX_KNOWLEDGE_ITEMS)
+    ).all()
+    return Prefetched(offers, knowledge, load_personal_datas(session, personal_for))
+
+
 def _offers(
-    session: Session, customer: Customer, brief: Brief, allowed: bool, now: datetime
+    rows: Sequence[Offer], customer: Customer, brief: Brief, allowed: bool, now: datetime
 ) -> tuple[list[Fact], list[DroppedFact]]:
     """Live offers the customer is eligible for; when personalization is off, only offers open to everyone
     (eligibility is a business rule and is checked regardless). Offers the brief names are required, or
     recorded as dropped with the reason they cannot be used."""
-    rows = session.scalars(select(Offer).where(Offer.workspace_id == customer.workspace_id)).all()
     by_id = {o.external_id: o for o in rows}
     named = set(brief.offer_ids)
     facts: list[Fact] = []
@@ -234,6 +254,7 @@ def build_bundles(
     personalization: Mapping[str, bool] | None = None,
     customer: Customer | None = None,
     brand: BrandKitSpec | None = None,
+    prefetched: Prefetched | None = None,
 ) -> dict[str, FactsBundle]:
     """``build_bundle`` for several channels of one request. A bundle depends on the channel only through the
     customer's personalization consent for it, so at most two are built (with and without) and shared.
@@ -241,7 +262,9 @@ def build_bundles(
     ``personalization`` is the gate's answer per channel (``GateDecision.personalization_allowed``): a caller that
     ran the gate passes it, and the bundle follows it instead of deciding again; without it, the same domain rule
     is applied here (the facts endpoint, the CLI). A caller that has already read the customer's row in this
-    session passes it (``customer``), and may pass the brand kit it read (``brand``)."""
+    session passes it (``customer``), and may pass the brand kit it read (``brand``) and the reads it made for a
+    chunk of customers this one is part of (``prefetched``, with this customer's personal data when a channel
+    allows personalization)."""
     now = now or utcnow()
     counter = token_counter or get_token_counter(None)
     if customer is None or customer.external_id != customer_external_id or customer.workspace_id != workspace_id:
@@ -250,8 +273,12 @@ def build_bundles(
         allowed_by_channel = personalization_allowed(session, customer, channels, now)
     else:
         allowed_by_channel = {ch: personalization[ch] for ch in channels}
+    if prefetched is None:
+        prefetched = prefetch(session, workspace_id, [customer] if any(allowed_by_channel.values()) else [])
     built = {
-        allowed: _build(session, store, embedder, customer, brief, allowed, locale, token_budget, counter, now, brand)
+        allowed: _build(
+            session, store, embedder, customer, brief, allowed, locale, token_budget, counter, now, prefetched, brand
+        )
         for allowed in set(allowed_by_channel.values())
     }
     return {ch: built[allowed].model_copy(update={"channel": ch}) for ch, allowed in allowed_by_channel.items()}
@@ -268,10 +295,11 @@ def _build(
     token_budget: int,
     counter: TokenCounter,
     now: datetime,
+    prefetched: Prefetched,
     brand: BrandKitSpec | None = None,
 ) -> FactsBundle:
     workspace_id = customer.workspace_id
-    data = load_personal_data(session, customer) if allowed else CustomerData()
+    data = prefetched.personal[customer.id] if allowed else CustomerData()
     brand = brand or load_brand_spec(session, workspace_id)
     out_locale = locale or customer.locale
     notes: list[str] = [counter.note] if counter.note else []
@@ -283,13 +311,11 @@ def _build(
         facts += profile_facts(customer, data.summary, now) + attribute_facts(customer)
         facts += purchase_facts(data.recent_lines, data.top_skus, customer, now)
         facts += event_facts(data.events, customer, now) + contact_facts(data.contacts, customer, now)
-    offers, dropped = _offers(session, customer, brief, allowed, now)
+    offers, dropped = _offers(prefetched.offers, customer, brief, allowed, now)
     facts += offers
 
     brief_vec = np.asarray(embedder.embed_query(brief.query_text()), dtype=np.float32)
-    knowledge = session.scalars(
-        select(KnowledgeItem).where(KnowledgeItem.workspace_id == workspace_id).limit(MAX_KNOWLEDGE_ITEMS)
-    ).all()
+    knowledge = prefetched.knowledge
     owned = {line.sku for line in data.recent_lines} | {s for s, _ in data.top_skus}
     taste_ids = [f"product:{s}" for s, _ in data.top_skus]
     ids = [f"knowledge:{k.external_id}" for k in knowledge] + [f"note:{n.external_id}" for n in data.notes]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.enums import OrderStatus
@@ -25,6 +25,7 @@ __all__ = [
     "PurchaseLine",
     "PurchaseSummary",
     "load_personal_data",
+    "load_personal_datas",
     "personalization_allowed",
 ]
 
@@ -79,21 +80,42 @@ def personalization_allowed(
     return {ch: personalization_in_force(consents, ch, suppressed=customer.suppressed) for ch in channels}
 
 
-# The statements are built once, with the customer as parameters (``ws``, ``cid``): constructing a select costs
-# more CPU than SQLite answering it, and a campaign worker runs these once per customer.
+# The statements are built once, with the customers as parameters (``ws``, and ``pks`` expanding): constructing a
+# select costs more CPU than SQLite answering it. A campaign worker runs them once per leased chunk of customers;
+# one customer (a draft request) is a chunk of one.
+def _pks() -> BindParameter[Any]:
+    return bindparam("pks", expanding=True)
+
+
 _COMPLETED = (
     Order.workspace_id == bindparam("ws"),
-    Order.customer_id == bindparam("cid"),
+    Order.customer_id.in_(_pks()),
     Order.status == OrderStatus.COMPLETED.value,  # a cancelled or refunded order is not a purchase
 )
-_AGG = select(func.count(Order.id), func.min(Order.placed_at), func.max(Order.placed_at)).where(*_COMPLETED)
+_AGG = (
+    select(Order.customer_id, func.count(Order.id), func.min(Order.placed_at), func.max(Order.placed_at))
+    .where(*_COMPLETED)
+    .group_by(Order.customer_id)
+)
 _SPEND = (
-    select(func.sum(OrderLine.quantity * OrderLine.unit_price), func.max(Order.currency))
+    select(Order.customer_id, func.sum(OrderLine.quantity * OrderLine.unit_price), func.max(Order.currency))
     .join(Order, Order.id == OrderLine.order_id)
     .where(*_COMPLETED)
+    .group_by(Order.customer_id)
+)
+_RECENT_ORDERS = (
+    select(
+        Order.id,
+        func.row_number()
+        .over(partition_by=Order.customer_id, order_by=(Order.placed_at.desc(), Order.id.desc()))
+        .label("rn"),
+    )
+    .where(*_COMPLETED)
+    .subquery()
 )
 _RECENT_LINES = (
     select(
+        Order.customer_id,
         Order.external_id,
         Order.id,
         Order.placed_at,
@@ -104,61 +126,94 @@ _RECENT_LINES = (
         OrderLine.unit_price,
     )
     .join(OrderLine, OrderLine.order_id == Order.id)
-    .where(
-        Order.id.in_(
-            select(Order.id).where(*_COMPLETED).order_by(Order.placed_at.desc()).limit(RECENT_ORDERS).scalar_subquery()
-        )
-    )
-    .order_by(Order.placed_at.desc(), OrderLine.position)
-    .limit(RECENT_LINES)
+    .join(_RECENT_ORDERS, _RECENT_ORDERS.c.id == Order.id)
+    .where(_RECENT_ORDERS.c.rn <= RECENT_ORDERS)
+    .order_by(Order.customer_id, Order.placed_at.desc(), OrderLine.position)
 )
-_TOP_SKUS = (
-    select(OrderLine.sku, func.count(OrderLine.id).label("n"))
+_SKU_COUNTS = (
+    select(Order.customer_id, OrderLine.sku, func.count(OrderLine.id))
     .join(Order, Order.id == OrderLine.order_id)
     .where(*_COMPLETED)
-    .group_by(OrderLine.sku)
-    .order_by(func.count(OrderLine.id).desc(), OrderLine.sku)
-    .limit(TOP_SKUS)
+    .group_by(Order.customer_id, OrderLine.sku)
 )
 
 
 def _latest(model: Any, at: Any, limit: int) -> Select[Any]:
-    """The customer's ``limit`` newest rows of ``model`` (by ``at``)."""
-    where = (model.workspace_id == bindparam("ws"), model.customer_id == bindparam("cid"))
-    return select(model).where(*where).order_by(at.desc()).limit(limit)
+    """Each customer's ``limit`` newest rows of ``model`` (by ``at``), customer by customer, newest first."""
+    newest = (at.desc(), model.id.desc())
+    ranked = (
+        select(model.id, func.row_number().over(partition_by=model.customer_id, order_by=newest).label("rn"))
+        .where(model.workspace_id == bindparam("ws"), model.customer_id.in_(_pks()))
+        .subquery()
+    )
+    return (
+        select(model)
+        .join(ranked, ranked.c.id == model.id)
+        .where(ranked.c.rn <= limit)
+        .order_by(model.customer_id, *newest)
+    )
 
 
 _EVENTS = _latest(Event, Event.occurred_at, RECENT_EVENTS)
 _CONTACTS = _latest(ContactRecord, ContactRecord.occurred_at, RECENT_CONTACTS)
 _NOTES = _latest(Note, Note.created_at, MAX_NOTES)
+_IN_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 
 
 def load_personal_data(session: Session, customer: Customer) -> CustomerData:
     """Purchases (cancelled and refunded orders excluded), events, contact history and notes of one customer."""
-    params = {"ws": customer.workspace_id, "cid": customer.id}
-    data = CustomerData()
-    agg = session.execute(_AGG, params).one()
-    if agg[0]:
-        spend_row = session.execute(_SPEND, params).one()
-        first, last = (_aware(agg[1]), _aware(agg[2]))
-        data.summary = PurchaseSummary(
-            orders=int(agg[0]),
-            first_order_at=first,
-            last_order_at=last,
-            spend=Decimal(str(spend_row[0] or 0)).quantize(Decimal("0.01")),
-            currency=spend_row[1],
+    return load_personal_datas(session, [customer])[customer.id]
+
+
+def load_personal_datas(session: Session, customers: Sequence[Customer]) -> dict[int, CustomerData]:
+    """``load_personal_data`` for many customers of one workspace: seven queries per 900 customers, whatever
+    their number."""
+    out: dict[int, CustomerData] = {c.id: CustomerData() for c in customers}
+    by_workspace: dict[str, list[int]] = {}
+    for c in customers:
+        by_workspace.setdefault(c.workspace_id, []).append(c.id)
+    for workspace_id, pks in by_workspace.items():
+        for start in range(0, len(pks), _IN_CHUNK):
+            _load_into(session, out, {"ws": workspace_id, "pks": pks[start : start + _IN_CHUNK]})
+    return out
+
+
+def _load_into(session: Session, out: dict[int, CustomerData], params: dict[str, Any]) -> None:
+    buyers = {pk: (n, first, last) for pk, n, first, last in session.execute(_AGG, params) if n}
+    if buyers:  # the order queries only for customers who have completed orders
+        _load_purchases(session, out, params | {"pks": list(buyers)}, buyers)
+    for ev in session.scalars(_EVENTS, params):
+        out[ev.customer_id].events.append(ev)
+    for contact in session.scalars(_CONTACTS, params):
+        out[contact.customer_id].contacts.append(contact)
+    for note in session.scalars(_NOTES, params):
+        out[note.customer_id].notes.append(note)
+
+
+def _load_purchases(
+    session: Session, out: dict[int, CustomerData], params: dict[str, Any], buyers: dict[int, tuple[Any, Any, Any]]
+) -> None:
+    spend = {pk: (total, currency) for pk, total, currency in session.execute(_SPEND, params)}
+    for pk, (orders, first, last) in buyers.items():
+        total, currency = spend.get(pk, (None, None))
+        out[pk].summary = PurchaseSummary(
+            orders=int(orders),
+            first_order_at=_aware(first),
+            last_order_at=_aware(last),
+            spend=Decimal(str(total or 0)).quantize(Decimal("0.01")),
+            currency=currency,
         )
-        rows = session.execute(_RECENT_LINES, params).all()
-        data.recent_lines = [
-            PurchaseLine(r[0], r[1], _aware(r[2]) or r[2], r[3], r[4], r[5], int(r[6]), Decimal(str(r[7])))
-            for r in rows
-        ]
-        top = session.execute(_TOP_SKUS, params).all()
-        data.top_skus = [(str(s), int(n)) for s, n in top]
-    data.events = list(session.scalars(_EVENTS, params))
-    data.contacts = list(session.scalars(_CONTACTS, params))
-    data.notes = list(session.scalars(_NOTES, params))
-    return data
+    for r in session.execute(_RECENT_LINES, params):
+        lines = out[r[0]].recent_lines
+        if len(lines) < RECENT_LINES:
+            lines.append(
+                PurchaseLine(r[1], r[2], _aware(r[3]) or r[3], r[4], r[5], r[6], int(r[7]), Decimal(str(r[8])))
+            )
+    counts: dict[int, list[tuple[str, int]]] = {}
+    for pk, sku, n in session.execute(_SKU_COUNTS, params):
+        counts.setdefault(pk, []).append((str(sku), int(n)))
+    for pk, skus in counts.items():
+        out[pk].top_skus = sorted(skus, key=lambda sn: (-sn[1], sn[0]))[:TOP_SKUS]
 
 
 def _aware(value: datetime | None) -> datetime | None:

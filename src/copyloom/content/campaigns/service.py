@@ -35,12 +35,20 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.content.campaigns.control import control_bundle
 from copyloom.content.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
-from copyloom.content.drafts.flow import Failed, Generated, audit_new_draft, generate_all, persist_generated, prepare
+from copyloom.content.drafts.flow import (
+    Failed,
+    Generated,
+    Prepared,
+    audit_new_draft,
+    generate_all,
+    persist_generated,
+    prepare_many,
+)
 from copyloom.content.drafts.routing import route
 from copyloom.content.drafts.schemas import DraftRequest
 from copyloom.content.engine import ContentEngine
@@ -50,20 +58,19 @@ from copyloom.contracts.enums import CampaignStatus, Channel, Purpose
 from copyloom.contracts.variants import CONTENT_MODELS, Variant
 from copyloom.db import read, write
 from copyloom.domain.brief import Brief
-from copyloom.domain.campaigns import Approval
+from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, finish_targets, lease_targets
+from copyloom.domain.contacts import lock_customer_rows
 from copyloom.errors import Conflict, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.gate import evaluate_gate
-from copyloom.guardrails.gate_loader import load_gate_input
+from copyloom.guardrails.gate import GateInput, evaluate_gate
+from copyloom.guardrails.gate_loader import GATE_COLUMNS, load_gate_inputs
 from copyloom.guardrails.pipeline import run_checks
 from copyloom.models import Campaign, CampaignTarget, Customer, Draft, new_id, utcnow
 
 log = logging.getLogger("copyloom.campaigns")
 T = TypeVar("T")
 FINISHED = ("done", "suppressed", "failed", "cancelled")
-UNFINISHED = ("pending", "leased")
-ACTIVE = ("queued", "running")
 # Database work of chunks (gate, facts bundle, storing) runs here; it is CPU work under the GIL, so a few threads
 # keep the loop fed without fighting over it.
 _DB_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="copyloom-campaign-db")
@@ -204,13 +211,6 @@ def create_campaign(
     return campaign
 
 
-def _leasable(now: datetime) -> Any:
-    return or_(
-        CampaignTarget.status == "pending",
-        and_(CampaignTarget.status == "leased", CampaignTarget.lease_expires_at < now),
-    )
-
-
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -242,78 +242,50 @@ def lease_chunk(
     worker was busy.
     """
     now = now or utcnow()
-    rows_per_customer = max(1, len(campaign.channels))
     attempts = 20
     for attempt in range(attempts):
         if attempt:
             time.sleep(min(0.01 * attempt, 0.1))  # the other worker's lease commits in a moment
-        with write(factory) as session:
-            # The campaign's status in the same transaction, its row share-locked on PostgreSQL (a pause or cancel
-            # takes it for update): a lease is either committed before the pause, and so visible to whoever waits
-            # for leases to end, or sees the pause. The drain's status check is cached for a second; this is not.
-            status = session.scalar(
-                select(Campaign.status).where(Campaign.id == campaign.id).with_for_update(read=True)
-            )
-            if status not in ACTIVE:
-                return []
-            locked = session.execute(
-                select(CampaignTarget.id, CampaignTarget.customer_id)
-                .where(CampaignTarget.campaign_id == campaign.id, _leasable(now))
-                .order_by(CampaignTarget.customer_id, CampaignTarget.id)
-                .limit(size * rows_per_customer)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if not locked:
-                return []
-            mine: dict[int, list[int]] = {}
-            for target_id, customer_pk in locked:
-                mine.setdefault(customer_pk, []).append(target_id)
-            candidates = list(mine)[:size]
-            leasable = dict(
-                session.execute(  # as this transaction sees them: rows another worker holds locked still count
-                    select(CampaignTarget.customer_id, func.count())
-                    .where(
-                        CampaignTarget.campaign_id == campaign.id,
-                        CampaignTarget.customer_id.in_(candidates),
-                        _leasable(now),
-                    )
-                    .group_by(CampaignTarget.customer_id)
-                )
-                .tuples()
-                .all()
-            )
-            whole = [pk for pk in candidates if len(mine[pk]) == leasable.get(pk, 0)]
-            if not whole and attempt < attempts - 1:
-                continue  # every customer locked was partial
-            # Still partial after every attempt (a worker stuck holding its locks): lease what is locked rather
-            # than answer "nothing left"; the rest of those customers goes in a later lease.
-            whole = whole or candidates
-            rows = session.execute(
-                update(CampaignTarget)
-                .where(CampaignTarget.id.in_([t for pk in whole for t in mine[pk]]), _leasable(now))
-                .values(
-                    status="leased",
-                    lease_owner=worker_id,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    updated_at=now,
-                )
-                .returning(CampaignTarget.id, CampaignTarget.customer_id, CampaignTarget.channel)
-            ).all()
-            if not rows:
-                continue
-            pks = sorted({r.customer_id for r in rows})
-            externals = dict(
-                session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(pks))).tuples().all()
-            )
-        by_customer: dict[int, dict[Channel, int]] = {}
-        for row in rows:
-            by_customer.setdefault(row.customer_id, {})[Channel(row.channel)] = row.id
-        order = {ch: i for i, ch in enumerate(campaign.channels)}
-        return [
-            LeasedCustomer(pk, externals[pk], dict(sorted(targets.items(), key=lambda kv: order.get(kv[0].value, 99))))
-            for pk, targets in sorted(by_customer.items())
-        ]
+        leased = _lease_once(factory, campaign, worker_id, size, lease_s, now, last_try=attempt == attempts - 1)
+        if leased is not None:
+            return leased
     return []
+
+
+def _lease_once(
+    factory: sessionmaker[Session],
+    campaign: Campaign,
+    worker_id: str,
+    size: int,
+    lease_s: float,
+    now: datetime,
+    *,
+    last_try: bool,
+) -> list[LeasedCustomer] | None:
+    """One attempt of ``lease_chunk`` in its own transaction (``lease_targets``): the customers leased, ``[]`` when
+    there is nothing to lease, or None to try again."""
+    with write(factory) as session:
+        rows = lease_targets(
+            session,
+            campaign.id,
+            worker_id,
+            size,
+            max(1, len(campaign.channels)),
+            now + timedelta(seconds=lease_s),
+            now,
+            last_try=last_try,
+        )
+        if not rows:
+            return rows if rows is None else []
+        externals = external_ids(session, sorted({pk for _, pk, _ in rows}))
+    by_customer: dict[int, dict[Channel, int]] = {}
+    for target_id, pk, channel in rows:
+        by_customer.setdefault(pk, {})[Channel(channel)] = target_id
+    order = {ch: i for i, ch in enumerate(campaign.channels)}
+    return [
+        LeasedCustomer(pk, externals[pk], dict(sorted(targets.items(), key=lambda kv: order.get(kv[0].value, 99))))
+        for pk, targets in sorted(by_customer.items())
+    ]
 
 
 def _release(factory: sessionmaker[Session], target_ids: list[int], worker_id: str, status: str = "pending") -> None:
@@ -399,30 +371,6 @@ def _usage_of(outcome: Generated | Failed | None) -> tuple[int, int, Decimal]:
     return 0, 0, Decimal("0")
 
 
-# Built once (see retrieval/customer_data.py): the row lock a store takes, and the move of one leased target row
-# to its final status, run for every channel of a customer in one executemany.
-_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("pk")).with_for_update()
-_FINISH_TARGET = (
-    update(CampaignTarget)
-    .where(
-        CampaignTarget.id == bindparam("target_id"),
-        CampaignTarget.status == "leased",
-        CampaignTarget.lease_owner == bindparam("owner"),
-    )
-    .values(
-        status=bindparam("final_status"),
-        reason_code=bindparam("reason"),
-        message=bindparam("final_message"),
-        lease_owner=None,
-        lease_expires_at=None,
-        finished_at=bindparam("now"),
-        model_calls=bindparam("calls"),
-        tokens=bindparam("spent_tokens"),
-        cost_usd=bindparam("cost"),
-    )
-)
-
-
 def _store_customer(
     session: Session,
     campaign: Campaign,
@@ -430,13 +378,11 @@ def _store_customer(
     worker_id: str,
     finals: dict[Channel, _Final],
     now: datetime,
-    policies: BrandPolicies,
+    gate_input: GateInput,
 ) -> set[Channel] | None:
-    """Re-check consent under the customer's row lock, then move this worker's rows to their final status: the
-    channels whose drafts may be stored, or None (and nothing changed) when the lease was lost."""
-    conn = session.connection()
-    conn.execute(_LOCK_CUSTOMER, {"pk": leased.customer_pk})
-    gate_input = load_gate_input(session, campaign.workspace_id, leased.external_id, now, policies=policies)
+    """Re-check consent (``gate_input``: read under the customer's row lock, see ``_lock_for_store``), then move
+    this worker's rows to their final status: the channels whose drafts may be stored, or None (and nothing
+    changed) when the lease was lost."""
     allowed: set[Channel] = set()
     for channel, final in finals.items():
         if final.status != "done":
@@ -460,13 +406,24 @@ def _store_customer(
         }
         for channel, final in finals.items()
     ]
-    result = conn.execute(_FINISH_TARGET, rows)
-    if result.rowcount != len(rows):
+    if finish_targets(session, rows) != len(rows):
         return None  # the lease expired and another worker has this customer: its result will count
     return allowed
 
 
+def _lock_for_store(
+    session: Session, customer_pks: list[int], now: datetime, policies: BrandPolicies
+) -> dict[int, GateInput]:
+    """Lock a store group's customers (by primary key: every writer takes them in one order, so two never
+    deadlock; a consent withdrawal takes the same lock) and read their gate snapshots under the locks, for the
+    store-time re-check: three queries for the group. A withdrawal committed before the lock is seen; a later one
+    waits for the store to commit."""
+    rows = lock_customer_rows(session, customer_pks, GATE_COLUMNS)
+    return load_gate_inputs(session, rows, now, policies)
+
+
 STORE_GROUP = 32  # finished customers stored in one transaction at most
+PREPARE_BATCH = 64  # customers whose gate and facts are read in one transaction at most
 
 
 @dataclass
@@ -533,6 +490,8 @@ class _ChunkRun:
         self._finished = asyncio.Event()  # set whenever one of them is
         self._to_store: list[_Finished] = []  # finished customers waiting for the store writer
         self._writer: asyncio.Task[None] | None = None
+        self._to_prepare: list[tuple[DraftRequest, asyncio.Future[Prepared | Exception]]] = []
+        self._preparer: asyncio.Task[None] | None = None  # reads the gate and facts of customers as they start
 
     async def _db(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(_DB_POOL, fn)
@@ -636,6 +595,55 @@ class _ChunkRun:
         if on_chunk is not None:
             on_chunk(report)
 
+    def _request(self, leased: LeasedCustomer) -> DraftRequest:
+        return DraftRequest(
+            customer_id=leased.external_id,
+            channels=list(leased.targets),
+            brief=self.brief,
+            variants=self.campaign.variants,
+        )
+
+    async def _prepare(self, req: DraftRequest) -> Prepared:
+        """Queue the customer for the next ``prepare_many`` and wait for its answer: the customers that start while
+        one batch is read are read together in the next (one read transaction, a few queries for all of them)."""
+        done: asyncio.Future[Prepared | Exception] = asyncio.get_running_loop().create_future()
+        self._to_prepare.append((req, done))
+        if self._preparer is None or self._preparer.done():
+            self._preparer = asyncio.create_task(self._prepare_batches())
+        prepared = await done
+        if isinstance(prepared, Exception):
+            raise prepared
+        return prepared
+
+    async def _prepare_batches(self) -> None:
+        while self._to_prepare:
+            batch, self._to_prepare = self._to_prepare[:PREPARE_BATCH], self._to_prepare[PREPARE_BATCH:]
+            reqs = [req for req, _ in batch]
+            try:
+                results = await self._db(functools.partial(self._prepare_in, reqs, utcnow()))
+            except Exception as exc:  # the read of a lone customer failed
+                results = [exc]
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
+
+    def _prepare_in(self, reqs: list[DraftRequest], now: datetime) -> list[Prepared | Exception]:
+        try:
+            with read(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
+                return list(prepare_many(session, self.engine, self.campaign.workspace_id, reqs, now))
+        except Exception:
+            if len(reqs) == 1:
+                raise
+            # One customer broke the batch (or the read failed): each prepares alone, so only its own fails.
+            log.warning("campaigns.batch_prepare_retried", extra={"campaign_id": self.campaign.id, "batch": len(reqs)})
+        return [self._prepare_alone(req, now) for req in reqs]
+
+    def _prepare_alone(self, req: DraftRequest, now: datetime) -> Prepared | Exception:
+        try:
+            return self._prepare_in([req], now)[0]
+        except Exception as exc:
+            return exc
+
     async def _customer(self, leased: LeasedCustomer, report: ChunkReport) -> None:
         try:
             async with self._places:
@@ -667,19 +675,8 @@ class _ChunkRun:
                 report.stored[status] += 1
 
     async def _draft(self, leased: LeasedCustomer) -> list[str] | None:
-        now = utcnow()
-        req = DraftRequest(
-            customer_id=leased.external_id,
-            channels=list(leased.targets),
-            brief=self.brief,
-            variants=self.campaign.variants,
-        )
-
-        def _prepare() -> Any:
-            with read(self.factory) as session:  # gate and bundle only read: no write lock meanwhile
-                return prepare(session, self.engine, self.campaign.workspace_id, req, now)
-
-        prepared = await self._db(_prepare)
+        req = self._request(leased)
+        prepared = await self._prepare(req)
         finals: dict[Channel, _Final] = {}
         for s in prepared.suppressed:
             finals[s.channel] = _Final("suppressed", s.reason_code, s.message)
@@ -744,13 +741,14 @@ class _ChunkRun:
         out: list[list[str] | Exception | None] = [None] * len(group)
         stored: list[tuple[_Finished, set[Channel]]] = []
         policies = self.engine.brand(session, self.campaign.workspace_id).policies  # cached: not per customer
-        # By customer: every writer takes the customers' row locks in one order, so two never deadlock.
+        snapshots = _lock_for_store(session, [item.leased.customer_pk for item in group], utcnow(), policies)
         for i in sorted(range(len(group)), key=lambda k: group[k].leased.customer_pk):
             item = group[i]
             savepoint = session.begin_nested()
             try:
+                gate_input = snapshots[item.leased.customer_pk]
                 allowed = _store_customer(
-                    session, self.campaign, item.leased, self.worker_id, item.finals, item.now, policies
+                    session, self.campaign, item.leased, self.worker_id, item.finals, item.now, gate_input
                 )
                 if allowed is not None and flush_each:
                     self._store_drafts(session, item, allowed, flush=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -28,18 +28,18 @@ from copyloom.contracts.enums import Channel, DraftEventKind, DraftStatus, Purpo
 from copyloom.contracts.facts import FactsBundle
 from copyloom.contracts.variants import Variant
 from copyloom.db import read, write
-from copyloom.domain.customers import get_customer
+from copyloom.domain.customers import customers_by_external_id, unknown_customer
 from copyloom.domain.drafts import record_draft_event
 from copyloom.errors import CopyloomError, InvalidInput, ModelError, ModelTimeout
 from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.types import GenerationRequest, GenerationResult
 from copyloom.guardrails.context import CheckContext
-from copyloom.guardrails.gate import GateDecision, evaluate_gate
-from copyloom.guardrails.gate_loader import load_gate_input
+from copyloom.guardrails.gate import GateDecision, GateInput, evaluate_gate
+from copyloom.guardrails.gate_loader import load_gate_inputs
 from copyloom.guardrails.pipeline import repair_feedback, run_checks
 from copyloom.guardrails.types import GuardrailReport
 from copyloom.models import Draft, new_id
-from copyloom.retrieval.bundle import build_bundles
+from copyloom.retrieval.bundle import build_bundles, prefetch
 
 T = TypeVar("T")
 log = logging.getLogger("copyloom.content")
@@ -84,12 +84,98 @@ def prepare(
     *,
     realtime: bool = False,
 ) -> Prepared:
-    """Gate every channel, and build a facts bundle and check context for the ones that may proceed."""
-    customer = get_customer(session, workspace_id, req.customer_id)
+    """Gate every channel, and build a facts bundle and check context for the ones that may proceed (a batch of
+    one of ``prepare_many``: its error is raised)."""
+    prepared = prepare_many(session, engine, workspace_id, [req], now, realtime=realtime)[0]
+    if isinstance(prepared, CopyloomError):
+        raise prepared
+    return prepared
+
+
+def prepare_many(
+    session: Session,
+    engine: ContentEngine,
+    workspace_id: str,
+    reqs: Sequence[DraftRequest],
+    now: datetime,
+    *,
+    realtime: bool = False,
+) -> list[Prepared | CopyloomError]:
+    """``prepare`` for many customers of one workspace (a campaign worker's leased chunk), in request order. The
+    customers' rows, their gate snapshots and their bundles' SQL reads (offers, knowledge, personal data) are
+    loaded once for all of them: a few queries per chunk instead of a dozen per customer. An unknown customer, or
+    one the budget refuses, is its own error; the others proceed."""
     brand = engine.brand(session, workspace_id)  # the cached brand kit: not read per customer
     policies = brand.policies
-    gate_input = load_gate_input(session, workspace_id, req.customer_id, now, customer=customer, policies=policies)
     lookups = engine.lookups(session, workspace_id)
+    customers = customers_by_external_id(session, workspace_id, [r.customer_id for r in reqs])
+    gate_inputs = load_gate_inputs(session, list({c.id: c for c in customers.values()}.values()), now, policies)
+    gated: list[tuple[list[SuppressedOut], dict[Channel, GateDecision]] | None] = []
+    for req in reqs:
+        customer = customers.get(req.customer_id)
+        gated.append(None if customer is None else _gate(gate_inputs[customer.id], req, now, realtime))
+    personal = {
+        customers[req.customer_id].id: customers[req.customer_id]
+        for req, g in zip(reqs, gated, strict=True)
+        if g is not None and any(d.personalization_allowed for d in g[1].values())
+    }
+    prefetched = prefetch(session, workspace_id, list(personal.values())) if any(g and g[1] for g in gated) else None
+    out: list[Prepared | CopyloomError] = []
+    for req, g in zip(reqs, gated, strict=True):
+        if g is None:
+            out.append(unknown_customer(req.customer_id))
+            continue
+        customer, (suppressed, allowed) = customers[req.customer_id], g
+        bundles = (
+            build_bundles(
+                session,
+                engine.store,
+                engine.embedder,
+                workspace_id=workspace_id,
+                customer_external_id=req.customer_id,
+                brief=req.brief,
+                channels=[c.value for c in allowed],
+                locale=req.locale,
+                token_counter=engine.token_counter,
+                now=now,
+                personalization={c.value: d.personalization_allowed for c, d in allowed.items()},
+                customer=customer,
+                brand=brand,
+                prefetched=prefetched,
+            )
+            if allowed
+            else {}
+        )
+        plans: list[ChannelPlan] = []
+        for channel, decision in allowed.items():
+            bundle = bundles[channel.value]
+            ctx = CheckContext(
+                bundle=bundle,
+                channel=channel,
+                # Inside quiet hours the gate allows the draft but moves the send: claims are checked for that time.
+                send_at=decision.send_after or req.send_at or now,
+                brief=req.brief,
+                customer_index=lookups.index,
+                recipient_pk=customer.id,
+                catalogue=lookups.catalogue,
+                brand_domains=lookups.domains,
+                whatsapp_template_only=decision.whatsapp_template_only,
+            )
+            plans.append(ChannelPlan(channel, bundle, ctx, decision.whatsapp_template_only))
+        try:
+            if plans and engine.generator.kind == "llm":
+                check_budget(session, workspace_id, engine.settings, now, policies=policies)  # 429 before any call
+        except CopyloomError as exc:
+            out.append(exc)
+            continue
+        out.append(Prepared(customer.id, customer.external_id, plans, suppressed, policies.review))
+    return out
+
+
+def _gate(
+    gate_input: GateInput, req: DraftRequest, now: datetime, realtime: bool
+) -> tuple[list[SuppressedOut], dict[Channel, GateDecision]]:
+    """The gate's answer for every channel of ``req``: the suppressed ones, and the decisions of the others."""
     suppressed: list[SuppressedOut] = []
     allowed: dict[Channel, GateDecision] = {}
     for channel in req.channels:
@@ -108,44 +194,7 @@ def prepare(
                 send_after=decision.send_after,
             )
         )
-    bundles = (
-        build_bundles(
-            session,
-            engine.store,
-            engine.embedder,
-            workspace_id=workspace_id,
-            customer_external_id=req.customer_id,
-            brief=req.brief,
-            channels=[c.value for c in allowed],
-            locale=req.locale,
-            token_counter=engine.token_counter,
-            now=now,
-            personalization={c.value: d.personalization_allowed for c, d in allowed.items()},
-            customer=customer,
-            brand=brand,
-        )
-        if allowed
-        else {}
-    )
-    plans: list[ChannelPlan] = []
-    for channel, decision in allowed.items():
-        bundle = bundles[channel.value]
-        ctx = CheckContext(
-            bundle=bundle,
-            channel=channel,
-            # Inside quiet hours the gate allows the draft but moves the send: claims are checked for that time.
-            send_at=decision.send_after or req.send_at or now,
-            brief=req.brief,
-            customer_index=lookups.index,
-            recipient_pk=customer.id,
-            catalogue=lookups.catalogue,
-            brand_domains=lookups.domains,
-            whatsapp_template_only=decision.whatsapp_template_only,
-        )
-        plans.append(ChannelPlan(channel, bundle, ctx, decision.whatsapp_template_only))
-    if plans and engine.generator.kind == "llm":
-        check_budget(session, workspace_id, engine.settings, now, policies=policies)  # 429 before any model call
-    return Prepared(customer.id, customer.external_id, plans, suppressed, policies.review)
+    return suppressed, allowed
 
 
 def _check_all(result: GenerationResult, plan: ChannelPlan) -> list[GuardrailReport]:
