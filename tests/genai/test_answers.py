@@ -62,7 +62,7 @@ def _settings(stub: OpenAIStubServer) -> Settings:
 
 
 def _judged(stub: OpenAIStubServer) -> tuple[Verdict, str, str]:
-    """The judge's result in the draft pipeline (the production client: DirectChatModel)."""
+    """The judge's result in the draft pipeline (the production client)."""
     generated = GenerationResult(
         variants=[
             Variant.model_validate(

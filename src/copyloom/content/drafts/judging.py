@@ -12,11 +12,12 @@ import asyncio
 import logging
 import weakref
 
+import httpx
+
 from copyloom.config import Settings
 from copyloom.contracts.text import copy_fields
 from copyloom.genai.answers import failure_code
 from copyloom.genai.chat import build_chat_model, price_for
-from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.judge import JudgeOutcome, SupportJudge
 from copyloom.genai.types import GenerationResult
 from copyloom.guardrails.context import CheckContext
@@ -40,11 +41,13 @@ def _judge(settings: Settings) -> SupportJudge | None:
     judges = _JUDGES.setdefault(asyncio.get_running_loop(), {})
     judge = judges.get(model)
     if judge is None:
-        # The generator's client (its answers read by the same genai/answers.py), with its own connection pool on
-        # this loop.
-        judged = settings.model_copy(update={"llm_model": model})
-        build_chat_model(judged)  # the same checks of the model's name and provider as the generator's
-        chat = DirectChatModel(judged, DirectChatModel.open_session(judged), temperature=0.0)
+        # Its own connection pool on this loop (langchain-openai's shared default client is bound to one loop).
+        # ChatOpenAI over httpx, not the generator's aiohttp session: a request's loop (the server's, a test
+        # client's) can end while the judge is cached, and an unclosed aiohttp session keeps its sockets and warns
+        # when collected; the answer is read by the same genai/answers.py either way.
+        client = httpx.AsyncClient(timeout=settings.llm_timeout_s)
+        chat = build_chat_model(settings.model_copy(update={"llm_model": model}), http_async_client=client)
+        chat = chat.model_copy(update={"temperature": 0.0})
         judge = judges[model] = SupportJudge(chat, model_name=model, price=price_for(settings, model))
     return judge
 
