@@ -309,6 +309,17 @@ def test_stop_gives_the_leased_customers_back(
     assert set(_drafts_per_target(session_factory, campaign_id).values()) == {1}
 
 
+def _target_rows(s: Session, campaign_id: str) -> list[Any]:
+    """(customer's external id, target status, reason code) of each of the campaign's targets."""
+    return list(
+        s.execute(
+            select(Customer.external_id, CampaignTarget.status, CampaignTarget.reason_code)
+            .join(Customer, Customer.id == CampaignTarget.customer_id)
+            .where(CampaignTarget.campaign_id == campaign_id)
+        ).all()
+    )
+
+
 def test_a_group_store_keeps_each_customer_whole_whatever_the_others_do(
     content_engine: ContentEngine, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -402,11 +413,7 @@ def test_drafts_that_break_the_group_flush_fail_only_their_customer(
 
     assert broken_calls >= 1
     with read(session_factory) as s:
-        rows = s.execute(
-            select(Customer.external_id, CampaignTarget.status, CampaignTarget.reason_code)
-            .join(Customer, Customer.id == CampaignTarget.customer_id)
-            .where(CampaignTarget.campaign_id == campaign_id)
-        ).all()
+        rows = _target_rows(s, campaign_id)
         broken_drafts = s.scalar(
             select(func.count())
             .select_from(Draft)
@@ -487,10 +494,6 @@ def test_a_customer_that_breaks_its_prepare_batch_fails_alone(
 
     assert max(batches) > 1  # customers were prepared together
     with read(session_factory) as s:
-        rows = s.execute(
-            select(Customer.external_id, CampaignTarget.status, CampaignTarget.reason_code)
-            .join(Customer, Customer.id == CampaignTarget.customer_id)
-            .where(CampaignTarget.campaign_id == campaign_id)
-        ).all()
+        rows = _target_rows(s, campaign_id)
     assert {(ext, st, rc) for ext, st, rc in rows if ext == broken} == {(broken, "failed", "internal_error")}
     assert {st for ext, st, _ in rows if ext != broken} == {"done"}
