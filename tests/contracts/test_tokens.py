@@ -62,3 +62,13 @@ def test_unknown_model_uses_documented_default_and_says_so() -> None:
     counter = get_token_counter("qwen2.5:7b-instruct")
     assert counter.encoding_name == DEFAULT_ENCODING
     assert counter.note is not None and "qwen2.5:7b-instruct" in counter.note
+
+
+def test_memoized_counts_equal_the_encoding_s_on_short_and_long_texts() -> None:
+    counter = get_token_counter("gpt-4o-mini")
+    assert isinstance(counter, tokens.TiktokenCounter)
+    short = "Titanium Cook Pot 900ml, $59.00 <|endoftext|> 钛锅"
+    long = "Trail boots for wet weather. " * 40  # past the memo's length: counted, not kept
+    for text in (short, short, long, long):
+        assert counter.count_tokens(text) == len(counter.encoding.encode_ordinary(text))
+    assert counter.count_tokens("") == 0

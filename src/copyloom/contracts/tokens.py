@@ -82,8 +82,22 @@ class TiktokenCounter:
     note: str | None = None
 
     def count_tokens(self, text: str) -> int:
-        # encode_ordinary: text containing "<|endoftext|>" is counted as text, not rejected as a special token
-        return len(self.encoding.encode_ordinary(text)) if text else 0
+        if not text:
+            return 0
+        if len(text) <= _MEMO_CHARS:
+            return _count_short(self.encoding, text)
+        return _count(self.encoding, text)
+
+
+def _count(encoding: tiktoken.Encoding, text: str) -> int:
+    # encode_ordinary: text containing "<|endoftext|>" is counted as text, not rejected as a special token
+    return len(encoding.encode_ordinary(text))
+
+
+# A fact's line (a product, an offer, a note) is counted for every customer whose bundle holds it: short texts are
+# memoized (a pure function of the encoding and the text; bounded, thread-safe), long ones (prompts) are not kept.
+_MEMO_CHARS = 512
+_count_short = lru_cache(maxsize=32768)(_count)
 
 
 def _cache_dir() -> str | None:
