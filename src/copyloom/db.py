@@ -13,10 +13,10 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
@@ -153,6 +153,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+T = TypeVar("T")
+
+IN_LIST_MAX = 900  # bound parameters per IN list (SQLite's default limit is 999)
+
+
+def in_chunks(values: Sequence[T]) -> list[list[T]]:
+    """``values`` in lists of at most ``IN_LIST_MAX``: one IN list per query."""
+    return [list(values[i : i + IN_LIST_MAX]) for i in range(0, len(values), IN_LIST_MAX)]
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, or
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.enums import OrderStatus
+from copyloom.db import in_chunks
 from copyloom.domain.customers import Attributes, get_customer
 from copyloom.domain.fields import Currency, ExternalId, Money, Name, Sku, Title, UtcDateTime
 from copyloom.domain.imports import ImportReport, Outcome, as_utc, assign_changes, import_rows, money
@@ -173,7 +174,6 @@ _GATE_EVENTS = select(Event.customer_id, Event.name, Event.occurred_at, Event.pr
         bindparam("since", type_=Event.occurred_at.type), bindparam("now", type_=Event.occurred_at.type)
     ),
 )
-_IN_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 
 
 def gate_events(
@@ -182,8 +182,7 @@ def gate_events(
     """Per customer: the events the consent gate weighs (complaints, refunds, inbound messages) from ``since`` to
     ``now``, as rows of (customer_id, name, occurred_at, properties); one query per 900 customers."""
     events: dict[int, list[Row[Any]]] = {pk: [] for pk in customer_pks}
-    for start in range(0, len(customer_pks), _IN_CHUNK):
-        params = {"pks": list(customer_pks[start : start + _IN_CHUNK]), "since": since, "now": now}
-        for ev in db.execute(_GATE_EVENTS, params):
+    for chunk in in_chunks(customer_pks):
+        for ev in db.execute(_GATE_EVENTS, {"pks": chunk, "since": since, "now": now}):
             events[ev.customer_id].append(ev)
     return events

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.enums import Channel, ConsentStatus, Purpose
+from copyloom.db import in_chunks
 from copyloom.domain.customers import get_customer
 from copyloom.domain.fields import ExternalId, Name, UtcDateTime
 from copyloom.domain.imports import ImportReport, Outcome, describe_validation_error, import_rows
@@ -85,7 +86,6 @@ _RECORDS = (
     .where(Consent.customer_id.in_(bindparam("pks", expanding=True)))
     .order_by(Consent.recorded_at, Consent.id)
 )
-_IN_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 
 
 def consents_in_force(db: Session | Connection, customer_pk: int, at: datetime | None) -> dict[tuple[str, str], str]:
@@ -98,10 +98,8 @@ def consents_in_force_of(
 ) -> dict[int, dict[tuple[str, str], str]]:
     """``consents_in_force`` for many customers: one query per 900 customers."""
     records: dict[int, list[ConsentRecord]] = {pk: [] for pk in customer_pks}
-    for start in range(0, len(customer_pks), _IN_CHUNK):
-        for pk, purpose, channel, status, recorded_at in db.execute(
-            _RECORDS, {"pks": list(customer_pks[start : start + _IN_CHUNK])}
-        ):
+    for chunk in in_chunks(customer_pks):
+        for pk, purpose, channel, status, recorded_at in db.execute(_RECORDS, {"pks": chunk}):
             records[pk].append((purpose, channel, status, recorded_at))
     return {pk: fold_consents(rows, at) for pk, rows in records.items()}
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from copyloom.db import in_chunks
 from copyloom.models import ContactRecord, Customer, Decision
 
-CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 CONTACTS: Table = ContactRecord.__table__  # type: ignore[assignment]
 DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
 
@@ -37,8 +37,7 @@ def lock_customer_rows(db: Connection | Session, customer_pks: Sequence[int], co
             lock_one = _LOCK_ONE[key] = select(*columns).where(Customer.id == bindparam("pk")).with_for_update()
         return list(db.execute(lock_one, {"pk": pks[0]}))
     rows: list[Row[Any]] = []
-    for start in range(0, len(pks), CHUNK):
-        chunk = pks[start : start + CHUNK]
+    for chunk in in_chunks(pks):
         rows += list(db.execute(select(*columns).where(Customer.id.in_(chunk)).order_by(Customer.id).with_for_update()))
     return rows
 
@@ -69,8 +68,7 @@ def stored_decision(db: Connection | Session, workspace_id: str, idempotency_key
 def used_decision_keys(session: Session, workspace_id: str, keys: Sequence[str]) -> set[str]:
     """Which of ``keys`` already have a stored decision in the workspace."""
     seen: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = list(keys[start : start + CHUNK])
+    for chunk in in_chunks(keys):
         seen |= set(
             session.scalars(
                 select(Decision.idempotency_key).where(
@@ -93,7 +91,7 @@ def sent_since(
 ) -> dict[int, list[tuple[str, datetime]]]:
     """Per customer: (channel, when) of every message sent to them since ``since`` (one query per 900)."""
     sent: dict[int, list[tuple[str, datetime]]] = {pk: [] for pk in customer_pks}
-    for start in range(0, len(customer_pks), CHUNK):
-        for pk, channel, at in db.execute(_SENT, {"pks": list(customer_pks[start : start + CHUNK]), "since": since}):
+    for chunk in in_chunks(customer_pks):
+        for pk, channel, at in db.execute(_SENT, {"pks": chunk, "since": since}):
             sent[pk].append((channel, at))
     return sent

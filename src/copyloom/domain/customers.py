@@ -24,6 +24,7 @@ from pydantic import (
 from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
+from copyloom.db import in_chunks
 from copyloom.domain.fields import Country, ExternalId, Locale, Name, ShortText, TimeZone, normalize_phone
 from copyloom.domain.imports import ImportReport, Outcome, import_rows, upsert_row
 from copyloom.errors import NotFound
@@ -114,7 +115,6 @@ class CustomerOut(BaseModel):
 # The one lookup of a customer by the brand's id, scoped to the workspace. Statements are built once (they run on
 # every draft, decision and gate read) with the bind parameters ``ws`` and ``ext``.
 BY_EXTERNAL_ID = (Customer.workspace_id == bindparam("ws"), Customer.external_id == bindparam("ext"))
-_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 _CUSTOMER = select(Customer).where(*BY_EXTERNAL_ID)
 # The columns the consent gate needs: hot paths load these instead of the whole ORM object.
 GATE_COLUMNS = (
@@ -150,8 +150,7 @@ def find_customer_pk(db: Session | Connection, workspace_id: str, external_id: s
 def find_customer_pks(db: Session | Connection, workspace_id: str, external_ids: Sequence[str]) -> dict[str, int]:
     """external id -> primary key for the workspace's customers among ``external_ids`` (unknown ones are absent)."""
     found: dict[str, int] = {}
-    for start in range(0, len(external_ids), _CHUNK):
-        chunk = list(external_ids[start : start + _CHUNK])
+    for chunk in in_chunks(external_ids):
         rows = db.execute(
             select(Customer.external_id, Customer.id).where(
                 Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk)
@@ -220,8 +219,7 @@ def import_customers(session: Session, workspace_id: str, rows: Iterable[object]
 def customers_by_external_id(session: Session, workspace_id: str, external_ids: Sequence[str]) -> dict[str, Customer]:
     """external id -> the workspace's customer, for many at once (unknown ones are absent; one query per 900)."""
     found: dict[str, Customer] = {}
-    for start in range(0, len(external_ids), _CHUNK):
-        chunk = list(external_ids[start : start + _CHUNK])
+    for chunk in in_chunks(external_ids):
         query = select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk))
         found |= {c.external_id: c for c in session.scalars(query)}
     return found

@@ -17,6 +17,7 @@ from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from copyloom.contracts.enums import OrderStatus
+from copyloom.db import in_chunks
 from copyloom.domain.consents import consents_in_force, personalization_in_force
 from copyloom.models import ContactRecord, Customer, Event, Note, Order, OrderLine
 
@@ -157,7 +158,6 @@ def _latest(model: Any, at: Any, limit: int) -> Select[Any]:
 _EVENTS = _latest(Event, Event.occurred_at, RECENT_EVENTS)
 _CONTACTS = _latest(ContactRecord, ContactRecord.occurred_at, RECENT_CONTACTS)
 _NOTES = _latest(Note, Note.created_at, MAX_NOTES)
-_IN_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
 
 
 def load_personal_data(session: Session, customer: Customer) -> CustomerData:
@@ -173,8 +173,8 @@ def load_personal_datas(session: Session, customers: Sequence[Customer]) -> dict
     for c in customers:
         by_workspace.setdefault(c.workspace_id, []).append(c.id)
     for workspace_id, pks in by_workspace.items():
-        for start in range(0, len(pks), _IN_CHUNK):
-            _load_into(session, out, {"ws": workspace_id, "pks": pks[start : start + _IN_CHUNK]})
+        for chunk in in_chunks(pks):
+            _load_into(session, out, {"ws": workspace_id, "pks": chunk})
     return out
 
 

@@ -60,6 +60,7 @@ from copyloom.db import read, write
 from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, finish_targets, lease_targets
 from copyloom.domain.contacts import lock_customer_rows
+from copyloom.domain.customers import find_customer_pks
 from copyloom.errors import Conflict, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
 from copyloom.guardrails.context import CheckContext
@@ -81,15 +82,7 @@ def _audience(session: Session, workspace_id: str, body: CampaignCreate) -> list
     aud = body.audience
     if aud.customer_ids is not None:
         wanted = list(dict.fromkeys(aud.customer_ids))
-        found: dict[str, int] = {}
-        for start in range(0, len(wanted), 900):
-            chunk = wanted[start : start + 900]
-            rows = session.execute(
-                select(Customer.external_id, Customer.id).where(
-                    Customer.workspace_id == workspace_id, Customer.external_id.in_(chunk)
-                )
-            )
-            found.update(dict(rows.tuples().all()))
+        found = find_customer_pks(session, workspace_id, wanted)
         missing = [c for c in wanted if c not in found]
         if missing:
             raise InvalidInput(

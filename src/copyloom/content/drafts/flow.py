@@ -23,7 +23,7 @@ from copyloom.content.drafts.judging import judge_drafts
 from copyloom.content.drafts.routing import Routing, route
 from copyloom.content.drafts.schemas import ChannelErrorOut, DraftRequest, SuppressedOut
 from copyloom.content.engine import ContentEngine
-from copyloom.contracts.brand import ReviewPolicy
+from copyloom.contracts.brand import BrandPolicies, ReviewPolicy
 from copyloom.contracts.enums import Channel, DraftEventKind, DraftStatus, Purpose
 from copyloom.contracts.facts import FactsBundle
 from copyloom.contracts.variants import Variant
@@ -119,7 +119,9 @@ def prepare_many(
         for req, g in zip(reqs, gated, strict=True)
         if g is not None and any(d.personalization_allowed for d in g[1].values())
     }
-    prefetched = prefetch(session, workspace_id, list(personal.values())) if any(g and g[1] for g in gated) else None
+    any_allowed = any(g and g[1] for g in gated)
+    prefetched = prefetch(session, workspace_id, list(personal.values())) if any_allowed else None
+    refused = _budget_refusal(session, engine, workspace_id, now, policies) if any_allowed else None
     out: list[Prepared | CopyloomError] = []
     for req, g in zip(reqs, gated, strict=True):
         if g is None:
@@ -162,14 +164,25 @@ def prepare_many(
                 whatsapp_template_only=decision.whatsapp_template_only,
             )
             plans.append(ChannelPlan(channel, bundle, ctx, decision.whatsapp_template_only))
-        try:
-            if plans and engine.generator.kind == "llm":
-                check_budget(session, workspace_id, engine.settings, now, policies=policies)  # 429 before any call
-        except CopyloomError as exc:
-            out.append(exc)
+        if plans and refused is not None:
+            out.append(refused)
             continue
         out.append(Prepared(customer.id, customer.external_id, plans, suppressed, policies.review))
     return out
+
+
+def _budget_refusal(
+    session: Session, engine: ContentEngine, workspace_id: str, now: datetime, policies: BrandPolicies
+) -> CopyloomError | None:
+    """The workspace's model budget, read once for a batch (the ledger's sum is the same for every customer of it):
+    the 429 each customer with a model call gets before any call, or None."""
+    if engine.generator.kind != "llm":
+        return None
+    try:
+        check_budget(session, workspace_id, engine.settings, now, policies=policies)
+    except CopyloomError as exc:
+        return exc
+    return None
 
 
 def _gate(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import TypeVar
 
 import anyio
 from sqlalchemy import Connection
@@ -31,13 +30,6 @@ from copyloom.domain.contacts import used_decision_keys
 from copyloom.domain.customers import find_customer_pks
 from copyloom.domain.drafts import campaign_drafts
 from copyloom.errors import CopyloomError, NotFound
-
-CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999)
-T = TypeVar("T")
-
-
-def _chunks(values: Sequence[T]) -> list[list[T]]:
-    return [list(values[i : i + CHUNK]) for i in range(0, len(values), CHUNK)]
 
 
 def _read(
