@@ -614,8 +614,8 @@ class _ChunkRun:
             reqs = [req for req, _ in batch]
             try:
                 results = await self._db(functools.partial(self._prepare_in, reqs, utcnow()))
-            except Exception as exc:  # the read of a lone customer failed
-                results = [exc]
+            except Exception as exc:  # the read of a lone customer failed, or the executor did: every waiter hears
+                results = [exc] * len(batch)
             for (_, done), result in zip(batch, results, strict=True):
                 if not done.done():
                     done.set_result(result)
