@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -497,3 +498,45 @@ def test_a_customer_that_breaks_its_prepare_batch_fails_alone(
         rows = _target_rows(s, campaign_id)
     assert {(ext, st, rc) for ext, st, rc in rows if ext == broken} == {(broken, "failed", "internal_error")}
     assert {st for ext, st, _ in rows if ext != broken} == {"done"}
+
+
+@pytest.mark.parametrize(("group", "expected"), [(32, [4]), (2, [2, 2])])
+def test_customers_that_finish_one_by_one_are_stored_together(
+    content_engine: ContentEngine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    group: int,
+    expected: list[int],
+) -> None:
+    """With a slow model, customers finish one by one: the store writer waits (up to STORE_LINGER_S after the
+    first) for a full group, or for every customer being drafted to have finished, instead of writing a
+    transaction per customer. Here the four customers finish 80 ms apart and the linger is long: one group of
+    four (or two full groups of two), and no wait for the linger at the end."""
+    from copyloom.content.campaigns import service
+
+    monkeypatch.setattr(service, "STORE_LINGER_S", 60.0)
+    monkeypatch.setattr(service, "STORE_GROUP", group)
+    sizes: list[int] = []
+    real = _ChunkRun._store_group
+
+    def store_group(self: _ChunkRun, finished: list[Any]) -> Any:
+        sizes.append(len(finished))
+        return real(self, finished)
+
+    monkeypatch.setattr(_ChunkRun, "_store_group", store_group)
+
+    def stagger(call: int, request: GenerationRequest) -> Any:
+        return asyncio.sleep(0.08 * int(request.bundle.customer.external_id[1:]))  # T0000 first, T0003 last
+
+    generator = CountingGenerator(content_engine.generator, stagger)
+    _configure(content_engine, generator, chunk=4, concurrency=8)  # all four drafted at once
+    _seed(session_factory, 4)
+    campaign_id = _campaign(session_factory, content_engine)
+
+    started = time.monotonic()
+    run_campaign(content_engine, session_factory, campaign_id)
+
+    assert time.monotonic() - started < 30  # the last group did not wait for the linger
+    assert sizes == expected
+    assert _by_status(session_factory, campaign_id) == {"done": 8}
+    assert set(_drafts_per_target(session_factory, campaign_id).values()) == {1}

@@ -416,6 +416,11 @@ def _lock_for_store(
 
 
 STORE_GROUP = 32  # finished customers stored in one transaction at most
+# How long the first finished customer of a group may wait for others before the group is written: with a slow
+# model, customers finish one by one and each would be a transaction of its own (a lock, the re-check's reads, a
+# flush and a commit, for two drafts); waiting this long lets a group gather. Not waited when every customer being
+# drafted has finished (the end of a campaign, a small one), nor once the group is full.
+STORE_LINGER_S = 0.3
 PREPARE_BATCH = 64  # customers whose gate and facts are read in one transaction at most
 
 
@@ -429,6 +434,7 @@ class _Finished:
     generated: list[Generated]
     now: datetime
     done: asyncio.Future[list[str] | None]
+    queued: float = field(default_factory=time.monotonic)  # when it joined the store queue
 
 
 @dataclass
@@ -480,8 +486,10 @@ class _ChunkRun:
         self._next_start = 0.0
         self._places = asyncio.Semaphore(self.window)
         self._held = 0  # customers leased here and not yet stored or released
+        self._drafting = 0  # customers holding a place (being prepared, drafted or stored)
         self._finished = asyncio.Event()  # set whenever one of them is
         self._to_store: list[_Finished] = []  # finished customers waiting for the store writer
+        self._store_more = asyncio.Event()  # set when the store queue may be ready to write
         self._writer: asyncio.Task[None] | None = None
         self._to_prepare: list[tuple[DraftRequest, asyncio.Future[Prepared | Exception]]] = []
         self._preparer: asyncio.Task[None] | None = None  # reads the gate and facts of customers as they start
@@ -640,7 +648,12 @@ class _ChunkRun:
     async def _customer(self, leased: LeasedCustomer, report: ChunkReport) -> None:
         try:
             async with self._places:
-                await self._one(leased, report)
+                self._drafting += 1
+                try:
+                    await self._one(leased, report)
+                finally:
+                    self._drafting -= 1
+                    self._store_more.set()  # one fewer customer the store queue could wait for
         finally:
             self._held -= 1
             self._finished.set()
@@ -691,14 +704,18 @@ class _ChunkRun:
         when the lease was lost (nothing stored)."""
         done: asyncio.Future[list[str] | None] = asyncio.get_running_loop().create_future()
         self._to_store.append(_Finished(leased, finals, prepared, generated, utcnow(), done))
+        if self._group_ready():
+            self._store_more.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_stores())
         return await done
 
     async def _write_stores(self) -> None:
         """Store what has finished, in groups: one transaction per group (one write lock, one commit), each
-        customer in a savepoint of its own. A group is whatever finished while the previous one was written."""
+        customer in a savepoint of its own. A group is whatever finished while the previous one was written, or
+        within ``STORE_LINGER_S`` of its first customer."""
         while self._to_store:
+            await self._gather_group()
             group, self._to_store = self._to_store[:STORE_GROUP], self._to_store[STORE_GROUP:]
             try:
                 results = await self._db(functools.partial(self._store_group, group))
@@ -711,6 +728,20 @@ class _ChunkRun:
                     item.done.set_exception(res)
                 else:
                     item.done.set_result(res)
+
+    def _group_ready(self) -> bool:
+        """Whether the store queue is worth writing now: a full group, or every customer being drafted is in it."""
+        return len(self._to_store) >= min(STORE_GROUP, self._drafting)
+
+    async def _gather_group(self) -> None:
+        """Wait, at most ``STORE_LINGER_S`` after the first queued customer, for the store queue to be ready."""
+        while not self._group_ready():
+            left = self._to_store[0].queued + STORE_LINGER_S - time.monotonic()
+            if left <= 0:
+                return
+            self._store_more.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._store_more.wait(), timeout=left)
 
     def _store_group(self, group: list[_Finished]) -> list[list[str] | Exception | None]:
         try:
