@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.contracts.enums import Goal
 from copyloom.contracts.facts import FactKind, FactsBundle
 from copyloom.db import write
 from copyloom.domain.brief import Brief
-from copyloom.models import utcnow
-from copyloom.retrieval.bundle import build_bundle
+from copyloom.models import Customer, utcnow
+from copyloom.retrieval.bundle import build_bundle, build_bundles, prefetch
 from copyloom.retrieval.embeddings import Embedder
 from copyloom.retrieval.indexer import index_workspace
 from copyloom.retrieval.store import VectorStore
@@ -100,3 +103,48 @@ def test_cancelled_orders_never_become_purchases(
     # "kids were disappointed": a note about children never enters
     assert "note:n-2" not in ids
     assert any(d.id == "note:n-2" and d.reason == "sensitive_content" for d in bundle.dropped)
+
+
+def test_the_bundles_of_a_batch_read_each_product_once_and_equal_their_own(
+    db: Session, indexed_demo: str, nano_store: VectorStore, nano_embedder: Embedder
+) -> None:
+    """A campaign batch builds its customers' bundles on one ``prefetch``: a product the bundles name again is not
+    read again, and every bundle is the one the customer gets alone."""
+    brief = Brief(goal=Goal.CROSS_SELL, instructions="gear for a spring hiking weekend")
+    now = utcnow()
+    customers = list(db.scalars(select(Customer).where(Customer.workspace_id == "acme").order_by(Customer.id)))
+    assert len(customers) >= 4
+
+    def build(customer: Customer, prefetched: Any) -> FactsBundle:
+        return build_bundles(
+            db,
+            nano_store,
+            nano_embedder,
+            workspace_id="acme",
+            customer_external_id=customer.external_id,
+            brief=brief,
+            channels=["email"],
+            now=now,
+            customer=customer,
+            prefetched=prefetched,
+        )["email"]
+
+    alone = {c.external_id: build(c, None) for c in customers}
+    looked_up: list[object] = []
+
+    def watch(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().startswith("SELECT products.id"):  # whole product rows, as facts are made of
+            looked_up.extend(p for p in params if p != "acme" and isinstance(p, str))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        batch = prefetch(db, "acme", customers)
+        together = {c.external_id: build(c, batch) for c in customers}
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+
+    assert together == alone
+    named = {f.values.sku for b in together.values() for f in b.facts if f.kind == FactKind.PRODUCT}
+    assert named and named <= set(looked_up)
+    assert sorted(looked_up) == sorted(set(looked_up))  # no sku read twice

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copyloom.db import in_chunks
 from copyloom.domain.fields import Currency, ExternalId, LongText, Money, Name, Sku, Title, Url, UtcDateTime
 from copyloom.domain.imports import ImportReport, Outcome, import_rows, upsert_row
 from copyloom.models import Offer, Product
@@ -93,6 +94,29 @@ class OfferRecordIn(OfferIn):
     """An offer in a batch import: the same fields plus its external ``id``."""
 
     id: ExternalId
+
+
+def sellable_products(
+    session: Session, workspace_id: str, skus: Iterable[str], seen: dict[str, Product | None] | None = None
+) -> dict[str, Product]:
+    """The products of ``skus`` a message may offer (active, with a price), by sku. ``seen`` memoizes the lookups
+    of one read transaction (the bundles of a batch of customers, which name the same products again and again):
+    only skus not looked up before are read, and what was read, found or not, is added to it."""
+    seen = {} if seen is None else seen
+    wanted = set(skus)
+    missing = sorted(s for s in wanted if s not in seen)
+    for chunk in in_chunks(missing):
+        rows = session.scalars(
+            select(Product).where(
+                Product.workspace_id == workspace_id,
+                Product.sku.in_(chunk),
+                Product.active.is_(True),
+                Product.price.is_not(None),
+            )
+        )
+        found = {p.sku: p for p in rows}
+        seen.update({s: found.get(s) for s in chunk})
+    return {s: p for s in wanted if (p := seen[s]) is not None}
 
 
 def find_product(session: Session, workspace_id: str, sku: str) -> Product | None:

@@ -9,7 +9,7 @@ stale or foreign vector can never surface as a fact.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -23,6 +23,7 @@ from copyloom.contracts.facts import CustomerSnapshot, DroppedFact, Fact, FactKi
 from copyloom.contracts.tokens import TokenCounter, get_token_counter
 from copyloom.domain.brand import load_brand_spec
 from copyloom.domain.brief import Brief
+from copyloom.domain.catalogue import sellable_products
 from copyloom.domain.customers import get_customer
 from copyloom.models import Customer, KnowledgeItem, Offer, Product, utcnow
 from copyloom.retrieval.budget import DEFAULT_TOKEN_BUDGET, fit_to_budget
@@ -93,12 +94,13 @@ def brand_fact(brand: BrandKitSpec, workspace_id: str) -> Fact:
 @dataclass(frozen=True)
 class Prefetched:
     """The SQL reads of the bundles of many customers of one workspace, made once for all of them: the
-    workspace's offers and knowledge items, and the personal data of the customers whose bundles may be personal.
-    A single bundle is a batch of one (``build_bundles`` prefetches for its customer)."""
+    workspace's offers and knowledge items, and the personal data of the customers whose bundles may be personal;
+    the products the bundles name are read as they are met, once each (``sellable_products``). A single bundle is a batch of one (``build_bundles`` prefetches for its customer)."""
 
     offers: Sequence[Offer]
     knowledge: Sequence[KnowledgeItem]
     personal: Mapping[int, CustomerData]
+    products: dict[str, Product | None] = field(default_factory=dict)  # sellable products looked up so far, by sku
 
 
 def prefetch(session: Session, workspace_id: str, personal_for: Sequence[Customer]) -> Prefetched:
@@ -171,6 +173,7 @@ def _products(
     brief: Brief,
     owned: set[str],
     locale_script: str,
+    seen: dict[str, Product | None],
 ) -> list[Fact]:
     exclude_owned = brief.goal != Goal.REPLENISH
     hits = store.query(
@@ -188,15 +191,7 @@ def _products(
     wanted = {s for s, _ in ranked} | set(brief.skus)
     if not wanted:
         return []
-    rows = session.scalars(
-        select(Product).where(
-            Product.workspace_id == workspace_id,
-            Product.sku.in_(wanted),
-            Product.active.is_(True),
-            Product.price.is_not(None),
-        )
-    ).all()
-    by_sku = {p.sku: p for p in rows}
+    by_sku = sellable_products(session, workspace_id, wanted, seen)
     facts = [product_fact(by_sku[s], 1.0, required=True) for s in brief.skus if s in by_sku]
     scores = _rescale([sim for s, sim in ranked if s in by_sku])
     alive = [s for s, _ in ranked if s in by_sku and s not in brief.skus]
@@ -346,9 +341,9 @@ def _build(
     if taste:
         query_vec = _unit(brief_vec + TASTE_WEIGHT * _unit(np.mean(np.stack(taste), axis=0)))
     script = "cjk" if out_locale.split("-")[0] in {"zh", "ja", "ko"} else "latin"
-    products = _products(session, store, workspace_id, query_vec, brief, owned, script)
+    products = _products(session, store, workspace_id, query_vec, brief, owned, script, prefetched.products)
     bought = [(line.sku, line.name or line.sku) for line in data.recent_lines]
-    pairs = pairing_facts(session, store, workspace_id, bought, owned) if bought else []
+    pairs = pairing_facts(session, store, workspace_id, bought, owned, prefetched.products) if bought else []
     seen = {f.id for f in products}
     facts += products + [f for f in pairs if f.id not in seen]
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from copyloom.contracts.cache import TTLCache
 from copyloom.contracts.enums import OrderStatus
 from copyloom.contracts.facts import Fact, FactKind, FactSource, FactValues
+from copyloom.domain.catalogue import sellable_products
 from copyloom.models import Order, OrderLine, Product
 from copyloom.retrieval.sanitize import clean_text
 from copyloom.retrieval.sections import product_fact
@@ -228,10 +229,16 @@ def pairing_fact(pairing: Pairing, bought_name: str, product: Product, score: fl
 
 
 def pairing_facts(
-    session: Session, store: VectorStore, workspace_id: str, bought: list[tuple[str, str]], owned: set[str]
+    session: Session,
+    store: VectorStore,
+    workspace_id: str,
+    bought: list[tuple[str, str]],
+    owned: set[str],
+    seen: dict[str, Product | None] | None = None,
 ) -> list[Fact]:
     """Pairing facts for the customer's most recent distinct products (``bought``: sku and name, newest first),
-    each with the product fact of the paired product (so its name and price are in the bundle too)."""
+    each with the product fact of the paired product (so its name and price are in the bundle too). ``seen``: as
+    for ``sellable_products``."""
     names = dict(bought)
     skus = list(names)[:BOUGHT]
     pairs = co_purchase_pairings(session, workspace_id, skus, owned)
@@ -240,15 +247,7 @@ def pairing_facts(
         pairs |= similar_in_category(session, store, workspace_id, rest, owned)
     if not pairs:
         return []
-    rows = session.scalars(
-        select(Product).where(
-            Product.workspace_id == workspace_id,
-            Product.sku.in_({p.sku for p in pairs.values()}),
-            Product.active.is_(True),
-            Product.price.is_not(None),
-        )
-    ).all()
-    products = {p.sku: p for p in rows}
+    products = sellable_products(session, workspace_id, {p.sku for p in pairs.values()}, seen)
     facts: list[Fact] = []
     shown: set[str] = set()
     for rank, sku in enumerate(skus):
