@@ -540,3 +540,47 @@ def test_customers_that_finish_one_by_one_are_stored_together(
     assert sizes == expected
     assert _by_status(session_factory, campaign_id) == {"done": 8}
     assert set(_drafts_per_target(session_factory, campaign_id).values()) == {1}
+
+
+def test_a_store_group_writes_its_audit_entries_in_one_insert(
+    content_engine: ContentEngine, session_factory: sessionmaker[Session]
+) -> None:
+    """Every stored draft gets its trail's first three entries (generated, checked, routed), in that order, and a
+    group writes them in one INSERT: as ORM objects, SQLite wrote one INSERT per entry (to read each id back)."""
+    from sqlalchemy import event
+
+    from copyloom.models import DraftEvent
+
+    inserts = {"drafts": 0, "draft_events": 0}
+
+    def watch(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        for table in inserts:
+            if statement.lstrip().startswith(f"INSERT INTO {table} "):
+                inserts[table] += 1
+
+    generator = CountingGenerator(content_engine.generator)
+    _configure(content_engine, generator, chunk=8, concurrency=8)
+    _seed(session_factory, 12)
+    campaign_id = _campaign(session_factory, content_engine)
+    engine = session_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        run_campaign(content_engine, session_factory, campaign_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+
+    assert _by_status(session_factory, campaign_id) == {"done": 24}
+    with read(session_factory) as s:
+        trails: dict[str, list[str]] = {}
+        for draft_id, kind in s.execute(
+            select(DraftEvent.draft_id, DraftEvent.kind)
+            .join(Draft, Draft.id == DraftEvent.draft_id)
+            .where(Draft.campaign_id == campaign_id)
+            .order_by(DraftEvent.id)
+        ):
+            trails.setdefault(draft_id, []).append(kind)
+    assert len(trails) == 24
+    assert {tuple(kinds[:2]) for kinds in trails.values()} == {("generated", "checked")}
+    assert {kinds[2] for kinds in trails.values()} <= {"queued", "blocked", "auto_approved"}
+    assert {len(kinds) for kinds in trails.values()} == {3}
+    assert 1 <= inserts["draft_events"] == inserts["drafts"] < 12  # one per store group, never one per entry

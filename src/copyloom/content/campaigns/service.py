@@ -44,7 +44,7 @@ from copyloom.content.drafts.flow import (
     Failed,
     Generated,
     Prepared,
-    audit_new_draft,
+    add_draft,
     generate_all,
     persist_generated,
     prepare_many,
@@ -61,6 +61,7 @@ from copyloom.domain.brief import Brief
 from copyloom.domain.campaigns import ACTIVE, UNFINISHED, Approval, external_ids, finish_targets, lease_targets
 from copyloom.domain.contacts import lock_customer_rows
 from copyloom.domain.customers import find_customer_pks
+from copyloom.domain.drafts import NewDrafts, new_drafts
 from copyloom.errors import Conflict, InvalidInput, NotFound
 from copyloom.genai.loop import background_loop
 from copyloom.guardrails.context import CheckContext
@@ -116,59 +117,55 @@ def _control_drafts(
     brand = engine.brand(session, campaign.workspace_id)
     locale = (brand.locales or ["en"])[0]
     lookups = engine.lookups(session, campaign.workspace_id)
-    for channel, raw in body.control.items():
-        if channel not in body.channels:
-            raise InvalidInput(f"control for {channel} but the campaign does not use it", field=f"control.{channel}")
-        try:
-            content = CONTENT_MODELS[channel].model_validate({**raw, "channel": channel.value})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InvalidInput(
-                f"control.{channel}.{where}: {first['msg']}", field=f"control.{channel}.{where}"
-            ) from exc
-        text = " ".join(content.text_fields().values())
-        bundle = control_bundle(session, campaign.workspace_id, brand, body.brief, channel.value, locale, text, now)
-        variant = Variant(angle="control", fact_ids=[f.id for f in bundle.facts], content=content.model_dump())
-        ctx = CheckContext(
-            bundle=bundle,
-            channel=channel.value,
-            send_at=now,
-            brief=body.brief,
-            customer_index=lookups.index,
-            catalogue=lookups.catalogue,
-            brand_domains=lookups.domains,
-        )
-        report = run_checks(variant, ctx)
-        routing = route(report, brand.policies.review, generator_kind="control", campaign_mode="all")
-        draft = Draft(
-            id=new_id(),
-            workspace_id=campaign.workspace_id,
-            customer_id=None,
-            campaign_id=campaign.id,
-            request_id=campaign.id,
-            channel=channel.value,
-            locale=locale,
-            variant_index=0,
-            angle="control",
-            goal=body.brief.goal.value,
-            brief=body.brief.model_dump(mode="json"),
-            is_control=True,
-            content=content.model_dump(mode="json"),
-            status=routing.status,
-            verdict=report.verdict.value,
-            guardrail_report=report.model_dump(mode="json"),
-            cited_fact_ids=variant.fact_ids,
-            bundle=bundle.model_dump(mode="json"),
-            generator={"kind": "control", "model": None},
-            usage={},
-            review_reason=routing.reason,
-            review_priority=routing.priority,
-        )
-        session.add(draft)
-        session.flush()
-        audit_new_draft(session, draft, "system", report, routing.status, routing.reason)
-        ids[channel.value] = draft.id
+    with new_drafts(session) as batch:
+        for channel, raw in body.control.items():
+            if channel not in body.channels:
+                raise InvalidInput(
+                    f"control for {channel} but the campaign does not use it", field=f"control.{channel}"
+                )
+            try:
+                content = CONTENT_MODELS[channel].model_validate({**raw, "channel": channel.value})
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise InvalidInput(
+                    f"control.{channel}.{where}: {first['msg']}", field=f"control.{channel}.{where}"
+                ) from exc
+            text = " ".join(content.text_fields().values())
+            bundle = control_bundle(session, campaign.workspace_id, brand, body.brief, channel.value, locale, text, now)
+            variant = Variant(angle="control", fact_ids=[f.id for f in bundle.facts], content=content.model_dump())
+            ctx = CheckContext(
+                bundle=bundle,
+                channel=channel.value,
+                send_at=now,
+                brief=body.brief,
+                customer_index=lookups.index,
+                catalogue=lookups.catalogue,
+                brand_domains=lookups.domains,
+            )
+            report = run_checks(variant, ctx)
+            routing = route(report, brand.policies.review, generator_kind="control", campaign_mode="all")
+            draft = add_draft(
+                batch,
+                variant=variant,
+                report=report,
+                routing=routing,
+                actor="system",
+                workspace_id=campaign.workspace_id,
+                customer_id=None,
+                campaign_id=campaign.id,
+                request_id=campaign.id,
+                channel=channel.value,
+                locale=locale,
+                variant_index=0,
+                goal=body.brief.goal.value,
+                brief=body.brief.model_dump(mode="json"),
+                is_control=True,
+                bundle=bundle.model_dump(mode="json"),
+                generator={"kind": "control", "model": None},
+                usage={},
+            )
+            ids[channel.value] = draft.id
     return ids
 
 
@@ -775,7 +772,8 @@ class _ChunkRun:
                     session, self.campaign, item.leased, self.worker_id, item.finals, item.now, gate_input
                 )
                 if allowed is not None and flush_each:
-                    self._store_drafts(session, item, allowed, flush=True)
+                    with new_drafts(session) as batch:
+                        self._store_drafts(session, item, allowed, batch)
             except Exception as exc:  # this customer only: the others of the group are kept
                 savepoint.rollback()
                 out[i] = exc
@@ -787,13 +785,13 @@ class _ChunkRun:
             out[i] = [f.status for f in item.finals.values()]
             stored.append((item, allowed))
         if not flush_each:
-            for item, allowed in stored:
-                self._store_drafts(session, item, allowed, flush=False)
-            session.flush()  # one flush for the drafts of the whole group
+            with new_drafts(session) as batch:  # one flush, and one INSERT per table, for the whole group
+                for item, allowed in stored:
+                    self._store_drafts(session, item, allowed, batch)
         return out
 
-    def _store_drafts(self, session: Session, item: _Finished, allowed: set[Channel], *, flush: bool) -> None:
-        """Add the drafts of the channels still allowed (``flush``: and write them now)."""
+    def _store_drafts(self, session: Session, item: _Finished, allowed: set[Channel], batch: NewDrafts) -> None:
+        """Add the drafts of the channels still allowed to ``batch``."""
         keep = [g for g in item.generated if g.plan.channel in allowed]
         if not keep:
             return
@@ -816,7 +814,7 @@ class _ChunkRun:
             campaign_id=campaign.id,
             campaign_mode=self.approval.mode,
             rng=self.rng,
-            flush=flush,
+            batch=batch,
         )
 
 

@@ -29,7 +29,7 @@ from copyloom.contracts.facts import FactsBundle
 from copyloom.contracts.variants import Variant
 from copyloom.db import read, write
 from copyloom.domain.customers import customers_by_external_id, unknown_customer
-from copyloom.domain.drafts import record_draft_event
+from copyloom.domain.drafts import NewDrafts, draft_event_row, new_drafts
 from copyloom.errors import CopyloomError, InvalidInput, ModelError, ModelTimeout
 from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.types import GenerationRequest, GenerationResult
@@ -267,10 +267,25 @@ def persist_generated(
     campaign_id: str | None = None,
     campaign_mode: Literal["all", "sample"] | None = None,
     rng: random.Random | None = None,
-    flush: bool = True,
+    batch: NewDrafts | None = None,
 ) -> list[Draft]:
-    """Store every variant with its provenance and audit trail; flushes (unless ``flush`` is False: a caller that
-    stores many customers flushes once for all), never commits."""
+    """Store every variant with its provenance and audit trail, written before it returns (a flush, never a
+    commit); a caller that stores many customers passes its ``batch`` instead and writes them all at once."""
+    if batch is None:
+        with new_drafts(session) as own:
+            return persist_generated(
+                session,
+                workspace_id,
+                prepared,
+                outcomes,
+                req,
+                request_id=request_id,
+                actor=actor,
+                campaign_id=campaign_id,
+                campaign_mode=campaign_mode,
+                rng=rng,
+                batch=own,
+            )
     policy = prepared.review_policy
     drafts: list[Draft] = []
     brief = req.brief.model_dump(mode="json")
@@ -282,7 +297,7 @@ def persist_generated(
         for index, (variant, report) in enumerate(zip(result.variants, outcome.reports, strict=True)):
             routing = route(report, policy, generator_kind=result.generator.kind, campaign_mode=campaign_mode, rng=rng)
             draft = add_draft(
-                session,
+                batch,
                 variant=variant,
                 report=report,
                 routing=routing,
@@ -308,8 +323,6 @@ def persist_generated(
                     metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
             drafts.append(draft)
         record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
-    if flush:
-        session.flush()  # one flush for every draft and audit event (ids are made here, not by the database)
     return drafts
 
 
@@ -321,7 +334,7 @@ def draft_generator(result: GenerationResult, variant: Variant) -> dict[str, Any
 
 
 def add_draft(
-    session: Session,
+    batch: NewDrafts,
     *,
     variant: Variant,
     report: GuardrailReport,
@@ -332,7 +345,7 @@ def add_draft(
 ) -> Draft:
     """The one way a draft row is built: its copy and citations from ``variant``, its verdict from ``report``, its
     status and queue place from ``routing``, plus its audit trail (``created``, by default "generated"; checked; routed). ``columns`` are
-    where it came from (workspace, customer, campaign, channel, provenance). Adds, never flushes or commits."""
+    where it came from (workspace, customer, campaign, channel, provenance). Adds to ``batch``, which writes it."""
     draft = Draft(
         id=new_id(),
         angle=variant.angle,
@@ -345,13 +358,10 @@ def add_draft(
         review_priority=routing.priority,
         **columns,
     )
-    session.add(draft)
-    audit_new_draft(session, draft, actor, report, routing.status, routing.reason, created=created)
-    return draft
+    return batch.add(draft, new_draft_audit(draft, actor, report, routing.status, routing.reason, created=created))
 
 
-def audit_new_draft(
-    session: Session,
+def new_draft_audit(
     draft: Draft,
     actor: str,
     report: GuardrailReport,
@@ -359,24 +369,20 @@ def audit_new_draft(
     reason: str | None,
     *,
     created: tuple[str, dict[str, Any]] | None = None,
-) -> None:
+) -> list[dict[str, Any]]:
     """The audit trail's first entries for a new draft: generated (or ``created``), checked, and queued /
     approved / blocked."""
     ws = draft.workspace_id
     kind, data = created or (DraftEventKind.GENERATED, {"generator": draft.generator, "angle": draft.angle})
-    record_draft_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor=actor, data=data)
-    record_draft_event(
-        session,
-        workspace_id=ws,
-        draft_id=draft.id,
-        kind=DraftEventKind.CHECKED,
-        actor="system",
-        data={"verdict": report.verdict.value, "checks": {r.check: r.verdict.value for r in report.results}},
-    )
-    kind = {DraftStatus.APPROVED: DraftEventKind.AUTO_APPROVED, DraftStatus.BLOCKED: DraftEventKind.BLOCKED}.get(
+    routed = {DraftStatus.APPROVED: DraftEventKind.AUTO_APPROVED, DraftStatus.BLOCKED: DraftEventKind.BLOCKED}.get(
         DraftStatus(status), DraftEventKind.QUEUED
     )
-    record_draft_event(session, workspace_id=ws, draft_id=draft.id, kind=kind, actor="system", data={"reason": reason})
+    checks = {"verdict": report.verdict.value, "checks": {r.check: r.verdict.value for r in report.results}}
+    return [
+        draft_event_row(workspace_id=ws, draft_id=draft.id, kind=kind, actor=actor, data=data),
+        draft_event_row(workspace_id=ws, draft_id=draft.id, kind=DraftEventKind.CHECKED, actor="system", data=checks),
+        draft_event_row(workspace_id=ws, draft_id=draft.id, kind=routed, actor="system", data={"reason": reason}),
+    ]
 
 
 def channel_errors(outcomes: list[Generated | Failed]) -> list[ChannelErrorOut]:

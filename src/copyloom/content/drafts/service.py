@@ -26,7 +26,7 @@ from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import DraftEventKind
 from copyloom.domain.brief import Brief
 from copyloom.domain.customers import find_customer_pk
-from copyloom.domain.drafts import customer_external_id, customer_labels, draft_page, load_draft
+from copyloom.domain.drafts import customer_external_id, customer_labels, draft_page, load_draft, new_drafts
 from copyloom.errors import CopyloomError, InvalidInput
 from copyloom.genai.budget import check_budget, record_usage
 from copyloom.genai.types import RefineOperation, RefineRequest
@@ -142,34 +142,34 @@ async def refine_draft(
     def _store(session: Session) -> DraftOut:
         policy = engine.brand(session, workspace_id).policies.review
         routing = route(report, policy, generator_kind=result.generator.kind)
-        child = add_draft(
-            session,
-            variant=variant,
-            report=report,
-            routing=routing,
-            actor=actor,
-            created=(
-                DraftEventKind.REFINED,
-                {"parent_id": parent.id, "operation": body.operation.value, "target_locale": body.target_locale},
-            ),
-            workspace_id=workspace_id,
-            customer_id=parent.customer_id,
-            campaign_id=parent.campaign_id,
-            parent_id=parent.id,
-            request_id=new_id(),
-            channel=parent.channel,
-            locale=body.target_locale or parent.locale,
-            variant_index=parent.variant_index,
-            goal=parent.goal,
-            brief=parent.brief,
-            is_control=parent.is_control,
-            bundle=parent.bundle,
-            generator=draft_generator(result, variant),
-            usage=result.usage.model_dump(mode="json") | {"attempts": result.attempts},
-            latency_ms=result.latency_ms,
-            send_at=parent.send_at,
-        )
-        session.flush()
+        with new_drafts(session) as batch:
+            child = add_draft(
+                batch,
+                variant=variant,
+                report=report,
+                routing=routing,
+                actor=actor,
+                created=(
+                    DraftEventKind.REFINED,
+                    {"parent_id": parent.id, "operation": body.operation.value, "target_locale": body.target_locale},
+                ),
+                workspace_id=workspace_id,
+                customer_id=parent.customer_id,
+                campaign_id=parent.campaign_id,
+                parent_id=parent.id,
+                request_id=new_id(),
+                channel=parent.channel,
+                locale=body.target_locale or parent.locale,
+                variant_index=parent.variant_index,
+                goal=parent.goal,
+                brief=parent.brief,
+                is_control=parent.is_control,
+                bundle=parent.bundle,
+                generator=draft_generator(result, variant),
+                usage=result.usage.model_dump(mode="json") | {"attempts": result.attempts},
+                latency_ms=result.latency_ms,
+                send_at=parent.send_at,
+            )
         record_usage(session, workspace_id, result, operation="refine", channel=parent.channel, draft_id=child.id)
         return draft_out(child, customer_external_id(session, child))
 
