@@ -14,6 +14,7 @@ from langchain_openai import ChatOpenAI
 from copyloom.config import ModelPrice, Settings
 from copyloom.errors import InvalidInput
 from copyloom.genai.direct import DirectChatModel
+from copyloom.genai.loop import PerLoop, run_to_end
 from copyloom.genai.throttle import LocalRateLimiter, ModelThrottle, RateLimiter
 from copyloom.genai.types import Usage
 
@@ -68,28 +69,48 @@ class LoopChatModels:
     of ``ChatOpenAI`` (about 9 ms of CPU a call) and answers as it does.
 
     An HTTP client (``aiohttp``'s session, ``httpx.AsyncClient``, a ``ChatOpenAI``) may only be used on the loop it
-    was first used on. A process
-    runs its model calls on long-lived loops (the server's, the background loop of workers and the CLI), so each
-    gets one client whose connections are reused call after call; a short-lived loop (``asyncio.run`` in a script)
-    gets its own and drops it with the loop.
+    was first used on. A process runs its model calls on long-lived loops (the server's, the background loop of
+    workers and the CLI), so each gets one session whose connections are reused call after call; a short-lived loop
+    (``asyncio.run`` in a script) gets its own. Each session is closed on its own loop when that loop ends, or by
+    :meth:`close` / :meth:`aclose` (see :class:`~copyloom.genai.loop.PerLoop`).
     """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._models: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DirectChatModel] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
+        self._models: PerLoop[DirectChatModel] = PerLoop(self._open, _close_session, _abandon_session)
         build_chat_model(settings)  # validate the settings now (unsupported provider, no model), not on first call
 
+    def _open(self) -> DirectChatModel:
+        return DirectChatModel(self._settings, DirectChatModel.open_session(self._settings))
+
     def __call__(self) -> DirectChatModel:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            model = self._models.get(loop)
-            if model is None:
-                model = DirectChatModel(self._settings, DirectChatModel.open_session(self._settings))
-                self._models[loop] = model
-            return model
+        return self._models.get()
+
+    def __len__(self) -> int:
+        """Loops with a session open (or not yet closed)."""
+        return len(self._models)
+
+    async def aclose(self) -> None:
+        """Close every loop's session, each on its own loop; the next call opens a new one."""
+        await self._models.aclose()
+
+    def close(self) -> None:
+        """As :meth:`aclose`, from a thread that runs none of the loops (it waits for each)."""
+        self._models.close()
+
+
+async def _close_session(model: DirectChatModel) -> None:
+    await model.session.close()
+
+
+def _abandon_session(model: DirectChatModel) -> None:
+    """Its loop was closed without shutting down: aiohttp can close nothing on it any more. The session is detached
+    and its connector marked closed (closing on a closed loop awaits nothing), so neither reports itself unclosed;
+    asyncio closes the sockets with the transports that hold them."""
+    connector = model.session.connector
+    model.session.detach()
+    if connector is not None:
+        run_to_end(connector.close())
 
 
 _THROTTLES: dict[tuple[str, str], ModelThrottle] = {}
