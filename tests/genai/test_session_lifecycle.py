@@ -14,11 +14,13 @@ from pydantic import SecretStr
 
 from copyloom.config import Settings
 from copyloom.contracts.enums import Channel
+from copyloom.genai.answers import MalformedAnswer
 from copyloom.genai.factory import build_generator, close_generator
+from copyloom.genai.judge import LoopJudges
 from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.loop import BackgroundLoop
 from copyloom.genai.types import GenerationResult
-from tests.genai.bundles import make_request
+from tests.genai.bundles import make_bundle, make_request
 from tests.genai.sockets import HAS_PROC, connections_to, unclosed_reports
 from tests.modelserver import ModelServer, start_model_server
 
@@ -113,4 +115,26 @@ def test_closing_the_generator_closes_every_loops_session_and_it_still_works_aft
     finally:
         first.stop()
         second.stop()
+    assert reports == []
+
+
+def test_a_judges_client_is_closed_when_its_loop_ends_or_the_judges_close(model_server: ModelServer) -> None:
+    judges, settings = LoopJudges(), llm_settings(model_server)
+    before = connections_to(model_server.port)
+
+    async def judge() -> None:
+        judged = judges.get(settings, "openai:gpt-4o-mini")
+        with pytest.raises(MalformedAnswer):  # the model server answers any tool with variants, not verdicts
+            await judged.judge({"body": "Free shipping on everything."}, make_bundle(), send_at="now")
+        assert connections_to(model_server.port) == before + 1
+
+    background = BackgroundLoop()
+    with unclosed_reports() as reports:
+        asyncio.run(judge())
+        assert connections_to(model_server.port) == before and len(judges) == 0
+        background.run(judge())
+        background.run(judge())  # the same client and connection
+        judges.close()
+        assert connections_to(model_server.port) == before and len(judges) == 0
+        background.stop()
     assert reports == []

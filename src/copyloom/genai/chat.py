@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import weakref
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import httpx
 from langchain_core.language_models import BaseChatModel
@@ -17,6 +16,9 @@ from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.loop import PerLoop, run_to_end
 from copyloom.genai.throttle import LocalRateLimiter, ModelThrottle, RateLimiter
 from copyloom.genai.types import Usage
+
+if TYPE_CHECKING:
+    from copyloom.genai.ratelimit_redis import RedisRateLimiter
 
 __all__ = ["LoopChatModels", "bare_model_name", "build_chat_model", "cost_usd", "price_for", "throttle_for"]
 
@@ -164,20 +166,21 @@ def _rate_limiter(settings: Settings, key: tuple[str, str]) -> RateLimiter | Non
 
 class _PerLoopRedisLimiter:
     """The Redis-shared limiter, one client per event loop (a Redis connection belongs to the loop that opened
-    it; the API process runs model calls on its server loop and on the background loop)."""
+    it; the API process runs model calls on its server loop and on the background loop), closed on its loop when
+    the loop ends."""
 
     def __init__(self, url: str, key: str, rpm: int | None, tpm: int | None) -> None:
-        self._args = (url, key, rpm, tpm)
-        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RateLimiter] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+        self._limiters: PerLoop[RedisRateLimiter] = PerLoop(lambda: _redis_limiter(url, key, rpm, tpm), _close_redis)
 
     async def acquire(self, tokens: int) -> float:
-        from copyloom.genai.ratelimit_redis import RedisRateLimiter  # only processes with a broker need redis
+        return await self._limiters.get().acquire(tokens)
 
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            limiter = self._limiters.get(loop)
-            if limiter is None:
-                limiter = RedisRateLimiter(*self._args)
-                self._limiters[loop] = limiter
-        return await limiter.acquire(tokens)
+
+def _redis_limiter(url: str, key: str, rpm: int | None, tpm: int | None) -> RedisRateLimiter:
+    from copyloom.genai.ratelimit_redis import RedisRateLimiter  # only processes with a broker need redis
+
+    return RedisRateLimiter(url, key, rpm, tpm)
+
+
+async def _close_redis(limiter: RedisRateLimiter) -> None:
+    await limiter.aclose()
