@@ -123,7 +123,7 @@ def test_a_judges_client_is_closed_when_its_loop_ends_or_the_judges_close(model_
     before = connections_to(model_server.port)
 
     async def judge() -> None:
-        judged = judges.get(settings, "openai:gpt-4o-mini")
+        judged = judges.for_model(settings, "openai:gpt-4o-mini")
         with pytest.raises(MalformedAnswer):  # the model server answers any tool with variants, not verdicts
             await judged.judge({"body": "Free shipping on everything."}, make_bundle(), send_at="now")
         assert connections_to(model_server.port) == before + 1
@@ -131,10 +131,10 @@ def test_a_judges_client_is_closed_when_its_loop_ends_or_the_judges_close(model_
     background = BackgroundLoop()
     with unclosed_reports() as reports:
         asyncio.run(judge())
-        assert connections_to(model_server.port) == before and len(judges) == 0
+        assert connections_to(model_server.port) == before and judges.held == 0
         background.run(judge())
         background.run(judge())  # the same client and connection
         judges.close()
-        assert connections_to(model_server.port) == before and len(judges) == 0
+        assert connections_to(model_server.port) == before and judges.held == 0
         background.stop()
     assert reports == []

@@ -65,7 +65,7 @@ def build_chat_model(settings: Settings, *, http_async_client: httpx.AsyncClient
     )
 
 
-class LoopChatModels:
+class LoopChatModels(PerLoop[DirectChatModel]):
     """One chat model per event loop, each with its own pooled, kept-alive HTTP connections: a
     :class:`~copyloom.genai.direct.DirectChatModel`, which posts the generator's tool calls without the SDK layers
     of ``ChatOpenAI`` (about 9 ms of CPU a call) and answers as it does.
@@ -74,31 +74,19 @@ class LoopChatModels:
     was first used on. A process runs its model calls on long-lived loops (the server's, the background loop of
     workers and the CLI), so each gets one session whose connections are reused call after call; a short-lived loop
     (``asyncio.run`` in a script) gets its own. Each session is closed on its own loop when that loop ends, or by
-    :meth:`close` / :meth:`aclose` (see :class:`~copyloom.genai.loop.PerLoop`).
+    ``close()`` / ``aclose()`` (see :class:`~copyloom.genai.loop.PerLoop`); the next call opens a new one.
     """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._models: PerLoop[DirectChatModel] = PerLoop(self._open, _close_session, _abandon_session)
+        super().__init__(self._open, _close_session, _abandon_session)
         build_chat_model(settings)  # validate the settings now (unsupported provider, no model), not on first call
 
     def _open(self) -> DirectChatModel:
         return DirectChatModel(self._settings, DirectChatModel.open_session(self._settings))
 
     def __call__(self) -> DirectChatModel:
-        return self._models.get()
-
-    def __len__(self) -> int:
-        """Loops with a session open (or not yet closed)."""
-        return len(self._models)
-
-    async def aclose(self) -> None:
-        """Close every loop's session, each on its own loop; the next call opens a new one."""
-        await self._models.aclose()
-
-    def close(self) -> None:
-        """As :meth:`aclose`, from a thread that runs none of the loops (it waits for each)."""
-        self._models.close()
+        return self.get()
 
 
 async def _close_session(model: DirectChatModel) -> None:

@@ -137,17 +137,17 @@ class SupportJudge:
         )
 
 
-class LoopJudges:
+class LoopJudges(PerLoop[dict[str, tuple[SupportJudge, httpx.AsyncClient]]]):
     """One judge per event loop and judge model, each a ``ChatOpenAI`` over an ``httpx.AsyncClient`` of its own
     (langchain-openai's shared default client is bound to one loop). The clients are closed on their own loop when
-    it ends, or by :meth:`close` / :meth:`aclose` (see :class:`~copyloom.genai.loop.PerLoop`)."""
+    it ends, or by ``close()`` / ``aclose()`` (see :class:`~copyloom.genai.loop.PerLoop`)."""
 
     def __init__(self) -> None:
-        self._loops: PerLoop[dict[str, tuple[SupportJudge, httpx.AsyncClient]]] = PerLoop(dict, _close_clients)
+        super().__init__(dict, _close_clients)
 
-    def get(self, settings: Settings, model: str) -> SupportJudge:
+    def for_model(self, settings: Settings, model: str) -> SupportJudge:
         """The running loop's judge for ``model`` (built with ``settings`` on first use on this loop)."""
-        judges = self._loops.get()
+        judges = self.get()
         hit = judges.get(model)
         if hit is None:
             client = httpx.AsyncClient(timeout=settings.llm_timeout_s)
@@ -155,16 +155,6 @@ class LoopJudges:
             chat = chat.model_copy(update={"temperature": 0.0})
             hit = judges[model] = (SupportJudge(chat, model_name=model, price=price_for(settings, model)), client)
         return hit[0]
-
-    def __len__(self) -> int:
-        """Loops with judges open."""
-        return len(self._loops)
-
-    async def aclose(self) -> None:
-        await self._loops.aclose()
-
-    def close(self) -> None:
-        self._loops.close()
 
 
 async def _close_clients(judges: dict[str, tuple[SupportJudge, httpx.AsyncClient]]) -> None:

@@ -188,7 +188,9 @@ class PerLoop(Generic[T]):
         self._drop(dead)
         return slot.value
 
-    def __len__(self) -> int:
+    @property
+    def held(self) -> int:
+        """How many loops hold a value (not closed yet)."""
         return len(self._slots)
 
     async def _finish(self, loop: asyncio.AbstractEventLoop, slot: _Slot[T]) -> None:
