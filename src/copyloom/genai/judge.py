@@ -140,7 +140,8 @@ class SupportJudge:
 class LoopJudges(PerLoop[dict[str, tuple[SupportJudge, httpx.AsyncClient]]]):
     """One judge per event loop and judge model, each a ``ChatOpenAI`` over an ``httpx.AsyncClient`` of its own
     (langchain-openai's shared default client is bound to one loop). The clients are closed on their own loop when
-    it ends, or by ``close()`` / ``aclose()`` (see :class:`~copyloom.genai.loop.PerLoop`)."""
+    it ends, or by ``close()`` / ``aclose()`` (see :class:`~copyloom.genai.loop.PerLoop`). The judge stays on
+    ``ChatOpenAI`` (one call per draft, opt-in): its answer is read by ``genai/answers.py`` as the generator's is."""
 
     def __init__(self) -> None:
         super().__init__(dict, _close_clients)
