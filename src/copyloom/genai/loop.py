@@ -20,7 +20,8 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+import types
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
 __all__ = ["BackgroundLoop", "PerLoop", "background_loop", "run_to_end"]
@@ -125,7 +126,7 @@ def run_to_end(awaitable: Awaitable[object]) -> None:
     raise RuntimeError(f"{awaitable!r} waits for something: it needs a running loop")
 
 
-async def _until_the_loop_ends(finish: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+async def _until_the_loop_ends(finish: Callable[[], Awaitable[None]]) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
@@ -137,7 +138,7 @@ class _Slot(Generic[T]):
 
     def __init__(self, value: T) -> None:
         self.value = value
-        self.guard: Any = None  # the async generator that closes the value when the loop shuts down
+        self.guard: AsyncGenerator[None, None] | None = None  # closes the value when the loop shuts down
 
 
 class PerLoop(Generic[T]):
@@ -260,7 +261,7 @@ class PerLoop(Generic[T]):
 
 async def _end(slot: _Slot[Any]) -> None:
     """Close a slot's guard on its own loop, which closes its value; nothing if the loop's shutdown is already
-    closing it."""
+    closing it (``aclose()`` of a generator that is running raises)."""
     guard = slot.guard
-    if guard is not None and not guard.ag_running:
+    if isinstance(guard, types.AsyncGeneratorType) and not guard.ag_running:
         await guard.aclose()
