@@ -127,3 +127,34 @@ def test_unreachable_redis_lets_requests_through() -> None:
 def test_budgets_must_be_positive(requests: int | None, tokens: int | None) -> None:
     with pytest.raises(ValueError, match="must be positive"):
         RedisRateLimiter("redis://127.0.0.1:1/0", "k", requests, tokens)
+
+
+@needs_redis
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="counts this process's sockets through /proc (Linux)")
+def test_the_throttles_redis_connection_is_closed_when_its_loop_ends() -> None:
+    from copyloom.config import Settings
+    from copyloom.genai.chat import throttle_for
+    from tests.genai.sockets import connections_to, unclosed_reports
+
+    assert REDIS_URL is not None
+    port = int(REDIS_URL.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+    settings = Settings(
+        llm_model=f"openai:limited-{uuid.uuid4().hex[:8]}",  # a throttle of its own
+        llm_base_url="http://127.0.0.1:1/v1",
+        broker_url=REDIS_URL,
+        model_requests_per_min=1000,
+    )
+    throttle = throttle_for(settings)
+    before = connections_to(port)
+
+    async def acquire() -> None:
+        await throttle.acquire(1)  # asks Redis for the rate budget
+        throttle.release(ok=True)
+        assert connections_to(port) > before
+
+    with unclosed_reports() as reports:
+        asyncio.run(acquire())
+        assert connections_to(port) == before
+        asyncio.run(acquire())
+        assert connections_to(port) == before
+    assert reports == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from copyloom import __version__
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             if owned:
-                app.state.services.close()
+                # Off the server's loop: closing waits for each loop to close its model sessions, this one included.
+                await anyio.to_thread.run_sync(app.state.services.close)
                 app.state.services.engine.dispose()
 
     app = FastAPI(

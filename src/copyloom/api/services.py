@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.config import Settings
 from copyloom.content.engine import ContentEngine, build_content_engine
 from copyloom.content.tasks import TaskContext
+from copyloom.genai.factory import close_generator
 from copyloom.retrieval.embedding_cache import CachedEmbedder
 from copyloom.retrieval.services import Retrieval
 from copyloom.worker import Runner, build_runner
@@ -65,8 +66,10 @@ class Services:
 
 
 def close_content_engine(content: ContentEngine) -> None:
-    """Close the Chroma client (a local one keeps its SQLite files and its runtime's descriptors open until then),
-    the embedding cache's connection and the embedder's worker processes."""
+    """Close the generator's HTTP sessions (each on its own loop: call this from a thread that runs none), the
+    Chroma client (a local one keeps its SQLite files and its runtime's descriptors open until then), the embedding
+    cache's connection and the embedder's worker processes."""
+    close_generator(content.generator)
     content.store.client.close()
     if isinstance(content.embedder, CachedEmbedder):
         Retrieval(embedder=content.embedder, store=content.store).close()

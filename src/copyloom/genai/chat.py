@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import weakref
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import httpx
 from langchain_core.language_models import BaseChatModel
@@ -14,8 +13,12 @@ from langchain_openai import ChatOpenAI
 from copyloom.config import ModelPrice, Settings
 from copyloom.errors import InvalidInput
 from copyloom.genai.direct import DirectChatModel
+from copyloom.genai.loop import PerLoop, run_to_end
 from copyloom.genai.throttle import LocalRateLimiter, ModelThrottle, RateLimiter
 from copyloom.genai.types import Usage
+
+if TYPE_CHECKING:
+    from copyloom.genai.ratelimit_redis import RedisRateLimiter
 
 __all__ = ["LoopChatModels", "bare_model_name", "build_chat_model", "cost_usd", "price_for", "throttle_for"]
 
@@ -62,34 +65,42 @@ def build_chat_model(settings: Settings, *, http_async_client: httpx.AsyncClient
     )
 
 
-class LoopChatModels:
+class LoopChatModels(PerLoop[DirectChatModel]):
     """One chat model per event loop, each with its own pooled, kept-alive HTTP connections: a
     :class:`~copyloom.genai.direct.DirectChatModel`, which posts the generator's tool calls without the SDK layers
     of ``ChatOpenAI`` (about 9 ms of CPU a call) and answers as it does.
 
     An HTTP client (``aiohttp``'s session, ``httpx.AsyncClient``, a ``ChatOpenAI``) may only be used on the loop it
-    was first used on. A process
-    runs its model calls on long-lived loops (the server's, the background loop of workers and the CLI), so each
-    gets one client whose connections are reused call after call; a short-lived loop (``asyncio.run`` in a script)
-    gets its own and drops it with the loop.
+    was first used on. A process runs its model calls on long-lived loops (the server's, the background loop of
+    workers and the CLI), so each gets one session whose connections are reused call after call; a short-lived loop
+    (``asyncio.run`` in a script) gets its own. Each session is closed on its own loop when that loop ends, or by
+    ``close()`` / ``aclose()`` (see :class:`~copyloom.genai.loop.PerLoop`); the next call opens a new one.
     """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._models: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DirectChatModel] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
+        super().__init__(self._open, _close_session, _abandon_session)
         build_chat_model(settings)  # validate the settings now (unsupported provider, no model), not on first call
 
+    def _open(self) -> DirectChatModel:
+        return DirectChatModel(self._settings, DirectChatModel.open_session(self._settings))
+
     def __call__(self) -> DirectChatModel:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            model = self._models.get(loop)
-            if model is None:
-                model = DirectChatModel(self._settings, DirectChatModel.open_session(self._settings))
-                self._models[loop] = model
-            return model
+        return self.get()
+
+
+async def _close_session(model: DirectChatModel) -> None:
+    await model.session.close()
+
+
+def _abandon_session(model: DirectChatModel) -> None:
+    """Its loop was closed without shutting down: aiohttp can close nothing on it any more. The session is detached
+    and its connector marked closed (closing on a closed loop awaits nothing), so neither reports itself unclosed;
+    asyncio closes the sockets with the transports that hold them."""
+    connector = model.session.connector
+    model.session.detach()
+    if connector is not None:
+        run_to_end(connector.close())
 
 
 _THROTTLES: dict[tuple[str, str], ModelThrottle] = {}
@@ -143,20 +154,21 @@ def _rate_limiter(settings: Settings, key: tuple[str, str]) -> RateLimiter | Non
 
 class _PerLoopRedisLimiter:
     """The Redis-shared limiter, one client per event loop (a Redis connection belongs to the loop that opened
-    it; the API process runs model calls on its server loop and on the background loop)."""
+    it; the API process runs model calls on its server loop and on the background loop), closed on its loop when
+    the loop ends."""
 
     def __init__(self, url: str, key: str, rpm: int | None, tpm: int | None) -> None:
-        self._args = (url, key, rpm, tpm)
-        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RateLimiter] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+        self._limiters: PerLoop[RedisRateLimiter] = PerLoop(lambda: _redis_limiter(url, key, rpm, tpm), _close_redis)
 
     async def acquire(self, tokens: int) -> float:
-        from copyloom.genai.ratelimit_redis import RedisRateLimiter  # only processes with a broker need redis
+        return await self._limiters.get().acquire(tokens)
 
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            limiter = self._limiters.get(loop)
-            if limiter is None:
-                limiter = RedisRateLimiter(*self._args)
-                self._limiters[loop] = limiter
-        return await limiter.acquire(tokens)
+
+def _redis_limiter(url: str, key: str, rpm: int | None, tpm: int | None) -> RedisRateLimiter:
+    from copyloom.genai.ratelimit_redis import RedisRateLimiter  # only processes with a broker need redis
+
+    return RedisRateLimiter(url, key, rpm, tpm)
+
+
+async def _close_redis(limiter: RedisRateLimiter) -> None:
+    await limiter.aclose()

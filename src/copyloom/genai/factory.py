@@ -11,7 +11,7 @@ from copyloom.genai.llm import LlmGenerator
 from copyloom.genai.offline import OfflineGenerator
 from copyloom.genai.types import Generator
 
-__all__ = ["GENERATORS", "build_generator"]
+__all__ = ["GENERATORS", "build_generator", "close_generator"]
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +40,10 @@ def build_generator(settings: Settings) -> Generator:
         extra={"generator": name, "model": settings.llm_model, "base_url": settings.llm_base_url},
     )
     return generator
+
+
+def close_generator(generator: Generator) -> None:
+    """Close what :func:`build_generator` opened (the LLM generator's HTTP sessions, each on its own loop), from a
+    thread that runs none of those loops: an engine's shutdown. The offline generator holds nothing."""
+    if isinstance(generator, LlmGenerator):
+        generator.close()

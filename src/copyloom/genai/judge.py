@@ -15,19 +15,21 @@ import re
 import time
 from typing import Any, Literal
 
+import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from copyloom.config import ModelPrice
+from copyloom.config import ModelPrice, Settings
 from copyloom.contracts.facts import FactsBundle
 from copyloom.genai.answers import require_tool_answer, tool_for
-from copyloom.genai.chat import priced_usage
+from copyloom.genai.chat import build_chat_model, price_for, priced_usage
 from copyloom.genai.direct import DirectChatModel
+from copyloom.genai.loop import PerLoop
 from copyloom.genai.types import Usage
 from copyloom.prompts import DataFence, get_prompt, render_chat
 
-__all__ = ["JudgeAnswer", "JudgeOutcome", "SentenceVerdict", "SupportJudge", "split_sentences"]
+__all__ = ["JudgeAnswer", "JudgeOutcome", "LoopJudges", "SentenceVerdict", "SupportJudge", "split_sentences"]
 
 _SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|$)")
 
@@ -133,3 +135,29 @@ class SupportJudge:
             model=self._model,
             prompt_sha256=prompt.sha256,
         )
+
+
+class LoopJudges(PerLoop[dict[str, tuple[SupportJudge, httpx.AsyncClient]]]):
+    """One judge per event loop and judge model, each a ``ChatOpenAI`` over an ``httpx.AsyncClient`` of its own
+    (langchain-openai's shared default client is bound to one loop). The clients are closed on their own loop when
+    it ends, or by ``close()`` / ``aclose()`` (see :class:`~copyloom.genai.loop.PerLoop`). The judge stays on
+    ``ChatOpenAI`` (one call per draft, opt-in): its answer is read by ``genai/answers.py`` as the generator's is."""
+
+    def __init__(self) -> None:
+        super().__init__(dict, _close_clients)
+
+    def for_model(self, settings: Settings, model: str) -> SupportJudge:
+        """The running loop's judge for ``model`` (built with ``settings`` on first use on this loop)."""
+        judges = self.get()
+        hit = judges.get(model)
+        if hit is None:
+            client = httpx.AsyncClient(timeout=settings.llm_timeout_s)
+            chat = build_chat_model(settings.model_copy(update={"llm_model": model}), http_async_client=client)
+            chat = chat.model_copy(update={"temperature": 0.0})
+            hit = judges[model] = (SupportJudge(chat, model_name=model, price=price_for(settings, model)), client)
+        return hit[0]
+
+
+async def _close_clients(judges: dict[str, tuple[SupportJudge, httpx.AsyncClient]]) -> None:
+    for _, client in judges.values():
+        await client.aclose()

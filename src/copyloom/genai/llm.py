@@ -21,7 +21,7 @@ from copyloom.contracts.enums import Channel
 from copyloom.contracts.facts import FactsBundle
 from copyloom.errors import ModelError, ModelTimeout
 from copyloom.genai.answers import MALFORMED, tool_answer, tool_for
-from copyloom.genai.chat import bare_model_name, price_for, priced_usage
+from copyloom.genai.chat import LoopChatModels, bare_model_name, price_for, priced_usage
 from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.messages import render_generation_prompt, render_refine_prompt
 from copyloom.genai.structured import check_variants, describe_parse_error, to_variants, variants_model
@@ -125,6 +125,19 @@ class LlmGenerator:
 
     def _chat_model(self) -> ChatModel:
         return self._chat if isinstance(self._chat, BaseChatModel | DirectChatModel) else self._chat()
+
+    async def aclose(self) -> None:
+        """Close the HTTP sessions of a per-loop provider (``LoopChatModels``), each on its own loop; a model
+        passed in belongs to its caller. The next call opens a new session."""
+        if isinstance(self._chat, LoopChatModels):
+            await self._chat.aclose()
+        self._runnables.clear()
+
+    def close(self) -> None:
+        """As :meth:`aclose`, from a thread that runs none of the loops."""
+        if isinstance(self._chat, LoopChatModels):
+            self._chat.close()
+        self._runnables.clear()
 
     @property
     def kind(self) -> Literal["offline", "llm"]:
