@@ -8,17 +8,12 @@ model configured) the judge is skipped and the report says so.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
-
-import httpx
 
 from copyloom.config import Settings
 from copyloom.contracts.text import copy_fields
 from copyloom.genai.answers import failure_code
-from copyloom.genai.chat import build_chat_model, price_for
-from copyloom.genai.judge import JudgeOutcome, SupportJudge
+from copyloom.genai.judge import JudgeOutcome, LoopJudges, SupportJudge
 from copyloom.genai.types import GenerationResult
 from copyloom.guardrails.context import CheckContext
 from copyloom.guardrails.results import result
@@ -28,28 +23,14 @@ __all__ = ["NAME", "judge_drafts", "judge_result"]
 
 NAME = "judge"
 log = logging.getLogger(__name__)
-# One judge per event loop and model: its HTTP client keeps its pool on the loop that first used it.
-# Per event loop (a loop's id can be reused once it is collected; a weak key cannot): its pool belongs to it.
-_JUDGES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, SupportJudge]] = weakref.WeakKeyDictionary()
+# One judge per event loop and model, its httpx client closed on that loop when the loop ends (genai.judge).
+_JUDGES = LoopJudges()
 
 
 def _judge(settings: Settings) -> SupportJudge | None:
     # Opt-in: a judge doubles the model calls of every draft, so it runs only when a judge model is named.
     model = settings.judge_model if settings.llm_model else None
-    if not model:
-        return None
-    judges = _JUDGES.setdefault(asyncio.get_running_loop(), {})
-    judge = judges.get(model)
-    if judge is None:
-        # Its own connection pool on this loop (langchain-openai's shared default client is bound to one loop).
-        # ChatOpenAI over httpx, not the generator's aiohttp session: a request's loop (the server's, a test
-        # client's) can end while the judge is cached, and an unclosed aiohttp session keeps its sockets and warns
-        # when collected; the answer is read by the same genai/answers.py either way.
-        client = httpx.AsyncClient(timeout=settings.llm_timeout_s)
-        chat = build_chat_model(settings.model_copy(update={"llm_model": model}), http_async_client=client)
-        chat = chat.model_copy(update={"temperature": 0.0})
-        judge = judges[model] = SupportJudge(chat, model_name=model, price=price_for(settings, model))
-    return judge
+    return _JUDGES.for_model(settings, model) if model else None
 
 
 def judge_result(outcome: JudgeOutcome) -> CheckResult:
