@@ -289,9 +289,10 @@ def persist_generated(
     policy = prepared.review_policy
     drafts: list[Draft] = []
     brief = req.brief.model_dump(mode="json")
+    shared: dict[int, tuple[object, Any]] = {}
     for outcome in outcomes:
         result, plan = outcome.result, outcome.plan
-        bundle = plan.bundle.model_dump(mode="json")  # the facts every variant of this channel was written from
+        bundle = _bundle_json(plan.bundle, shared)  # the facts every variant of this channel was written from
         n = len(result.variants)
         usage = result.usage.model_dump(mode="json") | {"attempts": result.attempts, "shared_by_variants": n}
         for index, (variant, report) in enumerate(zip(result.variants, outcome.reports, strict=True)):
@@ -324,6 +325,24 @@ def persist_generated(
             drafts.append(draft)
         record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
     return drafts
+
+
+def _bundle_json(bundle: FactsBundle, shared: dict[int, tuple[object, Any]]) -> dict[str, Any]:
+    """``bundle.model_dump(mode="json")``, its heavy parts (the facts, the brand kit) serialized once for the
+    channels of a customer that share them (``build_bundles`` copies one bundle per channel; ``shared`` holds
+    what was serialized, by the identity of the object, which it keeps alive)."""
+    out = bundle.model_dump(mode="json", exclude={"facts", "brand"})
+    for name, value in (("facts", bundle.facts), ("brand", bundle.brand)):
+        seen = shared.get(id(value))
+        if seen is None or seen[0] is not value:
+            dumped = (
+                [f.model_dump(mode="json") for f in bundle.facts]
+                if name == "facts"
+                else bundle.brand.model_dump(mode="json")
+            )
+            seen = shared[id(value)] = (value, dumped)
+        out[name] = seen[1]
+    return {key: out[key] for key in FactsBundle.model_fields}  # the fields' order, as model_dump gives
 
 
 def draft_generator(result: GenerationResult, variant: Variant) -> dict[str, Any]:
