@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -271,77 +272,64 @@ def persist_generated(
 ) -> list[Draft]:
     """Store every variant with its provenance and audit trail, written before it returns (a flush, never a
     commit); a caller that stores many customers passes its ``batch`` instead and writes them all at once."""
-    if batch is None:
-        with new_drafts(session) as own:
-            return persist_generated(
-                session,
-                workspace_id,
-                prepared,
-                outcomes,
-                req,
-                request_id=request_id,
-                actor=actor,
-                campaign_id=campaign_id,
-                campaign_mode=campaign_mode,
-                rng=rng,
-                batch=own,
-            )
-    policy = prepared.review_policy
-    drafts: list[Draft] = []
-    brief = req.brief.model_dump(mode="json")
-    shared: dict[int, tuple[object, Any]] = {}
-    for outcome in outcomes:
-        result, plan = outcome.result, outcome.plan
-        bundle = _bundle_json(plan.bundle, shared)  # the facts every variant of this channel was written from
-        n = len(result.variants)
-        usage = result.usage.model_dump(mode="json") | {"attempts": result.attempts, "shared_by_variants": n}
-        for index, (variant, report) in enumerate(zip(result.variants, outcome.reports, strict=True)):
-            routing = route(report, policy, generator_kind=result.generator.kind, campaign_mode=campaign_mode, rng=rng)
-            draft = add_draft(
-                batch,
-                variant=variant,
-                report=report,
-                routing=routing,
-                actor=actor,
-                workspace_id=workspace_id,
-                customer_id=prepared.customer_pk,
-                campaign_id=campaign_id,
-                request_id=request_id,
-                channel=plan.channel.value,
-                locale=plan.bundle.locale,
-                variant_index=index,
-                goal=req.brief.goal.value,
-                brief=brief,
-                bundle=bundle,
-                generator=draft_generator(result, variant),
-                usage=usage,
-                latency_ms=result.latency_ms,
-                send_at=req.send_at,
-            )
-            metrics.DRAFTS.labels(draft.channel, draft.verdict).inc()
-            for r in report.results:
-                if r.verdict.value != "pass":
-                    metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
-            drafts.append(draft)
-        record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
-    return drafts
+    with new_drafts(session) if batch is None else nullcontext(batch) as writes:
+        policy = prepared.review_policy
+        drafts: list[Draft] = []
+        brief = req.brief.model_dump(mode="json")
+        shared: dict[int, tuple[object, Any]] = {}
+        for outcome in outcomes:
+            result, plan = outcome.result, outcome.plan
+            bundle = _bundle_json(plan.bundle, shared)  # the facts every variant of this channel was written from
+            n = len(result.variants)
+            usage = result.usage.model_dump(mode="json") | {"attempts": result.attempts, "shared_by_variants": n}
+            for index, (variant, report) in enumerate(zip(result.variants, outcome.reports, strict=True)):
+                routing = route(
+                    report, policy, generator_kind=result.generator.kind, campaign_mode=campaign_mode, rng=rng
+                )
+                draft = add_draft(
+                    writes,
+                    variant=variant,
+                    report=report,
+                    routing=routing,
+                    actor=actor,
+                    workspace_id=workspace_id,
+                    customer_id=prepared.customer_pk,
+                    campaign_id=campaign_id,
+                    request_id=request_id,
+                    channel=plan.channel.value,
+                    locale=plan.bundle.locale,
+                    variant_index=index,
+                    goal=req.brief.goal.value,
+                    brief=brief,
+                    bundle=bundle,
+                    generator=draft_generator(result, variant),
+                    usage=usage,
+                    latency_ms=result.latency_ms,
+                    send_at=req.send_at,
+                )
+                metrics.DRAFTS.labels(draft.channel, draft.verdict).inc()
+                for r in report.results:
+                    if r.verdict.value != "pass":
+                        metrics.GUARDRAIL_RESULTS.labels(r.check, r.verdict.value).inc()
+                drafts.append(draft)
+            record_usage(session, workspace_id, result, operation="generate", channel=plan.channel.value, flush=False)
+        return drafts
 
 
 def _bundle_json(bundle: FactsBundle, shared: dict[int, tuple[object, Any]]) -> dict[str, Any]:
     """``bundle.model_dump(mode="json")``, its heavy parts (the facts, the brand kit) serialized once for the
     channels of a customer that share them (``build_bundles`` copies one bundle per channel; ``shared`` holds
     what was serialized, by the identity of the object, which it keeps alive)."""
-    out = bundle.model_dump(mode="json", exclude={"facts", "brand"})
-    for name, value in (("facts", bundle.facts), ("brand", bundle.brand)):
+
+    def once(value: object, dump: Callable[[], Any]) -> Any:
         seen = shared.get(id(value))
         if seen is None or seen[0] is not value:
-            dumped = (
-                [f.model_dump(mode="json") for f in bundle.facts]
-                if name == "facts"
-                else bundle.brand.model_dump(mode="json")
-            )
-            seen = shared[id(value)] = (value, dumped)
-        out[name] = seen[1]
+            seen = shared[id(value)] = (value, dump())
+        return seen[1]
+
+    out = bundle.model_dump(mode="json", exclude={"facts", "brand"})
+    out["facts"] = once(bundle.facts, lambda: [f.model_dump(mode="json") for f in bundle.facts])
+    out["brand"] = once(bundle.brand, lambda: bundle.brand.model_dump(mode="json"))
     return {key: out[key] for key in FactsBundle.model_fields}  # the fields' order, as model_dump gives
 
 
