@@ -9,8 +9,9 @@ that finds nothing to do (noisier: start-up is 3-5 s of CPU).
     python bench/bench_campaigns.py [--customers 300] [--latencies 0,300,1500] [--workers 1,2]
                                     [--model-concurrency 64] [--database-url postgresql+psycopg://…]
 
-Rates are measured from the targets' finish times in the database (first to last), so process start-up does not
-count against them. Compare numbers within one run: the machine is shared.
+Rates are measured from the targets' finish times in the database (first to last), and the workers of a row wait
+for each other once started up, so process start-up does not count against them. Compare numbers within one run:
+the machine is shared.
 """
 
 from __future__ import annotations
@@ -103,11 +104,21 @@ def new_campaign(settings: Settings, name: str, customers: list[str] | None = No
 
 # A worker is `copyloom campaigns run`, with run_campaign timed from inside: the CPU of the whole process (every
 # thread: the model loop, the database threads) from the start of the drain to its end, without start-up.
+# The workers of one row start their drains together: each waits at run_campaign (start-up done) until all have
+# arrived, so that one process starting seconds after the other on a loaded machine (start-up is 3-5 s of CPU) does
+# not count against the two-worker rate. Long-lived Celery workers do not start per campaign.
 _WORKER = """
 import os, time
 from copyloom.content.campaigns import service
 _run = service.run_campaign
+def _barrier():
+    gate, n = os.environ["BENCH_BARRIER"], int(os.environ["BENCH_WORKERS"])
+    open(os.path.join(gate, str(os.getpid())), "w").close()
+    deadline = time.monotonic() + 300
+    while len(os.listdir(gate)) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
 def run_campaign(*args, **kwargs):
+    _barrier()
     start = time.process_time()
     try:
         return _run(*args, **kwargs)
@@ -124,12 +135,10 @@ def run_workers(env: dict[str, str], campaign_id: str, n: int) -> tuple[float, f
     """Start ``n`` worker processes on the campaign; once all exit, return their CPU seconds while drafting (see
     _WORKER) and in all (user + system, start-up included)."""
     cmd = [sys.executable, "-c", _WORKER, "campaigns", "run", campaign_id, "--no-progress"]
-    with tempfile.NamedTemporaryFile("r", suffix=".cpu") as cpu_file:
+    with tempfile.NamedTemporaryFile("r", suffix=".cpu") as cpu_file, tempfile.TemporaryDirectory() as gate:
+        worker_env = env | {"BENCH_CPU_FILE": cpu_file.name, "BENCH_BARRIER": gate, "BENCH_WORKERS": str(n)}
         procs = [
-            subprocess.Popen(
-                cmd, env=env | {"BENCH_CPU_FILE": cpu_file.name}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-            )
-            for _ in range(n)
+            subprocess.Popen(cmd, env=worker_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(n)
         ]
         total = 0.0
         for p in procs:
