@@ -139,6 +139,27 @@ def test_a_malformed_answer_is_a_per_channel_502_and_the_other_channel_is_kept(
     assert error["code"] == "model_invalid_output", error
 
 
+def test_a_server_without_a_tool_parser_still_drafts_from_the_arguments_in_its_text(
+    client: TestClient, keys: dict[Role, str], llm: ModelServer, session_factory: sessionmaker[Session]
+) -> None:
+    """llama.cpp without --jinja, vLLM without a tool parser: the forced tool's arguments come back as a JSON fence
+    in the message's text. They are read as the call, with no re-ask."""
+    (customer,) = seed_customers(session_factory, "acme", 1, "J")
+    llm.configure(faults=[{"fault": "json_text"}])
+    r = client.post(
+        "/v1/drafts",
+        json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}, "variants": 2},
+        headers=auth(keys[Role.MARKETER]),
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["errors"] == [] and len(body["drafts"]) == 4, body
+    assert {d["generator"]["kind"] for d in body["drafts"]} == {"llm"}
+    stats = llm.stats()
+    assert stats["faults"] == {"json_text": stats["requests"]}  # every answer came back as text ...
+    assert stats["by_tool"] == {"SubmitEmailVariants": 1, "SubmitSmsVariants": 1}  # ... and none was asked again
+
+
 @pytest.mark.parametrize(
     ("fault", "status", "code"), [("500", 502, "model_http_error"), ("hang", 504, "model_timeout")]
 )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from copyloom.contracts.enums import Channel
 from copyloom.contracts.variants import Variant
 from copyloom.errors import ModelError
 from copyloom.genai import build_generator
-from copyloom.genai.answers import failure_code
+from copyloom.genai.answers import content_arguments, failure_code
 from copyloom.genai.chat import build_chat_model
 from copyloom.genai.judge import SupportJudge
 from copyloom.genai.types import GenerationResult, GeneratorInfo
@@ -114,3 +115,46 @@ def test_a_server_error_is_not_invalid_output_on_either_path(stub: OpenAIStubSer
     with pytest.raises(ModelError) as caught:
         asyncio.run(build_generator(_settings(stub)).generate(make_request(channel=Channel.PUSH, n=1)))
     assert caught.value.code == "model_http_error"
+
+
+ARGS = {"variants": [{"angle": "a", "fact_ids": ["offer:SPRING20"], "content": {"channel": "push", **FIELDS}}]}
+_ARGS_JSON = json.dumps(ARGS)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _ARGS_JSON,
+        f"Here you go:\n```json\n{_ARGS_JSON}\n```\nAnything else?",
+        f"```\n{_ARGS_JSON}\n```",
+        f"<tool_call>\n{_ARGS_JSON}\n</tool_call>",
+        json.dumps({"name": "SubmitPushVariants", "arguments": ARGS}),
+        json.dumps({"name": "SubmitPushVariants", "arguments": _ARGS_JSON}),
+        json.dumps({"name": "SubmitPushVariants", "parameters": ARGS}),
+    ],
+)
+def test_arguments_written_as_text_are_read_as_the_call(content: str) -> None:
+    assert content_arguments(content, "SubmitPushVariants") == ARGS
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["Sure! Here are some ideas for your campaign.", "", None, "[1, 2]", "{not json", '```json\n{"cut": \n```'],
+)
+def test_text_without_one_json_object_is_no_call(content: Any) -> None:
+    assert content_arguments(content, "SubmitPushVariants") is None
+
+
+def test_the_generator_reads_arguments_sent_as_text(stub: OpenAIStubServer) -> None:
+    request = make_request(channel=Channel.PUSH, n=1)
+    ok = _completion([{"index": 0, "message": {"role": "assistant", "content": f"```json\n{_ARGS_JSON}\n```"}}])
+    stub.enqueue(StubResponse(body=ok))
+    result = asyncio.run(build_generator(_settings(stub)).generate(request))
+    assert [v.content.model_dump()["title"] for v in result.variants] == [FIELDS["title"]]
+    # JSON text that does not validate is a schema problem (re-asked, then invalid output), never a crash
+    bad = _completion([{"index": 0, "message": {"role": "assistant", "content": '{"variants": "none"}'}}])
+    stub.enqueue(StubResponse(body=bad))
+    with pytest.raises(ModelError) as caught:
+        asyncio.run(build_generator(_settings(stub)).generate(request))
+    assert caught.value.code == "model_invalid_output"
+    assert "variants" in str(caught.value.details["problems"]), caught.value.details

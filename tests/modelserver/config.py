@@ -28,6 +28,7 @@ class FaultKind(StrEnum):
     BAD_ARGUMENTS = "bad_arguments"  # a tool call whose arguments are not valid JSON
     SCHEMA_VIOLATION = "schema_violation"  # a tool call with valid JSON that fails the tool's schema
     TEXT_ONLY = "text_only"  # plain text, no tool call
+    JSON_TEXT = "json_text"  # the tool's arguments as a JSON code fence in the text, no tool call (no tool parser)
     REFUSAL = "refusal"  # the model refuses
 
 

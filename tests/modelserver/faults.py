@@ -73,6 +73,10 @@ def malformed(kind: FaultKind, completion: dict[str, Any]) -> Response:
         call["function"] = dict(call["function"])
         call["function"]["arguments"] = _broken_arguments(kind, call["function"]["arguments"])
         message["tool_calls"] = [call]
+    elif kind is FaultKind.JSON_TEXT and message.get("tool_calls"):
+        arguments = message["tool_calls"][0]["function"]["arguments"]
+        message = {"role": "assistant", "content": f"Here you go:\n```json\n{arguments}\n```", "refusal": None}
+        choice["finish_reason"] = "stop"
     elif kind is FaultKind.REFUSAL:
         message = {"role": "assistant", "content": None, "refusal": "I'm sorry, I can't help with that request."}
         choice["finish_reason"] = "stop"

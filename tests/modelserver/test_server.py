@@ -179,6 +179,7 @@ def tool_arguments(response: httpx.Response) -> str:
         ("schema_violation", lambda r: _is_json(tool_arguments(r)) and not _valid(tool_arguments(r))),
         ("text_only", lambda r: r.json()["choices"][0]["message"]["content"] and "tool_calls" not in str(r.json())),
         ("refusal", lambda r: r.json()["choices"][0]["message"]["refusal"]),
+        ("json_text", lambda r: _valid(_fenced(r.json()["choices"][0]["message"]["content"])) and not _calls(r)),
     ],
 )
 def test_each_malformed_answer_is_a_200_broken_that_way(
@@ -190,6 +191,14 @@ def test_each_malformed_answer_is_a_200_broken_that_way(
     broken = raw(server)
     assert broken.status_code == 200 and check(broken)
     assert raw(server).status_code == 200 and server.stats()["faults"] == {fault: 1}
+
+
+def _fenced(text: str) -> str:
+    return text.split("```json\n", 1)[1].rsplit("\n```", 1)[0]
+
+
+def _calls(response: httpx.Response) -> Any:
+    return response.json()["choices"][0]["message"].get("tool_calls")
 
 
 def _is_json(text: str) -> bool:

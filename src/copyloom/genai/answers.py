@@ -3,7 +3,8 @@
 - :func:`parse_completion` reads the first choice of a chat-completions body (what ``DirectChatModel`` received)
   into the ``AIMessage`` that ``ChatOpenAI`` would have made; a 200 that is no chat completion (HTML, not JSON,
   no or empty ``choices``, ``message: null``, an ``error`` object) raises :class:`MalformedAnswer`.
-- :func:`tool_answer` is the first call of a tool in that message, validated against its schema (or why not);
+- :func:`tool_answer` is the first call of a tool in that message, validated against its schema (or why not), or
+  the arguments a model wrote as JSON text instead of calling the tool (:func:`content_arguments`);
   :func:`require_tool_answer` raises :class:`MalformedAnswer` when there is none (no tool call, text only, a
   message with no content at all, arguments that are not JSON or do not validate).
 - :func:`failure_code` names any failure of a model call: ``model_invalid_output`` for an answer that came back
@@ -13,7 +14,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -26,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 __all__ = [
     "MALFORMED",
     "MalformedAnswer",
+    "content_arguments",
     "failure_code",
     "parse_completion",
     "require_tool_answer",
@@ -128,15 +132,51 @@ def tool_for(schema: type[BaseModel]) -> dict[str, Any]:
     return convert_to_openai_tool(schema)
 
 
+_FENCED = re.compile(r"```[a-zA-Z]*\s*(.*?)\s*```|<tool_call>\s*(.*?)\s*</tool_call>", re.S)
+
+
+def content_arguments(content: object, name: str) -> dict[str, Any] | None:
+    """The tool's arguments from a model that wrote them as text instead of calling it (servers whose tool parser
+    is off, models without tool-call training): the message's content, or a code fence or ``<tool_call>`` block of
+    it, is one JSON object: the arguments, or ``{"name": name, "arguments": {…}}``. None for anything else."""
+    if not isinstance(content, str) or "{" not in content:
+        return None
+    text = content.strip()
+    fenced = [next(g for g in m.groups() if g is not None) for m in _FENCED.finditer(text)]
+    candidates = [text] if text.startswith("{") else []
+    candidates += fenced
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate, strict=False)
+        except ValueError:
+            continue
+        if not isinstance(value, dict):
+            continue
+        inner = value.get("arguments", value.get("parameters"))
+        if value.get("name") == name and isinstance(inner, str):
+            with contextlib.suppress(ValueError):
+                inner = json.loads(inner, strict=False)
+        if value.get("name") == name and isinstance(inner, dict):
+            return inner
+        return value
+    return None
+
+
 def tool_answer(raw: AIMessage, schema: type[M]) -> tuple[M | None, ValidationError | None]:
-    """The first call of ``schema``'s tool, validated against it (or why not: None, None when there is none)."""
+    """The first call of ``schema``'s tool, validated against it (or why not: None, None when there is none).
+
+    A message with no tool call at all whose text holds the arguments as JSON (:func:`content_arguments`) is read
+    as that call: what a server without tool-call parsing sends for a forced tool."""
     name = tool_for(schema)["function"]["name"]
-    for call in raw.tool_calls:
-        if call["name"] == name:
-            try:
-                return schema.model_validate(call["args"]), None
-            except ValidationError as exc:
-                return None, exc
+    calls = [call["args"] for call in raw.tool_calls if call["name"] == name]
+    if not raw.tool_calls and not raw.invalid_tool_calls:
+        args = content_arguments(raw.content, name)
+        calls = [args] if args is not None else []
+    for args in calls:
+        try:
+            return schema.model_validate(args), None
+        except ValidationError as exc:
+            return None, exc
     return None, None
 
 
