@@ -17,7 +17,7 @@ from copyloom.contracts.enums import Channel
 from copyloom.contracts.variants import Variant
 from copyloom.errors import ModelError
 from copyloom.genai import build_generator
-from copyloom.genai.answers import content_arguments, failure_code
+from copyloom.genai.answers import content_arguments, failure_code, parse_completion
 from copyloom.genai.chat import build_chat_model
 from copyloom.genai.judge import SupportJudge
 from copyloom.genai.types import GenerationResult, GeneratorInfo
@@ -131,6 +131,7 @@ _ARGS_JSON = json.dumps(ARGS)
         json.dumps({"name": "SubmitPushVariants", "arguments": ARGS}),
         json.dumps({"name": "SubmitPushVariants", "arguments": _ARGS_JSON}),
         json.dumps({"name": "SubmitPushVariants", "parameters": ARGS}),
+        f"<think>The customer likes socks {{maybe}}.</think>\n\n{_ARGS_JSON}",
     ],
 )
 def test_arguments_written_as_text_are_read_as_the_call(content: str) -> None:
@@ -158,3 +159,15 @@ def test_the_generator_reads_arguments_sent_as_text(stub: OpenAIStubServer) -> N
         asyncio.run(build_generator(_settings(stub)).generate(request))
     assert caught.value.code == "model_invalid_output"
     assert "variants" in str(caught.value.details["problems"]), caught.value.details
+
+
+def test_tool_arguments_sent_as_an_object_rather_than_a_json_string_are_read() -> None:
+    body = _completion(
+        [{"index": 0, "message": {"role": "assistant", "tool_calls": [_call(ARGS)]}, "finish_reason": "tool_calls"}]
+    )
+    message = parse_completion(json.dumps(body))
+    assert message.tool_calls[0]["args"] == ARGS and not message.invalid_tool_calls
+
+
+def _call(arguments: object) -> dict[str, Any]:
+    return {"id": "call_1", "type": "function", "function": {"name": "SubmitPushVariants", "arguments": arguments}}

@@ -94,8 +94,10 @@ def parse_completion(content: bytes | str) -> AIMessage:
         if not isinstance(function, dict):
             continue
         name, arguments, call_id = function.get("name") or "", function.get("arguments"), raw.get("id")
-        try:
-            args = json.loads(arguments, strict=False) if arguments else {}
+        try:  # a JSON string by the spec; some servers send the object itself
+            args = (
+                arguments if isinstance(arguments, dict) else json.loads(arguments, strict=False) if arguments else {}
+            )
         except (json.JSONDecodeError, TypeError) as exc:
             invalid.append(invalid_tool_call(name=name, args=arguments, id=call_id, error=f"not valid JSON: {exc}"))
             continue
@@ -132,16 +134,17 @@ def tool_for(schema: type[BaseModel]) -> dict[str, Any]:
     return convert_to_openai_tool(schema)
 
 
+_THINKING = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.S)  # a reasoning model's thoughts before its answer
 _FENCED = re.compile(r"```[a-zA-Z]*\s*(.*?)\s*```|<tool_call>\s*(.*?)\s*</tool_call>", re.S)
 
 
 def content_arguments(content: object, name: str) -> dict[str, Any] | None:
     """The tool's arguments from a model that wrote them as text instead of calling it (servers whose tool parser
-    is off, models without tool-call training): the message's content, or a code fence or ``<tool_call>`` block of
-    it, is one JSON object: the arguments, or ``{"name": name, "arguments": {…}}``. None for anything else."""
+    is off, models without tool-call training): the message's content (after any ``<think>`` block), or a code
+    fence or ``<tool_call>`` block of it, is one JSON object: the arguments, or ``{"name": name, "arguments": {…}}``. None for anything else."""
     if not isinstance(content, str) or "{" not in content:
         return None
-    text = content.strip()
+    text = _THINKING.sub("", content).strip()
     fenced = [next(g for g in m.groups() if g is not None) for m in _FENCED.finditer(text)]
     candidates = [text] if text.startswith("{") else []
     candidates += fenced
