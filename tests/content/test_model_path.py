@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.content.engine import ContentEngine
 from copyloom.contracts.enums import Role
 from copyloom.db import write
+from copyloom.genai import direct
 from copyloom.genai.factory import build_generator
 from copyloom.models import CampaignTarget, Draft
 from tests.conftest import auth
@@ -158,6 +159,40 @@ def test_a_server_without_a_tool_parser_still_drafts_from_the_arguments_in_its_t
     stats = llm.stats()
     assert stats["faults"] == {"json_text": stats["requests"]}  # every answer came back as text ...
     assert stats["by_tool"] == {"SubmitEmailVariants": 1, "SubmitSmsVariants": 1}  # ... and none was asked again
+
+
+@pytest.mark.parametrize(
+    ("accepted", "used"), [(["required", "auto"], "required"), (["auto"], "auto")], ids=["llama.cpp", "auto only"]
+)
+def test_an_endpoint_that_rejects_a_named_tool_choice_is_asked_the_next_way(
+    client: TestClient,
+    keys: dict[Role, str],
+    llm: ModelServer,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    accepted: list[str],
+    used: str,
+) -> None:
+    """llama.cpp's server answers a tool_choice naming the tool 400 "Invalid tool_choice"; older vLLM also rejects
+    "required". Each rejected form costs one request, once per endpoint, and no draft fails for it."""
+    monkeypatch.setattr(direct, "_tool_choice_form", {})  # what this process learnt of endpoints so far
+    ids = seed_customers(session_factory, "acme", 2, "K")
+    llm.configure(tool_choices=accepted)
+    for customer in ids:
+        r = client.post(
+            "/v1/drafts",
+            json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
+            headers=auth(keys[Role.MARKETER]),
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["errors"] == [], r.json()["errors"]
+        assert {d["channel"] for d in r.json()["drafts"]} == {"email", "sms"}
+    stats = llm.stats()
+    rejected = stats["tool_choice_rejected"]
+    # The two channels of the first request may both have been sent the first way before either was answered.
+    assert 1 <= rejected <= 2 * (3 - len(accepted)), stats["tool_choices"]
+    assert stats["tool_choices"].get(used) == 4  # two customers x two channels, all drafted
+    assert stats["requests"] == 4 + rejected  # no other request: no re-ask, no retry
 
 
 @pytest.mark.parametrize(

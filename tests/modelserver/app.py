@@ -179,7 +179,7 @@ class ModelApp:
             body = orjson.loads(req.body)
         except orjson.JSONDecodeError:
             body = None
-        problem = _bad_request(body)
+        problem = _bad_request(body) or self._unsupported_tool_choice(body)
         if problem is not None:
             self._record(request_id, None, 400)
             return error_response(400, problem, "invalid_request_error")
@@ -227,6 +227,17 @@ class ModelApp:
             resp = malformed(fault, answer.completion)
         self._record(request_id, info, resp.status if isinstance(resp, Response) else 0, fault.value, 0, delay)
         return resp
+
+    def _unsupported_tool_choice(self, body: dict[str, Any]) -> str | None:
+        choice = body.get("tool_choice")
+        form = "named" if isinstance(choice, dict) else "auto" if choice in (None, "auto") else str(choice)
+        if not body.get("tools"):
+            return None
+        self.stats.tool_choices[form] += 1
+        if form in self.config.tool_choices:
+            return None
+        self.stats.tool_choice_rejected += 1
+        return f"Invalid tool_choice: {orjson.dumps(choice).decode()}"
 
     def _count_tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
         self.stats.prompt_tokens += prompt_tokens

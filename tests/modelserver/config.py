@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -83,6 +83,11 @@ class ServerConfig(BaseModel):
     hang_max_s: float = Field(default=600.0, gt=0, description="a hang ends after this even if the client waits")
     seed: int = 0
     models: list[str] = Field(default_factory=lambda: ["gpt-4o-mini", "modelserver-1"])
+    tool_choices: list[Literal["named", "required", "auto"]] = Field(
+        default_factory=lambda: ["named", "required", "auto"],
+        description="the tool_choice forms accepted (an object naming the tool, \"required\", \"auto\" or none); "
+        "any other is a 400 'Invalid tool_choice', as llama.cpp's server answers a named one",
+    )
 
     @field_validator("fault_rates")
     @classmethod

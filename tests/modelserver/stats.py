@@ -29,6 +29,8 @@ class Stats:
         self.max_in_flight = self.in_flight
         self.rate_limited: Counter[str] = Counter()  # 429s by reason: concurrency, rpm, tpm, storm, fault
         self.faults: Counter[str] = Counter()
+        self.tool_choices: Counter[str] = Counter()  # the tool_choice form of requests with tools (named, ...)
+        self.tool_choice_rejected = 0  # 400s for a form not in ``tool_choices``
         self.planted: Counter[str] = Counter()
         self.planted_recent: deque[dict[str, Any]] = deque(maxlen=_RECENT)
         self.recent: deque[dict[str, Any]] = deque(maxlen=_RECENT)
@@ -62,6 +64,8 @@ class Stats:
             "rate_limited": sum(self.rate_limited.values()),
             "rate_limited_by_reason": dict(self.rate_limited),
             "faults": dict(self.faults),
+            "tool_choices": dict(self.tool_choices),
+            "tool_choice_rejected": self.tool_choice_rejected,
             "faults_total": sum(self.faults.values()),
             "planted": dict(self.planted),
             "planted_total": sum(self.planted.values()),

@@ -14,11 +14,15 @@ built from ``httpx`` objects: openai 3 annotates its vendored ``httpx2`` but rea
 - ``MalformedAnswer`` (a ``ValueError``, from ``answers.parse_completion``, which reads the body) for a 200 that
   is no chat completion (HTML, not JSON, no or empty ``choices``, ``message: null``), which the generator turns
   into a re-ask and then a per-channel 502.
+
+An endpoint that rejects the tool_choice naming the tool (llama.cpp's server) is asked with ``"required"``, then
+with none, from then on (``TOOL_CHOICE_FORMS``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +36,8 @@ from copyloom.errors import InvalidInput
 from copyloom.genai.answers import parse_completion
 
 __all__ = ["DirectChatModel"]
+
+log = logging.getLogger(__name__)
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -75,37 +81,81 @@ class DirectChatModel:
         return BoundTools(self, list(tools), tool_choice, parallel_tool_calls)
 
 
+# How the one tool is asked for, strictest first. Every server takes the first by the spec, but llama.cpp's server
+# answers a named tool_choice 400 "Invalid tool_choice" and older vLLM rejects "required": an endpoint that rejects
+# a form is asked with the next one from then on (with one tool bound, "required" still forces it, and "auto" is
+# one that a model answers with the call or with its arguments as text, which ``answers.tool_answer`` reads).
+TOOL_CHOICE_FORMS = ("named", "required", "auto")
+_tool_choice_form: dict[tuple[str, str], int] = {}  # (url, model) -> index in TOOL_CHOICE_FORMS, once one failed
+
+
+def _rejects_tool_choice(status: int, content: bytes) -> bool:
+    text = content[:4000].lower()
+    return status in (400, 422) and (b"tool_choice" in text or b"tool choice" in text or b"parallel_tool" in text)
+
+
 class BoundTools:
-    """The model with its tools fixed: ``await ainvoke(messages)`` is one request."""
+    """The model with its tools fixed: ``await ainvoke(messages)`` is one request (two when the endpoint rejects
+    the way the tool is asked for, the first time: see ``TOOL_CHOICE_FORMS``)."""
 
     def __init__(
         self, model: DirectChatModel, tools: list[dict[str, Any]], tool_choice: str, parallel_tool_calls: bool
     ) -> None:
         self.model = model
-        # Everything but the messages is the same on every call: serialized once.
-        fixed = {
+        self._endpoint = (model.url, model.model)
+        # Everything but the messages is the same on every call: serialized once per form.
+        fixed: dict[str, Any] = {
             "model": model.model,
             "temperature": model.temperature,
             "stream": False,
             "tools": tools,
-            "tool_choice": {"type": "function", "function": {"name": tool_choice}},
-            "parallel_tool_calls": parallel_tool_calls,
         }
-        self._prefix = json.dumps(fixed, ensure_ascii=False)[:-1] + ', "messages": '
+        forms: dict[str, dict[str, Any]] = {
+            "named": {
+                "tool_choice": {"type": "function", "function": {"name": tool_choice}},
+                "parallel_tool_calls": parallel_tool_calls,
+            },
+            "required": {"tool_choice": "required"},
+            "auto": {},
+        }
+        self._prefixes = [
+            json.dumps(fixed | forms[form], ensure_ascii=False)[:-1] + ', "messages": ' for form in TOOL_CHOICE_FORMS
+        ]
 
-    def payload(self, messages: Sequence[BaseMessage]) -> bytes:
+    def payload(self, messages: Sequence[BaseMessage], form: int = 0) -> bytes:
         wire = [{"role": _ROLES.get(m.type, "user"), "content": m.content} for m in messages]
-        return (self._prefix + json.dumps(wire, ensure_ascii=False) + "}").encode()
+        return (self._prefixes[form] + json.dumps(wire, ensure_ascii=False) + "}").encode()
 
     def _request(self) -> httpx.Request:
         """What the openai exceptions carry (built only for an error)."""
         return httpx.Request("POST", self.model.url)
 
     async def ainvoke(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        while True:
+            form = _tool_choice_form.get(self._endpoint, 0)
+            status, headers, content = await self._post(self.payload(messages, form))
+            if form + 1 < len(TOOL_CHOICE_FORMS) and _rejects_tool_choice(status, content):
+                if _tool_choice_form.get(self._endpoint, 0) == form:  # not already moved on by a concurrent call
+                    _tool_choice_form[self._endpoint] = form + 1
+                    log.warning(
+                        "genai.direct.tool_choice_rejected",
+                        extra={
+                            "url": self.model.url,
+                            "model": self.model.model,
+                            "rejected": TOOL_CHOICE_FORMS[form],
+                            "next": TOOL_CHOICE_FORMS[form + 1],
+                            "status": status,
+                            "answer": content[:300].decode("utf-8", "replace"),
+                        },
+                    )
+                continue
+            return self._read(status, headers, content)
+
+    async def _post(self, payload: bytes) -> tuple[int, Any, bytes]:
         model = self.model
         try:
-            async with model.session.post(model.url, data=self.payload(messages), headers=model.headers) as answer:
-                status, headers, content = answer.status, answer.headers, await answer.read()
+            async with model.session.post(model.url, data=payload, headers=model.headers) as answer:
+                return answer.status, answer.headers, await answer.read()
         except TimeoutError as exc:  # aiohttp's socket timeouts are TimeoutErrors too
             raise openai.APITimeoutError(request=self._request()) from exc  # type: ignore[arg-type]
         except aiohttp.ClientError as exc:
@@ -113,6 +163,8 @@ class BoundTools:
                 message=f"{type(exc).__name__}: {exc}",
                 request=self._request(),  # type: ignore[arg-type]
             ) from exc
+
+    def _read(self, status: int, headers: Any, content: bytes) -> AIMessage:
         if status >= 400:
             response = httpx.Response(status, headers=list(headers.items()), content=content, request=self._request())
             try:
