@@ -1,4 +1,4 @@
-"""The semantic support judge over HTTP: real langchain-openai/openai against the local stub server."""
+"""The semantic support judge over HTTP against the local stub server: the pipeline's client and ChatOpenAI."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from copyloom.config import Settings
 from copyloom.content.drafts.judging import judge_drafts
 from copyloom.contracts.facts import Fact, FactKind, FactSource
 from copyloom.contracts.variants import Variant
+from copyloom.genai import direct
 from copyloom.genai.chat import build_chat_model, price_for
 from copyloom.genai.judge import SupportJudge, split_sentences
 from copyloom.genai.types import GenerationResult, GeneratorInfo
@@ -153,6 +154,23 @@ def test_pipeline_judge_failure_is_a_flag_not_a_lost_draft(stub: OpenAIStubServe
     stub.enqueue(error_response(500, "boom"))
     _, reports = asyncio.run(judge_drafts(settings(stub), _ctx(), _generated(VARIANT), [PASSING]))
     assert (reports[0].results[-1].verdict, reports[0].results[-1].reason_code) == (Verdict.FLAG, "judge_failed")
+
+
+def test_the_pipeline_judge_steps_down_a_tool_choice_its_endpoint_rejects(
+    stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The judge's client is the generator's: llama.cpp's 400 for a named tool_choice is asked again "required"."""
+    monkeypatch.setattr(direct, "_tool_choice_form", {})
+    stub.enqueue(
+        error_response(400, "Invalid tool_choice: {'type': 'function'}"),
+        tool_call_response(TOOL, answer(("no_claim", [], ""), ("supported", ["offer:WINTER20"], ""))),
+    )
+    _, reports = asyncio.run(judge_drafts(settings(stub), _ctx(), _generated(VARIANT), [PASSING]))
+    assert reports[0].results[-1].reason_code != "judge_failed", reports[0].results[-1]
+    assert [r.body.get("tool_choice") for r in stub.requests] == [
+        {"type": "function", "function": {"name": TOOL}},
+        "required",
+    ]
 
 
 def test_offline_the_judge_is_skipped_and_the_report_says_so() -> None:

@@ -15,7 +15,7 @@ import re
 import time
 from typing import Any, Literal
 
-import httpx
+import aiohttp
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from copyloom.config import ModelPrice, Settings
 from copyloom.contracts.facts import FactsBundle
 from copyloom.genai.answers import require_tool_answer, tool_for
-from copyloom.genai.chat import build_chat_model, price_for, priced_usage
+from copyloom.genai.chat import price_for, priced_usage
 from copyloom.genai.direct import DirectChatModel
 from copyloom.genai.loop import PerLoop
 from copyloom.genai.types import Usage
@@ -137,27 +137,26 @@ class SupportJudge:
         )
 
 
-class LoopJudges(PerLoop[dict[str, tuple[SupportJudge, httpx.AsyncClient]]]):
-    """One judge per event loop and judge model, each a ``ChatOpenAI`` over an ``httpx.AsyncClient`` of its own
-    (langchain-openai's shared default client is bound to one loop). The clients are closed on their own loop when
-    it ends, or by ``close()`` / ``aclose()`` (see :class:`~copyloom.genai.loop.PerLoop`). The judge stays on
-    ``ChatOpenAI`` (one call per draft, opt-in): its answer is read by ``genai/answers.py`` as the generator's is."""
+class LoopJudges(PerLoop[dict[str, tuple[SupportJudge, aiohttp.ClientSession]]]):
+    """One judge per event loop and judge model, each a :class:`~copyloom.genai.direct.DirectChatModel` over an
+    ``aiohttp`` session of its own, as the generator's: the same pooled client, the same reading of the answer
+    (``genai/answers.py``) and the same stepping down of a ``tool_choice`` the endpoint rejects. The sessions are
+    closed on their own loop when it ends, or by ``close()`` / ``aclose()`` (see :class:`~copyloom.genai.loop.PerLoop`)."""
 
     def __init__(self) -> None:
-        super().__init__(dict, _close_clients)
+        super().__init__(dict, _close_sessions)
 
     def for_model(self, settings: Settings, model: str) -> SupportJudge:
         """The running loop's judge for ``model`` (built with ``settings`` on first use on this loop)."""
         judges = self.get()
         hit = judges.get(model)
         if hit is None:
-            client = httpx.AsyncClient(timeout=settings.llm_timeout_s)
-            chat = build_chat_model(settings.model_copy(update={"llm_model": model}), http_async_client=client)
-            chat = chat.model_copy(update={"temperature": 0.0})
-            hit = judges[model] = (SupportJudge(chat, model_name=model, price=price_for(settings, model)), client)
+            session = DirectChatModel.open_session(settings)
+            chat = DirectChatModel(settings.model_copy(update={"llm_model": model}), session, temperature=0.0)
+            hit = judges[model] = (SupportJudge(chat, model_name=model, price=price_for(settings, model)), session)
         return hit[0]
 
 
-async def _close_clients(judges: dict[str, tuple[SupportJudge, httpx.AsyncClient]]) -> None:
-    for _, client in judges.values():
-        await client.aclose()
+async def _close_sessions(judges: dict[str, tuple[SupportJudge, aiohttp.ClientSession]]) -> None:
+    for _, session in judges.values():
+        await session.close()
