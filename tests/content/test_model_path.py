@@ -195,6 +195,36 @@ def test_an_endpoint_that_rejects_a_named_tool_choice_is_asked_the_next_way(
     assert stats["requests"] == 4 + rejected  # no other request: no re-ask, no retry
 
 
+def test_a_model_without_tool_support_drafts_from_the_schema_in_its_prompt(
+    client: TestClient,
+    keys: dict[Role, str],
+    llm: ModelServer,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ollama answers a request with tools 400 "... does not support tools" for a model without tool support: the
+    tool's schema goes into the system message instead, and the arguments come back as JSON text."""
+    monkeypatch.setattr(direct, "_tool_choice_form", {})
+    ids = seed_customers(session_factory, "acme", 2, "O")
+    llm.configure(tools_supported=False)
+    for customer in ids:
+        r = client.post(
+            "/v1/drafts",
+            json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
+            headers=auth(keys[Role.MARKETER]),
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["errors"] == [], r.json()["errors"]
+        assert {d["channel"] for d in r.json()["drafts"]} == {"email", "sms"}
+        assert all(d["verdict"] == "pass" for d in r.json()["drafts"]), [
+            d["guardrail_report"] for d in r.json()["drafts"]
+        ]
+    stats = llm.stats()
+    assert 1 <= stats["tool_choice_rejected"] <= 2  # the first request of each channel, at most
+    assert stats["by_tool"] == {"SubmitEmailVariants": 2, "SubmitSmsVariants": 2}  # read from the prompt; no re-ask
+    assert stats["requests"] == 4 + stats["tool_choice_rejected"]
+
+
 @pytest.mark.parametrize(
     ("fault", "status", "code"), [("500", 502, "model_http_error"), ("hang", 504, "model_timeout")]
 )

@@ -132,6 +132,7 @@ _ARGS_JSON = json.dumps(ARGS)
         json.dumps({"name": "SubmitPushVariants", "arguments": _ARGS_JSON}),
         json.dumps({"name": "SubmitPushVariants", "parameters": ARGS}),
         f"<think>The customer likes socks {{maybe}}.</think>\n\n{_ARGS_JSON}",
+        f"Sure, here are the arguments: {_ARGS_JSON} Let me know if you need more.",
     ],
 )
 def test_arguments_written_as_text_are_read_as_the_call(content: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from copyloom.config import Settings
+from copyloom.genai import direct
 from copyloom.genai.answers import MalformedAnswer, failure_code, parse_completion
 from copyloom.genai.direct import DirectChatModel
 
@@ -95,3 +96,37 @@ def test_the_request_body_carries_the_tool_the_choice_and_the_messages() -> None
         {"role": "system", "content": "be brief"},
         {"role": "user", "content": "写一条短信 for Pat"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "answer", "step"),
+    [
+        ("named", 400, b'{"error": {"message": "Invalid tool_choice: {\\"type\\": \\"function\\"}"}}', "required"),
+        ("required", 400, b'{"message": "Only \\"auto\\" and named tool_choice are supported"}', "auto"),
+        ("named", 400, b'{"error": "registry.ollama.ai/library/gemma:2b does not support tools"}', "text"),
+        ("auto", 422, b"Tool calling is not supported for this model", "text"),
+        ("named", 400, b"This model's maximum context length is 8192 tokens", None),
+        ("named", 500, b"tool_choice crashed the server", None),
+        ("text", 400, b"does not support tools", None),
+    ],
+)
+def test_only_a_rejection_of_how_the_tool_is_asked_for_steps_down(
+    form: str, status: int, answer: bytes, step: str | None
+) -> None:
+    forms = direct.TOOL_CHOICE_FORMS
+    got = direct._next_form(forms.index(form), status, answer)
+    assert (None if got is None else forms[got]) == step
+
+
+def test_the_text_form_sends_no_tools_and_the_schema_in_the_system_message() -> None:
+    settings = Settings(llm_model="openai:gpt-4o-mini", llm_base_url="http://127.0.0.1:9/v1/")
+    model = DirectChatModel(settings, session=None)  # type: ignore[arg-type]  # no request is sent here
+    tool = {"type": "function", "function": {"name": "SubmitSmsVariants", "parameters": {"type": "object"}}}
+    bound = model.bind_tools([tool], tool_choice="SubmitSmsVariants", parallel_tool_calls=False)
+    text = direct.TOOL_CHOICE_FORMS.index("text")
+    body = json.loads(bound.payload([SystemMessage("be brief"), HumanMessage("写一条短信 for Pat")], text))
+    assert "tools" not in body and "tool_choice" not in body and "parallel_tool_calls" not in body
+    system, user = body["messages"]
+    assert system["role"] == "system" and system["content"].startswith("be brief\n\n")
+    assert json.dumps(tool) in system["content"] and "SubmitSmsVariants" in system["content"]
+    assert user == {"role": "user", "content": "写一条短信 for Pat"}

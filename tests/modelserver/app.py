@@ -145,7 +145,10 @@ class ModelApp:
         cfg = self.config
         arguments, planted = write_variants(info, self.rng, cfg.plant_rate, cfg.plant_kinds)
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
-        if info.tool:
+        if info.tool and info.schema_in_prompt:  # no tools sent: the arguments as text, as a model would write them
+            out = orjson.dumps(arguments).decode()
+            message["content"], finish = f"```json\n{out}\n```", "stop"
+        elif info.tool:
             args = orjson.dumps(arguments).decode()
             call = {"id": f"call_{request_id}", "type": "function", "function": {"name": info.tool, "arguments": args}}
             message["tool_calls"] = [call]
@@ -233,6 +236,9 @@ class ModelApp:
         form = "named" if isinstance(choice, dict) else "auto" if choice in (None, "auto") else str(choice)
         if not body.get("tools"):
             return None
+        if not self.config.tools_supported:
+            self.stats.tool_choice_rejected += 1
+            return f"registry.ollama.ai/library/{body.get('model')} does not support tools"
         self.stats.tool_choices[form] += 1
         if form in self.config.tool_choices:
             return None

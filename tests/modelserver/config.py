@@ -32,6 +32,10 @@ class FaultKind(StrEnum):
     REFUSAL = "refusal"  # the model refuses
 
 
+ToolChoice = Literal["named", "required", "auto"]
+TOOL_CHOICES: tuple[ToolChoice, ...] = ("named", "required", "auto")
+
+
 class PlantKind(StrEnum):
     """A planted error in otherwise good copy: what a hallucinating model gets wrong."""
 
@@ -83,9 +87,15 @@ class ServerConfig(BaseModel):
     hang_max_s: float = Field(default=600.0, gt=0, description="a hang ends after this even if the client waits")
     seed: int = 0
     models: list[str] = Field(default_factory=lambda: ["gpt-4o-mini", "modelserver-1"])
-    tool_choices: list[Literal["named", "required", "auto"]] = Field(
-        default_factory=lambda: ["named", "required", "auto"],
-        description="the tool_choice forms accepted (an object naming the tool, \"required\", \"auto\" or none); "
+    tools_supported: bool = Field(
+        default=True,
+        description="False: a request with tools is a 400 '… does not support tools' (Ollama, for a model without "
+        "tool support); a request that gives the tool's schema in a ```json block of its system message is answered "
+        "with the arguments as JSON text",
+    )
+    tool_choices: list[ToolChoice] = Field(
+        default_factory=lambda: list(TOOL_CHOICES),
+        description='the tool_choice forms accepted (an object naming the tool, "required", "auto" or none); '
         "any other is a 400 'Invalid tool_choice', as llama.cpp's server answers a named one",
     )
 

@@ -6,6 +6,7 @@ templates in ``copyloom/prompts/templates`` render it, and the limits as the pro
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,7 @@ class PromptInfo:
     template_name: str | None = None
     template_var_max: int = 60
     text: str = ""  # the whole prompt, for fault rules
+    schema_in_prompt: bool = False  # no tools sent: the tool came as a JSON schema in the system message
 
 
 def _content_schema(tool: dict[str, Any]) -> tuple[str | None, int, dict[str, Any]]:
@@ -197,6 +199,22 @@ def _limits(info: PromptInfo, properties: dict[str, Any], user_text: str) -> Non
         info.fields.append(Field(name, high, low, width="columns" in description))
 
 
+_SCHEMA_BLOCK = re.compile(r"```json\s*(\{.*?\})\s*```", re.S)
+
+
+def _tool_in_prompt(system: str) -> dict[str, Any] | None:
+    """A function tool given as a JSON schema in a ```json block of the system message (a client asking a model
+    without tool support to answer in JSON), as a model reads it."""
+    for m in _SCHEMA_BLOCK.finditer(system):
+        try:
+            value = json.loads(m.group(1))
+        except ValueError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("function"), dict):
+            return value
+    return None
+
+
 def parse_request(body: dict[str, Any]) -> PromptInfo:
     """What the request asks for. Tolerant: a field it cannot read keeps its default."""
     messages = body.get("messages") or []
@@ -205,10 +223,14 @@ def parse_request(body: dict[str, Any]) -> PromptInfo:
     system = next((t for m, t in zip(messages, texts, strict=False) if m.get("role") == "system"), "")
     user = next((t for m, t in zip(messages, texts, strict=False) if m.get("role") == "user"), "")
     tools = body.get("tools") or []
+    in_prompt = _tool_in_prompt(system) if not tools else None
+    if in_prompt is not None:
+        tools = [in_prompt]
     tool, n, properties = _content_schema(tools[0]) if tools and isinstance(tools[0], dict) else (None, 1, {})
     channel_spec = properties.get("channel") or {}
     channel = channel_spec.get("const") or channel_spec.get("default")
     info = PromptInfo(tool=tool, n=max(1, min(n, 10)), channel=channel, fields=[], text="\n".join(texts))
+    info.schema_in_prompt = in_prompt is not None
     if tool:
         info.text = f"{tool}\n{info.text}"
     if m := _BRAND.search(system):

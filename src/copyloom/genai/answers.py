@@ -148,6 +148,9 @@ def content_arguments(content: object, name: str) -> dict[str, Any] | None:
     fenced = [next(g for g in m.groups() if g is not None) for m in _FENCED.finditer(text)]
     candidates = [text] if text.startswith("{") else []
     candidates += fenced
+    if not candidates and "{" in text:  # prose around one bare object: from its first brace
+        with contextlib.suppress(ValueError):
+            candidates.append(json.dumps(json.JSONDecoder(strict=False).raw_decode(text, text.index("{"))[0]))
     for candidate in candidates:
         try:
             value = json.loads(candidate, strict=False)

@@ -16,13 +16,15 @@ built from ``httpx`` objects: openai 3 annotates its vendored ``httpx2`` but rea
   into a re-ask and then a per-channel 502.
 
 An endpoint that rejects the tool_choice naming the tool (llama.cpp's server) is asked with ``"required"``, then
-with none, from then on (``TOOL_CHOICE_FORMS``).
+with none, and one that rejects tools (Ollama's models without tool support) with the tool's schema in the
+system message, from then on (``TOOL_CHOICE_FORMS``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,14 +86,39 @@ class DirectChatModel:
 # How the one tool is asked for, strictest first. Every server takes the first by the spec, but llama.cpp's server
 # answers a named tool_choice 400 "Invalid tool_choice" and older vLLM rejects "required": an endpoint that rejects
 # a form is asked with the next one from then on (with one tool bound, "required" still forces it, and "auto" is
-# one that a model answers with the call or with its arguments as text, which ``answers.tool_answer`` reads).
-TOOL_CHOICE_FORMS = ("named", "required", "auto")
+# one that a model answers with the call or with its arguments as text, which ``answers.tool_answer`` reads). A
+# model that takes no tools at all (Ollama: "… does not support tools") is asked in "text": no tools, the tool's
+# schema in the system message, the arguments expected as one JSON object in the answer's text.
+TOOL_CHOICE_FORMS = ("named", "required", "auto", "text")
+_TEXT = TOOL_CHOICE_FORMS.index("text")
 _tool_choice_form: dict[tuple[str, str], int] = {}  # (url, model) -> index in TOOL_CHOICE_FORMS, once one failed
+_REJECTS_CHOICE = re.compile(rb"tool_choice|tool choice|parallel_tool")
+_REJECTS_TOOLS = re.compile(
+    rb"(does not|doesn't|do not|don't) support (tools|tool|function)|(tools?|tool calls?|tool calling|function calling)"
+    rb" (is |are )?not supported"
+)
 
 
-def _rejects_tool_choice(status: int, content: bytes) -> bool:
+def _next_form(form: int, status: int, content: bytes) -> int | None:
+    """The form to ask with after ``status``/``content`` answered ``form``, or None if the answer was no rejection
+    of how the tool was asked for."""
+    if status not in (400, 422) or form >= _TEXT:
+        return None
     text = content[:4000].lower()
-    return status in (400, 422) and (b"tool_choice" in text or b"tool choice" in text or b"parallel_tool" in text)
+    if _REJECTS_TOOLS.search(text):
+        return _TEXT
+    if _REJECTS_CHOICE.search(text):
+        return form + 1
+    return None
+
+
+def text_instruction(tool: dict[str, Any]) -> str:
+    """What the "text" form adds to the system message: the tool as a schema to answer in."""
+    function = tool.get("function") or {}
+    return (
+        "Answer with only one JSON object, in a ```json code block: the arguments of the function "
+        f"`{function.get('name', '')}` described by this schema:\n```json\n{json.dumps(tool, ensure_ascii=False)}\n```"
+    )
 
 
 class BoundTools:
@@ -110,6 +137,7 @@ class BoundTools:
             "stream": False,
             "tools": tools,
         }
+        self._instruction = text_instruction(tools[0]) if tools else ""
         forms: dict[str, dict[str, Any]] = {
             "named": {
                 "tool_choice": {"type": "function", "function": {"name": tool_choice}},
@@ -118,12 +146,20 @@ class BoundTools:
             "required": {"tool_choice": "required"},
             "auto": {},
         }
+        without_tools = {k: v for k, v in fixed.items() if k != "tools"}
         self._prefixes = [
-            json.dumps(fixed | forms[form], ensure_ascii=False)[:-1] + ', "messages": ' for form in TOOL_CHOICE_FORMS
+            json.dumps(fixed | forms[form] if form in forms else without_tools, ensure_ascii=False)[:-1]
+            + ', "messages": '
+            for form in TOOL_CHOICE_FORMS
         ]
 
     def payload(self, messages: Sequence[BaseMessage], form: int = 0) -> bytes:
         wire = [{"role": _ROLES.get(m.type, "user"), "content": m.content} for m in messages]
+        if form == _TEXT and self._instruction:  # into the first system message: templates may allow only one
+            if wire and wire[0]["role"] == "system" and isinstance(wire[0]["content"], str):
+                wire[0] = {"role": "system", "content": f"{wire[0]['content']}\n\n{self._instruction}"}
+            else:
+                wire.insert(0, {"role": "system", "content": self._instruction})
         return (self._prefixes[form] + json.dumps(wire, ensure_ascii=False) + "}").encode()
 
     def _request(self) -> httpx.Request:
@@ -134,16 +170,17 @@ class BoundTools:
         while True:
             form = _tool_choice_form.get(self._endpoint, 0)
             status, headers, content = await self._post(self.payload(messages, form))
-            if form + 1 < len(TOOL_CHOICE_FORMS) and _rejects_tool_choice(status, content):
+            step = _next_form(form, status, content)
+            if step is not None:
                 if _tool_choice_form.get(self._endpoint, 0) == form:  # not already moved on by a concurrent call
-                    _tool_choice_form[self._endpoint] = form + 1
+                    _tool_choice_form[self._endpoint] = step
                     log.warning(
                         "genai.direct.tool_choice_rejected",
                         extra={
                             "url": self.model.url,
                             "model": self.model.model,
                             "rejected": TOOL_CHOICE_FORMS[form],
-                            "next": TOOL_CHOICE_FORMS[form + 1],
+                            "next": TOOL_CHOICE_FORMS[step],
                             "status": status,
                             "answer": content[:300].decode("utf-8", "replace"),
                         },
