@@ -161,6 +161,22 @@ def test_a_server_without_a_tool_parser_still_drafts_from_the_arguments_in_its_t
     assert stats["by_tool"] == {"SubmitEmailVariants": 1, "SubmitSmsVariants": 1}  # ... and none was asked again
 
 
+def _draft_each(client: TestClient, key: str, ids: list[str]) -> list[dict[str, Any]]:
+    """Draft email and SMS for each customer in turn; each must answer both channels, with no error."""
+    drafts = []
+    for customer in ids:
+        r = client.post(
+            "/v1/drafts",
+            json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
+            headers=auth(key),
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["errors"] == [], r.json()["errors"]
+        assert {d["channel"] for d in r.json()["drafts"]} == {"email", "sms"}
+        drafts += r.json()["drafts"]
+    return drafts
+
+
 @pytest.mark.parametrize(
     ("accepted", "used"), [(["required", "auto"], "required"), (["auto"], "auto")], ids=["llama.cpp", "auto only"]
 )
@@ -178,15 +194,7 @@ def test_an_endpoint_that_rejects_a_named_tool_choice_is_asked_the_next_way(
     monkeypatch.setattr(direct, "_tool_choice_form", {})  # what this process learnt of endpoints so far
     ids = seed_customers(session_factory, "acme", 2, "K")
     llm.configure(tool_choices=accepted)
-    for customer in ids:
-        r = client.post(
-            "/v1/drafts",
-            json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
-            headers=auth(keys[Role.MARKETER]),
-        )
-        assert r.status_code == 201, r.text
-        assert r.json()["errors"] == [], r.json()["errors"]
-        assert {d["channel"] for d in r.json()["drafts"]} == {"email", "sms"}
+    _draft_each(client, keys[Role.MARKETER], ids)
     stats = llm.stats()
     rejected = stats["tool_choice_rejected"]
     # The two channels of the first request may both have been sent the first way before either was answered.
@@ -207,18 +215,8 @@ def test_a_model_without_tool_support_drafts_from_the_schema_in_its_prompt(
     monkeypatch.setattr(direct, "_tool_choice_form", {})
     ids = seed_customers(session_factory, "acme", 2, "O")
     llm.configure(tools_supported=False)
-    for customer in ids:
-        r = client.post(
-            "/v1/drafts",
-            json={"customer_id": customer, "channels": ["email", "sms"], "brief": {"goal": "cross_sell"}},
-            headers=auth(keys[Role.MARKETER]),
-        )
-        assert r.status_code == 201, r.text
-        assert r.json()["errors"] == [], r.json()["errors"]
-        assert {d["channel"] for d in r.json()["drafts"]} == {"email", "sms"}
-        assert all(d["verdict"] == "pass" for d in r.json()["drafts"]), [
-            d["guardrail_report"] for d in r.json()["drafts"]
-        ]
+    drafts = _draft_each(client, keys[Role.MARKETER], ids)
+    assert all(d["verdict"] == "pass" for d in drafts), [d["guardrail_report"] for d in drafts]
     stats = llm.stats()
     assert 1 <= stats["tool_choice_rejected"] <= 2  # the first request of each channel, at most
     assert stats["by_tool"] == {"SubmitEmailVariants": 2, "SubmitSmsVariants": 2}  # read from the prompt; no re-ask
