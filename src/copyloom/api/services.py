@@ -70,6 +70,7 @@ def close_content_engine(content: ContentEngine) -> None:
     Chroma client (a local one keeps its SQLite files and its runtime's descriptors open until then), the embedding
     cache's connection and the embedder's worker processes."""
     close_generator(content.generator)
-    content.store.client.close()
     if isinstance(content.embedder, CachedEmbedder):
         Retrieval(embedder=content.embedder, store=content.store).close()
+    else:
+        content.store.client.close()

