@@ -60,3 +60,17 @@ def test_each_command_closes_its_database_connections(monkeypatch: pytest.Monkey
         assert len(engines) == before + 1, args  # the command did open the database
         assert _open_under(data_dir) == [], args
         assert engines[-1].pool.checkedin() == 0 and engines[-1].pool.checkedout() == 0, args
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors through /proc (Linux)")
+def test_commands_that_build_the_content_engine_close_it() -> None:
+    """``demo`` (before it would serve: the server builds its own engine) and ``drafts create`` close the Chroma
+    client, the embedding cache and the embedder's workers they opened, not only the database."""
+    data_dir = get_settings().data_dir.resolve()
+    for args in (
+        ["demo", "--no-serve", "--workspace", "disposal"],
+        ["drafts", "create", "C1001", "--workspace", "disposal", "--goal", "cross_sell", "--channel", "email"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert _open_under(data_dir) == [], args

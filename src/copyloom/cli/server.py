@@ -73,16 +73,20 @@ def demo(
             else:
                 typer.echo(f"workspace {workspace!r} exists; keeping its data")
             keys = {role: create_key(session, workspace, role, label="demo").key for role in Role}
+        from copyloom.api.services import close_content_engine
         from copyloom.content.engine import build_content_engine
         from copyloom.retrieval.indexer import index_workspace
 
         engine = build_content_engine(settings)
-        with write(factory) as session:
-            report = index_workspace(session, engine.store, engine.embedder, workspace)
+        try:
+            with write(factory) as session:
+                report = index_workspace(session, engine.store, engine.embedder, workspace)
+            generator = engine.generator.kind
+        finally:
+            close_content_engine(engine)  # the server builds its own: let this one's embedder workers go
         typer.echo(f"indexed {report.embedded} new documents ({report.unchanged} unchanged) in {report.seconds:.1f} s")
     typer.echo(
-        f"generator: {engine.generator.kind}"
-        + (" (no model configured: set COPYLOOM_LLM_MODEL)" if engine.generator.kind == "offline" else "")
+        f"generator: {generator}" + (" (no model configured: set COPYLOOM_LLM_MODEL)" if generator == "offline" else "")
     )
     typer.echo("API keys (shown once):")
     for role, key in keys.items():
