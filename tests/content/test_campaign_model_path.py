@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.app import create_app
-from copyloom.api.services import Services, close_content_engine
+from copyloom.api.services import Services
 from copyloom.config import Settings
 from copyloom.content.engine import build_content_engine
 from copyloom.contracts.enums import Role
@@ -119,7 +119,7 @@ def _index(local: Local) -> None:
     content = build_content_engine(local.settings)
     with write(local.factory) as s:
         index_workspace(s, content.store, content.embedder, "acme")
-    close_content_engine(content)
+    content.close()
 
 
 def _cli_worker(local: Local, campaign_id: str, log: Path) -> subprocess.Popen[bytes]:

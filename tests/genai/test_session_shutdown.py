@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from copyloom.api.app import create_app
-from copyloom.api.services import close_content_engine
 from copyloom.config import Settings
 from copyloom.content.campaigns.schemas import CampaignCreate
 from copyloom.content.campaigns.service import create_campaign
@@ -99,7 +98,7 @@ def test_a_cli_campaign_run_prints_no_unclosed_report(
     )
     with write(session_factory) as s:
         campaign_id = create_campaign(s, content, "acme", body).id
-    close_content_engine(content)
+    content.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPYLOOM_") or k.startswith("COPYLOOM_TEST_")}
     env.update(
         COPYLOOM_DATA_DIR=str(settings.data_dir),

@@ -13,9 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from copyloom.config import Settings
 from copyloom.content.engine import ContentEngine, build_content_engine
 from copyloom.content.tasks import TaskContext
-from copyloom.genai.factory import close_generator
-from copyloom.retrieval.embedding_cache import CachedEmbedder
-from copyloom.retrieval.services import Retrieval
 from copyloom.worker import Runner, build_runner
 
 
@@ -54,7 +51,7 @@ class Services:
             return self.runner
 
     def close(self) -> None:
-        """Stop the task runner and close the content engine (``close_content_engine``). The database engine
+        """Stop the task runner and close the content engine (``ContentEngine.close``). The database engine
         belongs to whoever built it."""
         with self._lock:
             runner, self.runner = self.runner, None
@@ -62,15 +59,4 @@ class Services:
         if runner is not None:
             runner.shutdown()
         if content is not None:
-            close_content_engine(content)
-
-
-def close_content_engine(content: ContentEngine) -> None:
-    """Close the generator's HTTP sessions (each on its own loop: call this from a thread that runs none), the
-    Chroma client (a local one keeps its SQLite files and its runtime's descriptors open until then), the embedding
-    cache's connection and the embedder's worker processes."""
-    close_generator(content.generator)
-    if isinstance(content.embedder, CachedEmbedder):
-        Retrieval(embedder=content.embedder, store=content.store).close()
-    else:
-        content.store.client.close()
+            content.close()

@@ -28,7 +28,6 @@ def run(
     beside other workers, and again after a crash. Ctrl-C stops after the customers being drafted."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from copyloom.api.services import close_content_engine
     from copyloom.content.campaigns.service import campaign_out, run_campaign
     from copyloom.content.engine import build_content_engine
     from copyloom.db import read
@@ -86,7 +85,7 @@ def run(
                 finished.set()
                 if watcher is not None:
                     watcher.join()
-                close_content_engine(engine)  # its model sessions, Chroma client and embedder workers
+                engine.close()  # its model sessions, Chroma client and embedder workers
         p = progress_now()
         typer.echo(
             f"campaign {campaign_id}: {p.done} done, {p.suppressed} suppressed, "

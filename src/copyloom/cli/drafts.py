@@ -45,14 +45,13 @@ def create(
             },
         )
         engine = build_content_engine(settings)
-        from copyloom.api.services import close_content_engine
         from copyloom.genai.loop import background_loop
 
         try:
             # The process's one model loop (its pooled connections live there), not a throwaway asyncio.run loop.
             response = background_loop().run(create_drafts(engine, factory, workspace, request, actor="cli"))
         finally:
-            close_content_engine(engine)
+            engine.close()
     if as_json:
         print_json(response.model_dump(mode="json"))
         return

@@ -73,7 +73,6 @@ def demo(
             else:
                 typer.echo(f"workspace {workspace!r} exists; keeping its data")
             keys = {role: create_key(session, workspace, role, label="demo").key for role in Role}
-        from copyloom.api.services import close_content_engine
         from copyloom.content.engine import build_content_engine
         from copyloom.retrieval.indexer import index_workspace
 
@@ -83,7 +82,7 @@ def demo(
                 report = index_workspace(session, engine.store, engine.embedder, workspace)
             generator = engine.generator.kind
         finally:
-            close_content_engine(engine)  # the server builds its own: let this one's embedder workers go
+            engine.close()  # the server builds its own: let this one's embedder workers go
         typer.echo(f"indexed {report.embedded} new documents ({report.unchanged} unchanged) in {report.seconds:.1f} s")
     typer.echo(
         f"generator: {generator}" + (" (no model configured: set COPYLOOM_LLM_MODEL)" if generator == "offline" else "")

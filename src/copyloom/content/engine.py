@@ -53,6 +53,20 @@ class ContentEngine:
     # A long-running process meets many campaigns: the cache keeps the live ones.
     _campaigns: TTLCache[str, CampaignTerms] = field(default_factory=lambda: TTLCache(LOOKUP_TTL_S, CACHE_MAX_KEYS))
 
+    def close(self) -> None:
+        """Close the generator's HTTP sessions (each on its own loop: call this from a thread that runs none), the
+        Chroma client (a local one keeps its SQLite files and its runtime's descriptors open until then), the
+        embedding cache's connection and the embedder's worker processes."""
+        from copyloom.genai.factory import close_generator
+        from copyloom.retrieval.embedding_cache import CachedEmbedder
+        from copyloom.retrieval.services import Retrieval
+
+        close_generator(self.generator)
+        if isinstance(self.embedder, CachedEmbedder):
+            Retrieval(embedder=self.embedder, store=self.store).close()
+        else:
+            self.store.client.close()
+
     def invalidate(self, workspace_id: str) -> None:
         """Forget the cached brand kit and lookups (after a write in this process; other processes catch up
         within LOOKUP_TTL_S)."""

@@ -72,9 +72,12 @@ class WorkerState:
 
     def close(self) -> None:
         with self._lock:
-            if self._db is not None:
-                self._db.dispose()
+            ctx, db = self._ctx, self._db
             self._ctx, self._db = None, None
+        if ctx is not None:
+            ctx.engine.close()  # its model sessions, Chroma client, embedding cache and embedder workers
+        if db is not None:
+            db.dispose()
 
 
 def retry_delay(settings: Settings, retries: int, rng: random.Random | None = None) -> float:

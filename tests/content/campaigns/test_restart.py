@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from copyloom.api.services import close_content_engine
 from copyloom.config import Settings
 from copyloom.content.campaigns.schemas import CampaignCreate
 from copyloom.content.engine import build_content_engine
@@ -121,7 +120,7 @@ def test_killed_campaign_resumes_without_loss_or_duplicates(tmp_path: Path) -> N
         from copyloom.content.campaigns.service import create_campaign
 
         campaign_id = create_campaign(s, content, "acme", body).id
-    close_content_engine(content)  # the workers below are processes of their own
+    content.close()  # the workers below are processes of their own
 
     first = _worker(settings.data_dir, campaign_id, rate=15)
     deadline = time.monotonic() + 60
