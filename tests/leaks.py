@@ -62,6 +62,19 @@ def _descriptors() -> dict[int, str]:
     return found
 
 
+def open_under(prefix: Path | str) -> list[str]:
+    """The paths starting with ``prefix`` (a folder, or a file and its siblings) that this process holds open."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:  # the descriptor listdir itself used, closed since
+            continue
+        if target.startswith(str(prefix)):
+            found.append(target)
+    return found
+
+
 def _children() -> set[int]:
     """Live (not zombie) child processes of this process but the resource tracker, from /proc (Linux; empty
     elsewhere)."""

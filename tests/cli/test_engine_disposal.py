@@ -4,7 +4,6 @@ their descriptors on the database file, for the life of the process."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 import copyloom.db
 from copyloom.cli import app
 from copyloom.config import get_settings
+from tests.leaks import open_under
 
 runner = CliRunner()
 
@@ -26,19 +26,6 @@ COMMANDS = [
     (["brand", "show", "-w", "ghost"], 2),  # workspace_not_found: the error path closes too
     (["campaigns", "status", "nope", "--workspace", "acme"], 2),
 ]
-
-
-def _open_under(folder: Path) -> list[str]:
-    """Paths under ``folder`` this process holds open (the database, its WAL and lock files)."""
-    found = []
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{name}")
-        except OSError:  # the descriptor listdir used, closed since
-            continue
-        if target.startswith(str(folder)):
-            found.append(target)
-    return found
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors through /proc (Linux)")
@@ -58,7 +45,7 @@ def test_each_command_closes_its_database_connections(monkeypatch: pytest.Monkey
         result = runner.invoke(app, args)
         assert result.exit_code == code, (args, result.output)
         assert len(engines) == before + 1, args  # the command did open the database
-        assert _open_under(data_dir) == [], args
+        assert open_under(data_dir) == [], args
         assert engines[-1].pool.checkedin() == 0 and engines[-1].pool.checkedout() == 0, args
 
 
@@ -73,4 +60,4 @@ def test_commands_that_build_the_content_engine_close_it() -> None:
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
-        assert _open_under(data_dir) == [], args
+        assert open_under(data_dir) == [], args

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from copyloom.db import READ_ONLY, make_engine
+from tests.leaks import open_under
 
 
 def _engine(path: Path) -> Engine:
@@ -97,15 +98,7 @@ def test_processes_writing_at_once_lose_nothing_and_never_see_a_stale_count(tmp_
 
 
 def _lock_file_descriptors(db: Path) -> int:
-    lock = str(db) + ".writelock"
-    count = 0
-    for fd in Path("/proc/self/fd").iterdir():
-        try:
-            if str(fd.readlink()).startswith(lock):
-                count += 1
-        except OSError:
-            continue
-    return count
+    return len(open_under(str(db) + ".writelock"))
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")

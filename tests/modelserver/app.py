@@ -182,7 +182,7 @@ class ModelApp:
             body = orjson.loads(req.body)
         except orjson.JSONDecodeError:
             body = None
-        problem = _bad_request(body) or self._unsupported_tool_choice(body)
+        problem = _bad_request(body) or self._rejects_tools(body)
         if problem is not None:
             self._record(request_id, None, 400)
             return error_response(400, problem, "invalid_request_error")
@@ -231,7 +231,8 @@ class ModelApp:
         self._record(request_id, info, resp.status if isinstance(resp, Response) else 0, fault.value, 0, delay)
         return resp
 
-    def _unsupported_tool_choice(self, body: dict[str, Any]) -> str | None:
+    def _rejects_tools(self, body: dict[str, Any]) -> str | None:
+        """Why a request with tools is a 400 here (``tools_supported``, ``tool_choices``), or None."""
         choice = body.get("tool_choice")
         form = "named" if isinstance(choice, dict) else "auto" if choice in (None, "auto") else str(choice)
         if not body.get("tools"):

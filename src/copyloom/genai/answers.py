@@ -94,10 +94,11 @@ def parse_completion(content: bytes | str) -> AIMessage:
         if not isinstance(function, dict):
             continue
         name, arguments, call_id = function.get("name") or "", function.get("arguments"), raw.get("id")
-        try:  # a JSON string by the spec; some servers send the object itself
-            args = (
-                arguments if isinstance(arguments, dict) else json.loads(arguments, strict=False) if arguments else {}
-            )
+        try:
+            if isinstance(arguments, dict):  # a JSON string by the spec; some servers send the object itself
+                args = arguments
+            else:
+                args = json.loads(arguments, strict=False) if arguments else {}
         except (json.JSONDecodeError, TypeError) as exc:
             invalid.append(invalid_tool_call(name=name, args=arguments, id=call_id, error=f"not valid JSON: {exc}"))
             continue
@@ -140,32 +141,36 @@ _FENCED = re.compile(r"```[a-zA-Z]*\s*(.*?)\s*```|<tool_call>\s*(.*?)\s*</tool_c
 
 def content_arguments(content: object, name: str) -> dict[str, Any] | None:
     """The tool's arguments from a model that wrote them as text instead of calling it (servers whose tool parser
-    is off, models without tool-call training): the message's content (after any ``<think>`` block), or a code
-    fence or ``<tool_call>`` block of it, is one JSON object: the arguments, or ``{"name": name, "arguments": {…}}``. None for anything else."""
+    is off, models without tool-call training, the "text" form of ``genai/direct.py``), or None.
+
+    The text (after any ``<think>`` block) is one JSON object: whole, in a code fence or ``<tool_call>`` block, or
+    in prose from its first brace. The object is the arguments, or ``{"name": name, "arguments": {…}}``."""
     if not isinstance(content, str) or "{" not in content:
         return None
-    text = _THINKING.sub("", content).strip()
-    fenced = [next(g for g in m.groups() if g is not None) for m in _FENCED.finditer(text)]
-    candidates = [text] if text.startswith("{") else []
-    candidates += fenced
-    if not candidates and "{" in text:  # prose around one bare object: from its first brace
+    value = _first_object(_THINKING.sub("", content).strip())
+    if value is None:
+        return None
+    inner = value.get("arguments", value.get("parameters"))
+    if value.get("name") == name and isinstance(inner, str):
         with contextlib.suppress(ValueError):
-            candidates.append(json.dumps(json.JSONDecoder(strict=False).raw_decode(text, text.index("{"))[0]))
-    for candidate in candidates:
-        try:
+            inner = json.loads(inner, strict=False)
+    return inner if value.get("name") == name and isinstance(inner, dict) else value
+
+
+def _first_object(text: str) -> dict[str, Any] | None:
+    blocks = [next(g for g in m.groups() if g is not None) for m in _FENCED.finditer(text)]
+    for candidate in ([text] if text.startswith("{") else []) + blocks:
+        with contextlib.suppress(ValueError):
             value = json.loads(candidate, strict=False)
-        except ValueError:
-            continue
-        if not isinstance(value, dict):
-            continue
-        inner = value.get("arguments", value.get("parameters"))
-        if value.get("name") == name and isinstance(inner, str):
-            with contextlib.suppress(ValueError):
-                inner = json.loads(inner, strict=False)
-        if value.get("name") == name and isinstance(inner, dict):
-            return inner
-        return value
-    return None
+            if isinstance(value, dict):
+                return value
+    if "{" not in text:
+        return None
+    try:  # prose around a bare object
+        value, _ = json.JSONDecoder(strict=False).raw_decode(text, text.index("{"))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def tool_answer(raw: AIMessage, schema: type[M]) -> tuple[M | None, ValidationError | None]:

@@ -112,7 +112,7 @@ def _next_form(form: int, status: int, content: bytes) -> int | None:
     return None
 
 
-def text_instruction(tool: dict[str, Any]) -> str:
+def _text_instruction(tool: dict[str, Any]) -> str:
     """What the "text" form adds to the system message: the tool as a schema to answer in."""
     function = tool.get("function") or {}
     return (
@@ -131,27 +131,18 @@ class BoundTools:
         self.model = model
         self._endpoint = (model.url, model.model)
         # Everything but the messages is the same on every call: serialized once per form.
-        fixed: dict[str, Any] = {
-            "model": model.model,
-            "temperature": model.temperature,
-            "stream": False,
-            "tools": tools,
+        fixed = {"model": model.model, "temperature": model.temperature, "stream": False}
+        named = {"type": "function", "function": {"name": tool_choice}}
+        bodies: dict[str, dict[str, Any]] = {
+            "named": fixed | {"tools": tools, "tool_choice": named, "parallel_tool_calls": parallel_tool_calls},
+            "required": fixed | {"tools": tools, "tool_choice": "required"},
+            "auto": fixed | {"tools": tools},
+            "text": fixed,  # the tool goes into the system message (``payload``)
         }
-        self._instruction = text_instruction(tools[0]) if tools else ""
-        forms: dict[str, dict[str, Any]] = {
-            "named": {
-                "tool_choice": {"type": "function", "function": {"name": tool_choice}},
-                "parallel_tool_calls": parallel_tool_calls,
-            },
-            "required": {"tool_choice": "required"},
-            "auto": {},
-        }
-        without_tools = {k: v for k, v in fixed.items() if k != "tools"}
         self._prefixes = [
-            json.dumps(fixed | forms[form] if form in forms else without_tools, ensure_ascii=False)[:-1]
-            + ', "messages": '
-            for form in TOOL_CHOICE_FORMS
+            json.dumps(bodies[form], ensure_ascii=False)[:-1] + ', "messages": ' for form in TOOL_CHOICE_FORMS
         ]
+        self._instruction = _text_instruction(tools[0]) if tools else ""
 
     def payload(self, messages: Sequence[BaseMessage], form: int = 0) -> bytes:
         wire = [{"role": _ROLES.get(m.type, "user"), "content": m.content} for m in messages]
